@@ -1,0 +1,11 @@
+"""Development on a laptop: debug on, a throwaway key, emails in a folder."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-5b1f0c3e9a7d")
+if not env("EMAIL_URL", default=""):
+    # A newcomer opens sent mail as files in ./sent-emails/.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / "sent-emails"

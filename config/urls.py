@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Alotrop Returns"
+admin.site.site_title = "Alotrop Returns staff"
+admin.site.index_title = "Returns desk"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

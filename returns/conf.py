@@ -1,0 +1,28 @@
+"""The bridge from Django settings and the clock to the pure policy module."""
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from .policy import PolicyConfig
+
+
+def policy_config() -> PolicyConfig:
+    return PolicyConfig(
+        return_window_days=settings.RETURN_WINDOW_DAYS,
+        ship_by_days=settings.SHIP_BY_DAYS,
+        ship_by_reminder_days=settings.SHIP_BY_REMINDER_DAYS,
+        free_shipping_return_fee=settings.FREE_SHIPPING_RETURN_FEE,
+        refund_business_days_min=settings.REFUND_BUSINESS_DAYS_MIN,
+        refund_business_days_max=settings.REFUND_BUSINESS_DAYS_MAX,
+    )
+
+
+def store_date(moment: datetime | None = None) -> date:
+    """The calendar date in the store's time zone (TIME_ZONE): what "days" mean in the policy."""
+    return timezone.localdate(moment or timezone.now())
+
+
+def store_today() -> date:
+    return store_date()

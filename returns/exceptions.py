@@ -1,0 +1,33 @@
+"""Errors the services raise. Each message is written for the person who caused it."""
+
+
+class ReturnsError(Exception):
+    """Base class: the message is safe and useful to show to the user."""
+
+    def __init__(self, message: str, *, rule: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+
+    def __str__(self):
+        return f"{self.message} ({self.rule})" if self.rule else self.message
+
+
+class InvalidTransition(ReturnsError):
+    """The request is not in a state that allows this step."""
+
+
+class NotAllowed(ReturnsError):
+    """The user's role does not allow this step."""
+
+
+class PolicyViolation(ReturnsError):
+    """The request breaks a rule of the policy; ``problems`` lists each one."""
+
+    def __init__(self, message: str, *, problems=None, rule: str | None = None):
+        super().__init__(message, rule=rule)
+        self.problems = list(problems or [])
+
+
+class AlreadyDone(ReturnsError):
+    """The step was already taken (a second click, a retried task): nothing happened twice."""

@@ -1,0 +1,338 @@
+"""Orders as the store sold them, and the return requests made against them.
+
+A ReturnRequest moves through the states in ``ReturnRequest.Status``; which move
+is allowed lives in one table, ``returns.transitions``. Every move is made by a
+service in ``returns.services`` and leaves a ``StatusChange`` row.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+
+from . import policy
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+HALF_CENT = Value(Decimal("0.005"))
+PARTS = F("merchandise") + F("tax") + F("shipping") - F("deduction")
+# RMA numbers: Crockford-style alphabet without look-alikes (no I, L, O, U, 0, 1).
+RMA_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_rma_number() -> str:
+    """A random, unguessable RMA like ``RMA-7KQ4-M9TX`` (30^8, about 6.6e11 values)."""
+    body = "".join(secrets.choice(RMA_ALPHABET) for _ in range(8))
+    return f"RMA-{body[:4]}-{body[4:]}"
+
+
+class Order(models.Model):
+    """An order as the store recorded it: what was paid, and when it arrived."""
+
+    number = models.CharField(max_length=40, unique=True)
+    email = models.EmailField(help_text="The customer's address as on the order (stored lower-case).")
+    customer_name = models.CharField(max_length=150, blank=True)
+    placed_at = models.DateTimeField()
+    delivered_on = models.DateField(null=True, blank=True, help_text="Empty until the store records delivery.")
+    currency = models.CharField(max_length=3, default="USD")
+    shipping_charged = models.DecimalField(**MONEY, default=0)
+    free_shipping = models.BooleanField(default=False)
+    payment_method = models.CharField(max_length=100, help_text="Where refunds go, e.g. 'Visa ending 4242'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [models.Index(fields=["email"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(shipping_charged__gte=0), name="order_shipping_non_negative"),
+            models.CheckConstraint(
+                condition=Q(free_shipping=False) | Q(shipping_charged=0), name="order_free_shipping_charges_nothing"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order {self.number}"
+
+
+class OrderLine(models.Model):
+    """One product on an order, at the price actually paid (after discounts)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY, help_text="Paid per item, after discounts.")
+    unit_tax = models.DecimalField(**MONEY, default=0, help_text="Tax paid per item.")
+    final_sale = models.BooleanField(default=False)
+    personalized = models.BooleanField(default=False)
+    # R4: units held by requests that are not cancelled, rejected or expired.
+    # Kept by the services under a lock; the constraint makes overselling a
+    # database error, whatever path the write takes.
+    quantity_in_returns = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="orderline_unique_sku_per_order"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_non_negative"),
+            models.CheckConstraint(condition=Q(unit_tax__gte=0), name="orderline_tax_non_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_in_returns__gte=0) & Q(quantity_in_returns__lte=F("quantity")),
+                name="orderline_returns_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+
+class Reason(models.TextChoices):
+    DAMAGED = policy.DAMAGED, policy.REASON_LABELS[policy.DAMAGED]
+    DEFECTIVE = policy.DEFECTIVE, policy.REASON_LABELS[policy.DEFECTIVE]
+    WRONG_ITEM = policy.WRONG_ITEM, policy.REASON_LABELS[policy.WRONG_ITEM]
+    CHANGED_MIND = policy.CHANGED_MIND, policy.REASON_LABELS[policy.CHANGED_MIND]
+    WRONG_SIZE = policy.WRONG_SIZE, policy.REASON_LABELS[policy.WRONG_SIZE]
+    NOT_AS_DESCRIBED = policy.NOT_AS_DESCRIBED, policy.REASON_LABELS[policy.NOT_AS_DESCRIBED]
+    OTHER = policy.OTHER, policy.REASON_LABELS[policy.OTHER]
+
+
+class Resolution(models.TextChoices):
+    REFUND = "refund", "Refund"
+    REPLACEMENT = "replacement", "Replacement"
+
+
+class ReturnStatus(models.TextChoices):
+    """See ReturnRequest for what each state means."""
+
+    SUBMITTED = "submitted", "Submitted – waiting for review"
+    APPROVED = "approved", "Approved – waiting for your parcel"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired – not shipped in time"
+    SHIPPED = "shipped", "Shipped – on its way to us"
+    RECEIVED = "received", "Received – waiting for inspection"
+    INSPECTED = "inspected", "Inspected – refund being processed"
+    REFUNDED = "refunded", "Refunded"
+    COMPLETED = "completed", "Completed"
+
+
+class ReturnRequest(models.Model):
+    """A return (RMA) of some units of some lines of one order.
+
+    States:
+      submitted  waiting for staff review (R5)
+      approved   instructions sent; the customer ships by ``ship_by`` (R6)
+      rejected   staff refused it, with a reason the customer sees
+      cancelled  the customer withdrew it before shipping
+      expired    approved but not shipped by the ship-by day; staff may reinstate
+      shipped    the customer recorded carrier and tracking
+      received   the parcel reached the warehouse
+      inspected  every line inspected; a refund and/or replacement is pending
+      refunded   the refund was issued (and any replacement sent)
+      completed  closed with nothing (more) to pay: replacement sent or nothing accepted
+    """
+
+    Status = ReturnStatus
+    # R4: requests in these states do not hold units of the order.
+    RELEASED_STATUSES = (Status.REJECTED, Status.CANCELLED, Status.EXPIRED)
+
+    rma = models.CharField("RMA number", max_length=20, unique=True, default=new_rma_number, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_requests")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A key the form carries so a double click or a reload cannot submit twice.
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    return_required = models.BooleanField(null=True, editable=False, help_text="Set by staff at approval (R9).")
+    approved_on = models.DateField(null=True, blank=True, editable=False)
+    ship_by = models.DateField(null=True, blank=True, editable=False)
+    reminder_sent_on = models.DateField(null=True, blank=True, editable=False)
+    carrier = models.CharField(max_length=60, blank=True, editable=False)
+    tracking_number = models.CharField(max_length=80, blank=True, editable=False)
+    rejection_reason = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "ship_by"]), models.Index(fields=["tracking_number"])]
+        permissions = [
+            ("review_returnrequest", "Can approve or reject return requests"),
+            ("receive_returnrequest", "Can receive returned parcels"),
+            ("inspect_returnrequest", "Can inspect returned items"),
+            ("reinstate_returnrequest", "Can reinstate expired return requests"),
+            ("arrange_replacement", "Can send replacements"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ReturnStatus.values), name="request_status_valid"),
+            models.CheckConstraint(
+                condition=Q(approved_on__isnull=True) | Q(return_required__isnull=False),
+                name="request_approval_decides_return_required",
+            ),
+        ]
+
+    def __str__(self):
+        return self.rma
+
+    @property
+    def holds_units(self) -> bool:
+        return self.status not in self.RELEASED_STATUSES
+
+
+class ReturnLine(models.Model):
+    """Some units of one order line in a request, the customer's claim, and staff's verdict."""
+
+    class ReplacementStatus(models.TextChoices):
+        NONE = "", "None"
+        PENDING = "pending", "To be sent"
+        SENT = "sent", "Sent"
+
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    description = models.TextField(max_length=2000)
+    condition_confirmed = models.BooleanField(default=False, help_text="R2, for standard reasons.")
+    preference = models.CharField(
+        max_length=12, choices=Resolution.choices, default=Resolution.REFUND, help_text="R9, for fault reasons."
+    )
+    # Inspection (staff's verdict, not the customer's claim, decides the refund).
+    inspected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted = models.BooleanField(null=True, editable=False)
+    fault_confirmed = models.BooleanField(null=True, editable=False)
+    inspection_note = models.TextField(blank=True, editable=False)
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True, editable=False)
+    replacement_status = models.CharField(
+        max_length=10, choices=ReplacementStatus.choices, blank=True, default="", editable=False
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "order_line"], name="returnline_one_per_order_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="returnline_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(resolution="replacement") | Q(accepted=True, fault_confirmed=True),
+                name="returnline_replacement_needs_confirmed_fault",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line.name}"
+
+    @property
+    def is_fault_claim(self) -> bool:
+        return policy.is_fault_reason(self.reason)
+
+
+def photo_upload_to(instance, filename):
+    # Random names: nothing about the customer or the original file leaks.
+    return f"photos/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}.jpg"
+
+
+class DamagePhoto(models.Model):
+    """A photo backing a damage or fault claim (R7). Private to its owner and staff."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "The issue"
+        PACKAGING = "packaging", "The packaging"
+
+    line = models.ForeignKey(ReturnLine, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=photo_upload_to, blank=True)
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} photo for {self.line_id}"
+
+
+class Refund(models.Model):
+    """The money for one request (R10-R12): its breakdown, where it goes, and whether it went.
+
+    The breakdown is stored, not recomputed, so what the customer was told is
+    what was paid. One per request, enforced by the database (R12).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "To be issued"
+        ISSUED = "issued", "Issued"
+        FAILED = "failed", "Failed – to retry"
+
+    request = models.OneToOneField(ReturnRequest, on_delete=models.PROTECT, related_name="refund")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    currency = models.CharField(max_length=3)
+    merchandise = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    shipping = models.DecimalField(**MONEY)
+    deduction = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    fault_merchandise = models.DecimalField(**MONEY, default=0, help_text="Used to share shipping across requests.")
+    breakdown = models.JSONField(default=list, help_text="Each line: label, amount, rule, explanation.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    payment_method = models.CharField(max_length=100)
+    reference = models.CharField(max_length=100, blank=True, help_text="The payment processor's reference.")
+    issued_on = models.DateField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("issue_refund", "Can issue refunds and mark them failed")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merchandise__gte=0)
+                & Q(tax__gte=0)
+                & Q(shipping__gte=0)
+                & Q(deduction__gte=0)
+                & Q(total__gte=0)
+                & Q(fault_merchandise__gte=0),
+                name="refund_amounts_non_negative",
+            ),
+            # Equal to the cent. Written as a half-cent band because SQLite keeps
+            # decimals as floats; on PostgreSQL (numeric, 2 places) it is exact equality.
+            models.CheckConstraint(
+                condition=Q(total__gt=PARTS - HALF_CENT) & Q(total__lt=PARTS + HALF_CENT),
+                name="refund_total_equals_parts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="issued") | Q(issued_on__isnull=False),
+                name="refund_issued_has_date",
+            ),
+            models.CheckConstraint(condition=Q(state__in=["pending", "issued", "failed"]), name="refund_state_valid"),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.total} {self.currency} for {self.request_id}"
+
+
+class StatusChange(models.Model):
+    """One step in a request's history: who, when, from, to, and a note."""
+
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    event = models.CharField(max_length=40, help_text="What happened, e.g. 'approved' or 'refund_failed'.")
+    note = models.TextField(blank=True, help_text="Shown to the customer.")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.request_id}: {self.from_status or '-'} → {self.to_status}"

@@ -1,0 +1,431 @@
+"""The store's Return & Refund Policy as pure rules (POLICY.md, R1-R13).
+
+Plain data in, decisions out. Nothing here touches the database or Django
+settings, so every boundary can be tested fast and exhaustively. Each decision
+names its rule and carries a sentence a customer can read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+# Reasons. The values are stored in the database (ReturnLine.reason).
+DAMAGED = "damaged"
+DEFECTIVE = "defective"
+WRONG_ITEM = "wrong_item"
+CHANGED_MIND = "changed_mind"
+WRONG_SIZE = "wrong_size"
+NOT_AS_DESCRIBED = "not_as_described"
+OTHER = "other"
+
+REASON_LABELS = {
+    DAMAGED: "Damaged on arrival",
+    DEFECTIVE: "Defective or faulty",
+    WRONG_ITEM: "Wrong item sent",
+    CHANGED_MIND: "Changed my mind",
+    WRONG_SIZE: "Wrong size or fit",
+    NOT_AS_DESCRIBED: "Not as described or expected",
+    OTHER: "Other",
+}
+FAULT_REASONS = frozenset({DAMAGED, DEFECTIVE, WRONG_ITEM})
+# R7: these claims must show the issue and the packaging.
+PHOTO_REQUIRED_REASONS = frozenset({DAMAGED, DEFECTIVE})
+
+
+def is_fault_reason(reason: str) -> bool:
+    return reason in FAULT_REASONS
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to cents, half-up (POLICY.md R10)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """The policy's numbers. Defaults are the published policy's."""
+
+    return_window_days: int = 28
+    ship_by_days: int = 28
+    ship_by_reminder_days: int = 7
+    free_shipping_return_fee: Decimal = Decimal("9.99")
+    refund_business_days_min: int = 5
+    refund_business_days_max: int = 10
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One rule's verdict: ``ok`` or not, which rule, and why in plain words."""
+
+    ok: bool
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.rule})"
+
+
+# --- R1 the window --------------------------------------------------------
+
+
+def last_return_day(delivered_on: date, cfg: PolicyConfig) -> date:
+    """Delivered on 1 Nov with a 28-day window -> 29 Nov is the last day."""
+    return delivered_on + timedelta(days=cfg.return_window_days)
+
+
+def check_window(*, delivered_on: date | None, today: date, cfg: PolicyConfig) -> Decision:
+    if delivered_on is None:
+        return Decision(
+            False,
+            "R1",
+            "We have no delivery date for this order yet, so a return cannot be started. "
+            "If it has arrived, please contact support.",
+        )
+    last = last_return_day(delivered_on, cfg)
+    if today < delivered_on:
+        return Decision(False, "R1", f"This order is due on {delivered_on:%b %-d, %Y}; returns open on delivery.")
+    if today > last:
+        return Decision(
+            False,
+            "R1",
+            f"The {cfg.return_window_days}-day return window closed on {last:%b %-d, %Y}.",
+        )
+    left = (last - today).days
+    when = "today is the last day" if left == 0 else f"{left} day{'s' if left != 1 else ''} left"
+    return Decision(True, "R1", f"Returnable until {last:%b %-d, %Y} ({when}).")
+
+
+# --- R2-R4, R7 a line -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """An order line as bought, and how much of it active requests already hold."""
+
+    quantity: int
+    final_sale: bool = False
+    personalized: bool = False
+    already_requested: int = 0
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    """What the customer may still do with one order line."""
+
+    window: Decision
+    exclusion: Decision | None  # R3, when the line is final sale or personalized
+    returnable_quantity: int
+    standard_allowed: bool
+    fault_allowed: bool
+    last_day: date | None
+    days_left: int | None
+
+    @property
+    def can_return(self) -> bool:
+        return self.returnable_quantity > 0 and (self.standard_allowed or self.fault_allowed)
+
+    @property
+    def reasons(self) -> list[Decision]:
+        """Every decision behind the verdict, for the customer and staff to read."""
+        out = [self.window]
+        if self.exclusion:
+            out.append(self.exclusion)
+        out.append(self.quantity_decision)
+        return out
+
+    @property
+    def quantity_decision(self) -> Decision:
+        if self.returnable_quantity > 0:
+            return Decision(True, "R4", f"{self.returnable_quantity} can still be returned.")
+        return Decision(False, "R4", "Every unit of this item is already in a return request.")
+
+    @property
+    def summary(self) -> Decision:
+        """The one sentence to show next to the line."""
+        if not self.window.ok:
+            return self.window
+        if self.returnable_quantity <= 0:
+            return self.quantity_decision
+        if self.exclusion:
+            return Decision(True, "R3", f"{self.exclusion.message} {self.window.message}")
+        return self.window
+
+
+def exclusion_decision(line: LineFacts) -> Decision | None:
+    kind = "Personalized" if line.personalized else "Final-sale" if line.final_sale else None
+    if kind is None:
+        return None
+    return Decision(
+        False,
+        "R3",
+        f"{kind} items can be returned only if they arrived damaged, defective or not what you ordered.",
+    )
+
+
+def line_eligibility(*, line: LineFacts, delivered_on: date | None, today: date, cfg: PolicyConfig) -> LineEligibility:
+    window = check_window(delivered_on=delivered_on, today=today, cfg=cfg)
+    exclusion = exclusion_decision(line)
+    remaining = max(0, line.quantity - line.already_requested)
+    last = last_return_day(delivered_on, cfg) if delivered_on else None
+    return LineEligibility(
+        window=window,
+        exclusion=exclusion,
+        returnable_quantity=remaining if window.ok else 0,
+        standard_allowed=window.ok and exclusion is None,
+        fault_allowed=window.ok,
+        last_day=last,
+        days_left=(last - today).days if window.ok and last else None,
+    )
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    """What the customer asks for one line."""
+
+    quantity: int
+    reason: str
+    condition_confirmed: bool = False
+    issue_photos: int = 0
+    packaging_photos: int = 0
+
+
+def check_requested_line(
+    *, line: LineFacts, requested: RequestedLine, delivered_on: date | None, today: date, cfg: PolicyConfig
+) -> list[Decision]:
+    """Every rule the request for one line breaks; an empty list means it may go ahead."""
+    problems: list[Decision] = []
+    if requested.reason not in REASON_LABELS:
+        return [Decision(False, "R5", "Choose a reason for returning this item.")]
+    window = check_window(delivered_on=delivered_on, today=today, cfg=cfg)
+    if not window.ok:
+        problems.append(window)
+    fault = is_fault_reason(requested.reason)
+    exclusion = exclusion_decision(line)
+    if exclusion and not fault:
+        problems.append(exclusion)
+    if not fault and not requested.condition_confirmed:
+        problems.append(
+            Decision(
+                False,
+                "R2",
+                "Please confirm the item is in its original condition and packaging, "
+                "with all labels, manuals and accessories.",
+            )
+        )
+    remaining = line.quantity - line.already_requested
+    if requested.quantity < 1:
+        problems.append(Decision(False, "R4", "Choose at least one item to return."))
+    elif requested.quantity > remaining:
+        if remaining <= 0:
+            msg = "Every unit of this item is already in a return request."
+        else:
+            msg = f"Only {remaining} of this item can still be returned."
+        problems.append(Decision(False, "R4", msg))
+    if requested.reason in PHOTO_REQUIRED_REASONS:
+        if requested.issue_photos < 1:
+            problems.append(Decision(False, "R7", "Add at least one photo that shows the damage or fault."))
+        if requested.packaging_photos < 1:
+            problems.append(Decision(False, "R7", "Add at least one photo of the packaging it arrived in."))
+    return problems
+
+
+# --- R6 ship-by -----------------------------------------------------------
+
+
+def ship_by_date(approved_on: date, cfg: PolicyConfig) -> date:
+    return approved_on + timedelta(days=cfg.ship_by_days)
+
+
+def ship_by_reminder_date(ship_by: date, cfg: PolicyConfig) -> date:
+    return ship_by - timedelta(days=cfg.ship_by_reminder_days)
+
+
+def is_ship_by_overdue(ship_by: date, today: date) -> bool:
+    """The ship-by day itself is still on time; the day after is late."""
+    return today > ship_by
+
+
+# --- R10 the refund -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What the customer paid for the order."""
+
+    merchandise: Decimal  # sum of quantity x unit price over every line
+    tax: Decimal  # sum of quantity x unit tax over every line
+    shipping_charged: Decimal
+    free_shipping: bool
+
+    @property
+    def paid(self) -> Decimal:
+        return self.merchandise + self.tax + self.shipping_charged
+
+
+@dataclass(frozen=True)
+class PriorRefunds:
+    """What earlier refunds on the same order already gave back or took."""
+
+    total: Decimal = ZERO
+    shipping: Decimal = ZERO
+    fault_merchandise: Decimal = ZERO  # merchandise of fault-confirmed lines already refunded
+    deduction: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class AcceptedLine:
+    """An accepted line of a request, to be refunded, with staff's fault verdict."""
+
+    label: str
+    quantity: int
+    unit_price: Decimal
+    unit_tax: Decimal
+    fault_confirmed: bool
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    label: str
+    amount: Decimal
+    rule: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RefundBreakdown:
+    merchandise: Decimal
+    tax: Decimal
+    shipping: Decimal
+    deduction: Decimal
+    fault_merchandise: Decimal
+    lines: tuple[BreakdownLine, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> Decimal:
+        return self.merchandise + self.tax + self.shipping - self.deduction
+
+
+class PolicyError(Exception):
+    """The data given would break an invariant of the policy."""
+
+
+def compute_refund(
+    *, order: OrderMoney, accepted: Sequence[AcceptedLine], prior: PriorRefunds, cfg: PolicyConfig
+) -> RefundBreakdown:
+    """R10: merchandise + tax + shipping refund - free-shipping deduction, line by line."""
+    rows: list[BreakdownLine] = []
+    merchandise = tax = fault_merch = standard_value = ZERO
+    for line in accepted:
+        if line.quantity < 1:
+            raise PolicyError("An accepted line needs a positive quantity.")
+        line_merch = money(line.quantity * line.unit_price)
+        line_tax = money(line.quantity * line.unit_tax)
+        merchandise += line_merch
+        tax += line_tax
+        if line.fault_confirmed:
+            fault_merch += line_merch
+        else:
+            standard_value += line_merch + line_tax
+        rows.append(
+            BreakdownLine(
+                f"{line.label} × {line.quantity}",
+                line_merch,
+                "R10",
+                f"{line.quantity} × {line.unit_price} paid per item.",
+            )
+        )
+        if line_tax:
+            rows.append(
+                BreakdownLine(
+                    f"Tax on {line.label} × {line.quantity}",
+                    line_tax,
+                    "R10",
+                    f"{line.quantity} × {line.unit_tax} tax paid per item.",
+                )
+            )
+
+    shipping = ZERO
+    remaining_shipping = max(ZERO, order.shipping_charged - prior.shipping)
+    if fault_merch > ZERO and remaining_shipping > ZERO:
+        # Computed on the cumulative fault-confirmed merchandise, so partial
+        # fault returns of a whole order add up to exactly the charge.
+        if order.merchandise > ZERO:
+            due = money(order.shipping_charged * (prior.fault_merchandise + fault_merch) / order.merchandise)
+        else:
+            due = order.shipping_charged
+        shipping = max(ZERO, min(due - prior.shipping, remaining_shipping))
+        if shipping:
+            rows.append(
+                BreakdownLine(
+                    "Shipping refund",
+                    shipping,
+                    "R10",
+                    "Shipping is refunded for items with a confirmed fault, in proportion to their "
+                    f"share of the order ({fault_merch} of {order.merchandise}).",
+                )
+            )
+    elif merchandise > ZERO and order.shipping_charged > ZERO and fault_merch == ZERO:
+        rows.append(
+            BreakdownLine(
+                "Shipping charges",
+                ZERO,
+                "R10",
+                "Shipping charges are not refunded unless an item is faulty, damaged or sent incorrectly.",
+            )
+        )
+
+    deduction = ZERO
+    fee_left = max(ZERO, cfg.free_shipping_return_fee - prior.deduction)
+    if order.free_shipping and standard_value > ZERO and fee_left > ZERO:
+        deduction = min(fee_left, standard_value)
+        capped = " (never more than the items it applies to)" if deduction < fee_left else ""
+        rows.append(
+            BreakdownLine(
+                "Free-shipping return fee",
+                -deduction,
+                "R10",
+                f"The order shipped free, so a flat {cfg.free_shipping_return_fee} is deducted once per order "
+                f"to cover the original shipping{capped}.",
+            )
+        )
+
+    breakdown = RefundBreakdown(
+        merchandise=merchandise,
+        tax=tax,
+        shipping=shipping,
+        deduction=deduction,
+        fault_merchandise=fault_merch,
+        lines=tuple(rows),
+    )
+    if prior.total + breakdown.total > order.paid:
+        raise PolicyError(
+            f"Refunds on this order would total {prior.total + breakdown.total}, more than the {order.paid} paid."
+        )
+    return breakdown
+
+
+# --- R11 when the money arrives -------------------------------------------
+
+
+def add_business_days(start: date, days: int) -> date:
+    """``days`` Monday-to-Friday days after ``start`` (``start`` itself not counted)."""
+    current = start
+    added = 0
+    while added < days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            added += 1
+    return current
+
+
+def expected_refund_dates(issued_on: date, cfg: PolicyConfig) -> tuple[date, date]:
+    return (
+        add_business_days(issued_on, cfg.refund_business_days_min),
+        add_business_days(issued_on, cfg.refund_business_days_max),
+    )

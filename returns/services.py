@@ -1,0 +1,610 @@
+"""Every write and every status change of a return.
+
+Each service is keyword-only, runs in one transaction, locks what it changes,
+checks the transition table, writes a history row and leaves side effects
+(email) to run after commit. Views, forms, the admin and commands only call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from . import policy
+from .conf import policy_config, store_today
+from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
+from .models import DamagePhoto, Order, OrderLine, Refund, Resolution, ReturnLine, ReturnRequest, StatusChange
+from .transitions import check_transition
+
+S = ReturnRequest.Status
+
+# Permissions (granted to the staff groups by a migration; superusers have all).
+PERM_REVIEW = "returns.review_returnrequest"
+PERM_RECEIVE = "returns.receive_returnrequest"
+PERM_INSPECT = "returns.inspect_returnrequest"
+PERM_REINSTATE = "returns.reinstate_returnrequest"
+PERM_ISSUE_REFUND = "returns.issue_refund"
+PERM_REPLACEMENT = "returns.arrange_replacement"
+
+
+def _require(user, perm: str, doing: str) -> None:
+    if user is None or not user.is_active or not user.has_perm(perm):
+        raise NotAllowed(f"Your role does not allow you to {doing}.")
+
+
+def _record(
+    request: ReturnRequest, *, by, event: str, from_status: str, to_status: str, note: str = ""
+) -> StatusChange:
+    """The history row for a step; the customer is told of every status change (R13)."""
+    return StatusChange.objects.create(
+        request=request, by=by, event=event, from_status=from_status, to_status=to_status, note=note
+    )
+
+
+def _move(request: ReturnRequest, target: str, *, by, event: str, note: str = "", fields: Sequence[str] = ()) -> None:
+    check_transition(request, target)
+    previous = request.status
+    request.status = target
+    request.save(update_fields=["status", "updated_at", *fields])
+    _record(request, by=by, event=event, from_status=previous, to_status=target, note=note)
+
+
+def _locked(request: ReturnRequest) -> ReturnRequest:
+    return ReturnRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _release_units(request: ReturnRequest) -> None:
+    """R4: a rejected, cancelled or expired request gives its units back."""
+    for line in request.lines.all():
+        OrderLine.objects.filter(pk=line.order_line_id).update(
+            quantity_in_returns=F("quantity_in_returns") - line.quantity
+        )
+
+
+def _hold_units(order_line_id: int, quantity: int) -> None:
+    """R4: take units; the database refuses more than were bought."""
+    OrderLine.objects.filter(pk=order_line_id).update(quantity_in_returns=F("quantity_in_returns") + quantity)
+
+
+# --- submit ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """A photo already decoded and re-encoded (see ``returns.images``)."""
+
+    kind: str
+    image: File
+    thumbnail: File | None = None
+    original_name: str = ""
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    order_line_id: int
+    quantity: int
+    reason: str
+    description: str
+    condition_confirmed: bool = False
+    preference: str = Resolution.REFUND
+    photos: Sequence[NewPhoto] = field(default_factory=tuple)
+
+
+def return_request_submit(
+    *,
+    order: Order,
+    lines: Sequence[LineRequest],
+    by=None,
+    submission_key: str | None = None,
+    today: date | None = None,
+) -> ReturnRequest:
+    """R1-R5, R7: check every requested line against the policy and open the request.
+
+    A repeated ``submission_key`` (double click, reload) returns the request
+    already made instead of making a second one.
+    """
+    today = today or store_today()
+    cfg = policy_config()
+    if not lines:
+        raise PolicyViolation("Choose at least one item to return.", rule="R5")
+    try:
+        with transaction.atomic():
+            # Locking the order queues concurrent submissions for it (R4).
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if submission_key:
+                existing = ReturnRequest.objects.filter(submission_key=submission_key).first()
+                if existing is not None:
+                    if existing.order_id != order.pk:
+                        raise PolicyViolation("This form was already used for another order. Please start again.")
+                    return existing
+            order_lines = {ol.pk: ol for ol in order.lines.all()}
+            problems: list[tuple[OrderLine | None, policy.Decision]] = []
+            seen: set[int] = set()
+            for req in lines:
+                ol = order_lines.get(req.order_line_id)
+                if ol is None or req.order_line_id in seen:
+                    problems.append((None, policy.Decision(False, "R5", "An item chosen is not on this order.")))
+                    continue
+                seen.add(ol.pk)
+                counts = {k: sum(1 for p in req.photos if p.kind == k) for k in DamagePhoto.Kind.values}
+                for decision in policy.check_requested_line(
+                    line=policy.LineFacts(
+                        quantity=ol.quantity,
+                        final_sale=ol.final_sale,
+                        personalized=ol.personalized,
+                        already_requested=ol.quantity_in_returns,
+                    ),
+                    requested=policy.RequestedLine(
+                        quantity=req.quantity,
+                        reason=req.reason,
+                        condition_confirmed=req.condition_confirmed,
+                        issue_photos=counts[DamagePhoto.Kind.ISSUE],
+                        packaging_photos=counts[DamagePhoto.Kind.PACKAGING],
+                    ),
+                    delivered_on=order.delivered_on,
+                    today=today,
+                    cfg=cfg,
+                ):
+                    problems.append((ol, decision))
+                if not (req.description or "").strip():
+                    problems.append((ol, policy.Decision(False, "R5", "Tell us briefly why you are returning it.")))
+            if problems:
+                raise PolicyViolation(
+                    "The return cannot be started: " + "; ".join(str(d) for _, d in problems),
+                    problems=problems,
+                )
+
+            request = ReturnRequest.objects.create(order=order, submitted_by=by, submission_key=submission_key)
+            for req in lines:
+                fault = policy.is_fault_reason(req.reason)
+                line = ReturnLine.objects.create(
+                    request=request,
+                    order_line=order_lines[req.order_line_id],
+                    quantity=req.quantity,
+                    reason=req.reason,
+                    description=req.description.strip(),
+                    condition_confirmed=req.condition_confirmed and not fault,
+                    preference=req.preference if fault else Resolution.REFUND,
+                )
+                for photo in req.photos:
+                    DamagePhoto.objects.create(
+                        line=line,
+                        kind=photo.kind,
+                        image=photo.image,
+                        thumbnail=photo.thumbnail,
+                        original_name=photo.original_name[:255],
+                    )
+                _hold_units(req.order_line_id, req.quantity)
+            _record(request, by=by, event="submitted", from_status="", to_status=S.SUBMITTED)
+            return request
+    except IntegrityError as exc:
+        # Only reachable if something bypassed the order lock: the constraint holds R4.
+        raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
+
+
+# --- review -----------------------------------------------------------------
+
+
+def return_request_approve(
+    *, request: ReturnRequest, by, return_required: bool = True, note: str = "", today: date | None = None
+) -> ReturnRequest:
+    """R5, R6, R9: approve; the ship-by day is set only when the item must come back."""
+    _require(by, PERM_REVIEW, "approve returns")
+    today = today or store_today()
+    with transaction.atomic():
+        request = _locked(request)
+        check_transition(request, S.APPROVED)
+        if request.status != S.SUBMITTED:
+            raise InvalidTransition(f"{request.rma} is not waiting for review.")
+        request.return_required = return_required
+        request.approved_on = today
+        request.ship_by = policy.ship_by_date(today, policy_config()) if return_required else None
+        _move(
+            request,
+            S.APPROVED,
+            by=by,
+            event="approved",
+            note=note.strip(),
+            fields=["return_required", "approved_on", "ship_by"],
+        )
+    return request
+
+
+def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnRequest:
+    _require(by, PERM_REVIEW, "reject returns")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PolicyViolation("Write the reason for the rejection; the customer will read it.", rule="R5")
+    with transaction.atomic():
+        request = _locked(request)
+        request.rejection_reason = reason
+        _move(request, S.REJECTED, by=by, event="rejected", note=reason, fields=["rejection_reason"])
+        _release_units(request)
+    return request
+
+
+def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
+    """The customer (or staff for them) withdraws a request that has not shipped."""
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status not in (S.SUBMITTED, S.APPROVED):
+            raise InvalidTransition(
+                f"{request.rma} can no longer be cancelled: it is {request.get_status_display().lower()}."
+            )
+        _move(request, S.CANCELLED, by=by, event="cancelled")
+        _release_units(request)
+    return request
+
+
+# --- shipping and receiving -----------------------------------------------
+
+
+def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, tracking_number: str) -> ReturnRequest:
+    """R6: the customer records how the parcel travels; recording again corrects it."""
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise PolicyViolation("Enter both the carrier and the tracking number.", rule="R6")
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status == S.APPROVED and not request.return_required:
+            raise InvalidTransition(f"{request.rma} does not need to be sent back.")
+        request.carrier, request.tracking_number = carrier[:60], tracking_number[:80]
+        note = f"{request.carrier} {request.tracking_number}"
+        if request.status == S.SHIPPED:
+            request.save(update_fields=["carrier", "tracking_number", "updated_at"])
+            _record(request, by=by, event="tracking_updated", from_status=S.SHIPPED, to_status=S.SHIPPED, note=note)
+        else:
+            _move(request, S.SHIPPED, by=by, event="shipped", note=note, fields=["carrier", "tracking_number"])
+    return request
+
+
+def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> ReturnRequest:
+    _require(by, PERM_RECEIVE, "receive parcels")
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status == S.RECEIVED:
+            raise AlreadyDone(f"{request.rma} was already received.")
+        _move(request, S.RECEIVED, by=by, event="received", note=note.strip())
+    return request
+
+
+# --- inspection and the refund ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineVerdict:
+    accepted: bool
+    fault_confirmed: bool = False
+    replace: bool = False  # R9: a replacement is available and the customer asked for one
+    note: str = ""
+
+
+def prior_refunds(order: Order, *, exclude_request_id: int | None = None) -> policy.PriorRefunds:
+    """What earlier refunds on this order already gave back (R10 caps, once-per-order fee)."""
+    qs = Refund.objects.filter(order=order)
+    if exclude_request_id is not None:
+        qs = qs.exclude(request_id=exclude_request_id)
+    agg = qs.aggregate(
+        total=Sum("total"), shipping=Sum("shipping"), fault=Sum("fault_merchandise"), deduction=Sum("deduction")
+    )
+    zero = policy.ZERO
+    return policy.PriorRefunds(
+        total=agg["total"] or zero,
+        shipping=agg["shipping"] or zero,
+        fault_merchandise=agg["fault"] or zero,
+        deduction=agg["deduction"] or zero,
+    )
+
+
+def order_money(order: Order) -> policy.OrderMoney:
+    merchandise = tax = policy.ZERO
+    for line in order.lines.all():
+        merchandise += policy.money(line.quantity * line.unit_price)
+        tax += policy.money(line.quantity * line.unit_tax)
+    return policy.OrderMoney(
+        merchandise=merchandise, tax=tax, shipping_charged=order.shipping_charged, free_shipping=order.free_shipping
+    )
+
+
+def refund_preview(
+    request: ReturnRequest, accepted: Sequence[tuple[ReturnLine, LineVerdict]]
+) -> policy.RefundBreakdown:
+    """R10 for a set of verdicts, without writing anything (staff see it before confirming)."""
+    order = request.order
+    refund_lines = [
+        policy.AcceptedLine(
+            label=rl.order_line.name,
+            quantity=rl.quantity,
+            unit_price=rl.order_line.unit_price,
+            unit_tax=rl.order_line.unit_tax,
+            fault_confirmed=v.fault_confirmed,
+        )
+        for rl, v in accepted
+        if v.accepted and not v.replace
+    ]
+    return policy.compute_refund(
+        order=order_money(order),
+        accepted=refund_lines,
+        prior=prior_refunds(order, exclude_request_id=request.pk),
+        cfg=policy_config(),
+    )
+
+
+def _check_verdict(line: ReturnLine, verdict: LineVerdict) -> list[policy.Decision]:
+    problems = []
+    name = line.order_line.name
+    if verdict.replace and not (verdict.accepted and verdict.fault_confirmed):
+        problems.append(policy.Decision(False, "R9", f"{name}: a replacement needs an accepted, confirmed fault."))
+    if verdict.replace and line.preference != Resolution.REPLACEMENT:
+        problems.append(policy.Decision(False, "R9", f"{name}: the customer asked for a refund, not a replacement."))
+    excluded = line.order_line.final_sale or line.order_line.personalized
+    if excluded and verdict.accepted and not verdict.fault_confirmed:
+        problems.append(
+            policy.Decision(
+                False, "R3", f"{name} is final sale or personalized: accept it only with a confirmed fault."
+            )
+        )
+    if not verdict.accepted and not verdict.note.strip():
+        problems.append(policy.Decision(False, "R2", f"{name}: say why it is not accepted; the customer will read it."))
+    return problems
+
+
+def return_request_inspect(
+    *, request: ReturnRequest, by, verdicts: dict[int, LineVerdict], today: date | None = None
+) -> ReturnRequest:
+    """R2, R3, R9, R10: record staff's verdict on every line and compute the refund.
+
+    The refund is stored with its breakdown, pending until customer service
+    issues it. Staff's fault verdict, not the customer's claim, decides it.
+    """
+    today = today or store_today()
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status == S.APPROVED and request.return_required:
+            raise InvalidTransition(f"{request.rma} must be received before it is inspected.")
+        if request.status == S.APPROVED:
+            _require(by, PERM_REVIEW, "inspect returns that are not sent back")
+        else:
+            _require(by, PERM_INSPECT, "inspect returns")
+        check_transition(request, S.INSPECTED)
+        # The order lock serialises refunds of one order (the once-per-order fee, shipping share).
+        Order.objects.select_for_update().filter(pk=request.order_id).first()
+        lines = list(request.lines.select_related("order_line", "request__order"))
+        missing = [rl.order_line.name for rl in lines if rl.pk not in verdicts]
+        if missing:
+            raise PolicyViolation("Give a verdict for every item: " + ", ".join(missing) + ".")
+        problems = [d for rl in lines for d in _check_verdict(rl, verdicts[rl.pk])]
+        if problems:
+            raise PolicyViolation("; ".join(str(d) for d in problems), problems=problems)
+
+        now = timezone.now()
+        for rl in lines:
+            v = verdicts[rl.pk]
+            rl.inspected_at = now
+            rl.accepted = v.accepted
+            rl.fault_confirmed = v.fault_confirmed if v.accepted else bool(v.fault_confirmed)
+            rl.inspection_note = v.note.strip()
+            if not v.accepted:
+                rl.resolution = ""
+            else:
+                rl.resolution = Resolution.REPLACEMENT if v.replace else Resolution.REFUND
+            rl.replacement_status = ReturnLine.ReplacementStatus.PENDING if v.replace else ""
+            rl.save(
+                update_fields=[
+                    "inspected_at",
+                    "accepted",
+                    "fault_confirmed",
+                    "inspection_note",
+                    "resolution",
+                    "replacement_status",
+                ]
+            )
+
+        pairs = [(rl, verdicts[rl.pk]) for rl in lines]
+        refund = None
+        if any(v.accepted and not v.replace for _, v in pairs):
+            breakdown = refund_preview(request, pairs)
+            refund = Refund.objects.create(
+                request=request,
+                order=request.order,
+                currency=request.order.currency,
+                merchandise=breakdown.merchandise,
+                tax=breakdown.tax,
+                shipping=breakdown.shipping,
+                deduction=breakdown.deduction,
+                total=breakdown.total,
+                fault_merchandise=breakdown.fault_merchandise,
+                breakdown=[
+                    {"label": b.label, "amount": str(b.amount), "rule": b.rule, "explanation": b.explanation}
+                    for b in breakdown.lines
+                ],
+                payment_method=request.order.payment_method,
+            )
+            if refund.total == 0:
+                # Nothing to pay (the fee took it all): recorded as settled at once.
+                refund.state = Refund.State.ISSUED
+                refund.issued_on = today
+                refund.reference = "nothing to pay"
+                refund.save(update_fields=["state", "issued_on", "reference", "updated_at"])
+
+        accepted = sum(1 for _, v in pairs if v.accepted)
+        note = f"{accepted} of {len(pairs)} item(s) accepted."
+        if refund is not None:
+            note += f" Refund: {refund.total} {refund.currency}."
+        _move(request, S.INSPECTED, by=by, event="inspected", note=note)
+        _close_if_settled(request, by=by)
+    return request
+
+
+def _close_if_settled(request: ReturnRequest, *, by) -> None:
+    """INSPECTED -> REFUNDED/COMPLETED once no refund and no replacement is outstanding."""
+    if request.status != S.INSPECTED:
+        return
+    if request.lines.filter(replacement_status=ReturnLine.ReplacementStatus.PENDING).exists():
+        return
+    refund = Refund.objects.filter(request=request).first()
+    if refund is not None and refund.state != Refund.State.ISSUED:
+        return
+    if refund is not None and refund.total > 0:
+        _move(request, S.REFUNDED, by=by, event="closed", note=f"Refunded {refund.total} {refund.currency}.")
+    else:
+        _move(request, S.COMPLETED, by=by, event="closed")
+
+
+def refund_issue(*, refund: Refund, by, reference: str, today: date | None = None) -> Refund:
+    """R11, R12: mark the refund paid, once, whatever the number of clicks or staff."""
+    _require(by, PERM_ISSUE_REFUND, "issue refunds")
+    reference = (reference or "").strip()
+    if not reference:
+        raise PolicyViolation("Enter the payment processor's reference for this refund.", rule="R11")
+    today = today or store_today()
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.state == Refund.State.ISSUED:
+            raise AlreadyDone(
+                f"This refund was already issued on {refund.issued_on:%b %-d, %Y} (reference {refund.reference}).",
+                rule="R12",
+            )
+        request = _locked(refund.request)
+        previous = refund.state
+        refund.state = Refund.State.ISSUED
+        refund.reference = reference[:100]
+        refund.issued_on = today
+        refund.issued_by = by
+        refund.failure_reason = ""
+        refund.save(update_fields=["state", "reference", "issued_on", "issued_by", "failure_reason", "updated_at"])
+        start, end = policy.expected_refund_dates(today, policy_config())
+        _record(
+            request,
+            by=by,
+            event="refund_issued",
+            from_status=request.status,
+            to_status=request.status,
+            note=(
+                f"{refund.total} {refund.currency} to {refund.payment_method}"
+                f"{' (retry)' if previous == Refund.State.FAILED else ''}; "
+                f"expect it between {start:%b %-d} and {end:%b %-d, %Y}."
+            ),
+        )
+        _close_if_settled(request, by=by)
+    return refund
+
+
+def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
+    _require(by, PERM_ISSUE_REFUND, "manage refunds")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PolicyViolation("Say why the refund failed.")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.state != Refund.State.PENDING:
+            raise InvalidTransition(
+                f"Only a refund waiting to be issued can fail; this one is {refund.get_state_display().lower()}."
+            )
+        request = _locked(refund.request)
+        refund.state = Refund.State.FAILED
+        refund.failure_reason = reason
+        refund.save(update_fields=["state", "failure_reason", "updated_at"])
+        _record(
+            request, by=by, event="refund_failed", from_status=request.status, to_status=request.status, note=reason
+        )
+    return refund
+
+
+def replacement_send(*, line: ReturnLine, by, note: str = "") -> ReturnLine:
+    """R9: the replacement for one line is on its way."""
+    _require(by, PERM_REPLACEMENT, "arrange replacements")
+    with transaction.atomic():
+        request = _locked(line.request)
+        line = ReturnLine.objects.select_for_update().select_related("order_line").get(pk=line.pk)
+        if line.replacement_status == ReturnLine.ReplacementStatus.SENT:
+            raise AlreadyDone(f"The replacement for {line.order_line.name} was already sent.")
+        if line.replacement_status != ReturnLine.ReplacementStatus.PENDING:
+            raise InvalidTransition(f"No replacement is due for {line.order_line.name}.")
+        line.replacement_status = ReturnLine.ReplacementStatus.SENT
+        line.save(update_fields=["replacement_status"])
+        text = f"Replacement for {line.order_line.name} × {line.quantity} sent. {note.strip()}".strip()
+        _record(
+            request, by=by, event="replacement_sent", from_status=request.status, to_status=request.status, note=text
+        )
+        _close_if_settled(request, by=by)
+    return line
+
+
+# --- deadlines (R6) ---------------------------------------------------------
+
+
+def return_request_send_reminder(*, request: ReturnRequest, today: date | None = None) -> bool:
+    """Remind once, in the reminder window, that the ship-by day is near. True if reminded now."""
+    today = today or store_today()
+    cfg = policy_config()
+    with transaction.atomic():
+        request = _locked(request)
+        if (
+            request.status != S.APPROVED
+            or not request.ship_by
+            or request.reminder_sent_on is not None
+            or not (policy.ship_by_reminder_date(request.ship_by, cfg) <= today <= request.ship_by)
+        ):
+            return False
+        request.reminder_sent_on = today
+        request.save(update_fields=["reminder_sent_on", "updated_at"])
+        _record(
+            request,
+            by=None,
+            event="ship_by_reminder",
+            from_status=request.status,
+            to_status=request.status,
+            note=f"Please ship by {request.ship_by:%b %-d, %Y}.",
+        )
+    return True
+
+
+def return_request_expire(*, request: ReturnRequest, today: date | None = None) -> bool:
+    """Expire an approved request not shipped by its ship-by day. True if expired now."""
+    today = today or store_today()
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status != S.APPROVED or not request.ship_by or not policy.is_ship_by_overdue(request.ship_by, today):
+            return False
+        _move(
+            request,
+            S.EXPIRED,
+            by=None,
+            event="expired",
+            note=f"Not shipped by {request.ship_by:%b %-d, %Y}.",
+        )
+        _release_units(request)
+    return True
+
+
+def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: date | None = None) -> ReturnRequest:
+    """Staff give an expired request a new ship-by day; its units are held again (R4)."""
+    _require(by, PERM_REINSTATE, "reinstate returns")
+    note = (note or "").strip()
+    if not note:
+        raise PolicyViolation("Write a note saying why the return is reinstated.", rule="R6")
+    today = today or store_today()
+    try:
+        with transaction.atomic():
+            request = _locked(request)
+            check_transition(request, S.APPROVED)
+            if request.status != S.EXPIRED:
+                raise InvalidTransition(f"{request.rma} has not expired.")
+            Order.objects.select_for_update().filter(pk=request.order_id).first()
+            for line in request.lines.all():
+                _hold_units(line.order_line_id, line.quantity)
+            request.ship_by = policy.ship_by_date(today, policy_config())
+            request.reminder_sent_on = None
+            _move(request, S.APPROVED, by=by, event="reinstated", note=note, fields=["ship_by", "reminder_sent_on"])
+    except IntegrityError as exc:
+        raise PolicyViolation(
+            "Some of these items are now in another return request, so this one cannot be reinstated.", rule="R4"
+        ) from exc
+    return request
