@@ -7,7 +7,14 @@ issues refunds, sends replacements and reinstates expired requests.
 WAREHOUSE = "Warehouse"
 CUSTOMER_SERVICE = "Customer service"
 
-_VIEW = ["view_returnrequest", "view_order", "view_orderline", "view_returnline", "view_damagephoto", "view_statuschange"]
+_VIEW = [
+    "view_returnrequest",
+    "view_order",
+    "view_orderline",
+    "view_returnline",
+    "view_damagephoto",
+    "view_statuschange",
+]
 
 ROLES: dict[str, list[str]] = {
     WAREHOUSE: ["receive_returnrequest", "inspect_returnrequest", *_VIEW],

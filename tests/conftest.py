@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import pytest
@@ -45,3 +46,30 @@ def order(customer):
 
 def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+_postgres_passed = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed and "postgres" in report.keywords:
+        _postgres_passed.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With REQUIRE_POSTGRES_TESTS=1 (CI), fail unless the concurrency tests ran on PostgreSQL."""
+    if os.environ.get("REQUIRE_POSTGRES_TESTS") != "1":
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    problem = None
+    if "postgresql" not in engine:
+        problem = f"REQUIRE_POSTGRES_TESTS is set but the database is {engine}."
+    elif not _postgres_passed:
+        problem = "No test marked `postgres` passed on PostgreSQL."
+    if problem:
+        session.config.get_terminal_writer().line(f"\nFAILED: {problem}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        session.config.get_terminal_writer().line(
+            f"\n{len(_postgres_passed)} concurrency tests passed on PostgreSQL.", green=True
+        )

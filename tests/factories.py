@@ -12,8 +12,8 @@ from PIL import Image
 
 from accounts.models import User
 from returns.conf import store_today
-from returns.roles import ensure_roles
 from returns.models import Order, OrderLine
+from returns.roles import ensure_roles
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -135,6 +135,9 @@ FREE_SHIPPING_RETURN_FEE = Decimal(env("FREE_SHIPPING_RETURN_FEE", default="9.99
 REFUND_BUSINESS_DAYS_MIN = env.int("REFUND_BUSINESS_DAYS_MIN", default=5)
 REFUND_BUSINESS_DAYS_MAX = env.int("REFUND_BUSINESS_DAYS_MAX", default=10)
 
+# seed_demo makes accounts with a known password: only where this is True.
+DEMO_DATA_ALLOWED = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,3 +9,4 @@ if not env("EMAIL_URL", default=""):
     # A newcomer opens sent mail as files in ./sent-emails/.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = BASE_DIR / "sent-emails"
+DEMO_DATA_ALLOWED = True

@@ -18,3 +18,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so threads in the concurrency tests open their own
     # connections and queue on SQLite's write lock like real processes would.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+DEMO_DATA_ALLOWED = True

@@ -154,7 +154,7 @@ def test_refunds_of_one_order_inspected_at_once_take_the_fee_once():
         line = req.lines.get()
         return services.return_request_inspect(request=req, by=who, verdicts={line.pk: LineVerdict(accepted=True)})
 
-    results, errors = race(inspect, n=2)
+    _, errors = race(inspect, n=2)
     assert not errors, errors
     deductions = sorted(Refund.objects.filter(order=order).values_list("deduction", flat=True))
     assert deductions == [Decimal("0.00"), Decimal("9.99")]

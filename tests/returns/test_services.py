@@ -277,9 +277,7 @@ class TestShipAndReceive:
 
     def test_cannot_ship_before_approval(self, submitted, customer):
         with pytest.raises(InvalidTransition):
-            services.return_request_record_shipment(
-                request=submitted, by=customer, carrier="UPS", tracking_number="1Z"
-            )
+            services.return_request_record_shipment(request=submitted, by=customer, carrier="UPS", tracking_number="1Z")
 
     def test_warehouse_receives(self, approved, warehouse):
         req = services.return_request_receive(request=approved, by=warehouse)
