@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Alotrop Returns"
 admin.site.site_title = "Alotrop Returns staff"
@@ -7,4 +7,6 @@ admin.site.index_title = "Returns desk"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("account/", include("accounts.urls")),
+    path("", include("returns.urls")),
 ]

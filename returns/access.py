@@ -1,0 +1,67 @@
+"""Who may see which order, return and photo. Everything private goes through here.
+
+A customer sees the orders placed with their email once that email is verified,
+plus any order opened through a guest link in this browser session. Anything
+else is a 404, never a 403, so order numbers and RMAs cannot be probed.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import DamagePhoto, Order, ReturnRequest
+
+GUEST_SESSION_KEY = "guest_order_ids"
+
+
+def guest_order_ids(request) -> list[int]:
+    return list(request.session.get(GUEST_SESSION_KEY, []))
+
+
+def grant_guest_order(request, order: Order) -> None:
+    """A verified guest link opens this order (only) for this browser session."""
+    ids = guest_order_ids(request)
+    if order.pk not in ids:
+        request.session[GUEST_SESSION_KEY] = [*ids, order.pk]
+
+
+def visible_orders(request) -> QuerySet[Order]:
+    condition = Q(pk__in=guest_order_ids(request))
+    user = request.user
+    if user.is_authenticated and user.email_verified:
+        condition |= Q(email=user.email)
+    return Order.objects.filter(condition)
+
+
+def has_customer_access(request) -> bool:
+    user = request.user
+    return bool(guest_order_ids(request)) or (user.is_authenticated and user.email_verified)
+
+
+def order_for(request, number: str) -> Order:
+    try:
+        return visible_orders(request).get(number=number)
+    except Order.DoesNotExist:
+        raise Http404("No such order") from None
+
+
+def visible_returns(request) -> QuerySet[ReturnRequest]:
+    return ReturnRequest.objects.filter(order__in=visible_orders(request))
+
+
+def return_for(request, rma: str) -> ReturnRequest:
+    try:
+        return visible_returns(request).select_related("order").get(rma=rma.upper())
+    except ReturnRequest.DoesNotExist:
+        raise Http404("No such return") from None
+
+
+def photo_for(request, photo_id: int) -> DamagePhoto:
+    """Staff who may view photos see any; a customer only those of their own returns."""
+    qs = DamagePhoto.objects.select_related("line__request")
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.has_perm("returns.view_damagephoto")):
+        qs = qs.filter(line__request__order__in=visible_orders(request))
+    try:
+        return qs.get(pk=photo_id)
+    except DamagePhoto.DoesNotExist:
+        raise Http404("No such photo") from None
