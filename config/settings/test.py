@@ -1,5 +1,7 @@
 """Test settings: fast hashing, mail in memory, the same database engine as given."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, DATABASES
 
@@ -17,5 +19,6 @@ TIME_ZONE = "America/New_York"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so threads in the concurrency tests open their own
     # connections and queue on SQLite's write lock like real processes would.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per test run, so parallel runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 DEMO_DATA_ALLOWED = True
