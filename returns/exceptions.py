@@ -31,3 +31,12 @@ class PolicyViolation(ReturnsError):
 
 class AlreadyDone(ReturnsError):
     """The step was already taken (a second click, a retried task): nothing happened twice."""
+
+
+class ImportErrors(ReturnsError):
+    """An import file has problems; ``problems`` lists each (where, which field, what). Nothing was written."""
+
+    def __init__(self, problems, *, message: str | None = None):
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(message or f"The file has {count} problem{'' if count == 1 else 's'}; nothing was written.")

@@ -1,0 +1,435 @@
+"""Importing orders from the store's export, a JSON or CSV file.
+
+The whole file is checked first, then every order is written in one transaction:
+a file with one bad record writes nothing, so nobody untangles a half-done import.
+Each problem names its place (JSON: the record's position in "orders"; CSV: the
+physical line, header = 1) and field, so whoever exported the file can fix it.
+
+Orders are matched by number, so importing a file twice changes nothing. The lines
+of an order with return requests are never touched: the requests point at them and
+hold units of them (R4). Its order-level fields are still updated.
+
+Optional fields: customer_name, delivered_on (empty until delivered) and the flags
+free_shipping, final_sale, personalized (empty is false). Unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts.models import normalize_email
+
+from .conf import store_date
+from .exceptions import ImportErrors
+from .models import Order, OrderLine, ReturnRequest
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal(10) ** 10  # DecimalField(max_digits=12, decimal_places=2)
+MAX_QUANTITY = 2_147_483_647  # PositiveIntegerField
+MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+WHOLE_NUMBER_TEXT = re.compile(r"-?[0-9]+")
+FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+REQUIRED = object()  # a spec's default meaning "there is no default"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file, located so the person can find and fix it."""
+
+    message: str
+    field: str = ""
+    record: int | None = None  # JSON: 1-based position in "orders"
+    line: int | None = None  # CSV: physical line, header = 1; JSON: syntax errors
+
+    def __str__(self) -> str:
+        where = [f"record {self.record}"] if self.record else []
+        where += [f"line {self.line}"] if self.line else []
+        where += [f"field {self.field}"] if self.field else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass
+class ParsedOrder:
+    fields: dict[str, Any]  # Order field name -> clean value
+    lines: dict[str, dict[str, Any]]  # sku -> OrderLine field name -> clean value
+
+
+@dataclass
+class OrderImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # Orders whose lines in the file differ from the stored ones but were kept
+    # because the order has return requests.
+    orders_with_kept_lines: list[str] = field(default_factory=list)
+
+    @property
+    def lines_kept_because_of_returns(self) -> int:
+        return len(self.orders_with_kept_lines)
+
+
+# --- one value ------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    """A value that cannot be used; the message completes "field X: ..."."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _parser(convert: Callable[[str], Any], expected: str) -> Callable[[Any], Any]:
+    """A parser of text; ``convert`` returns None or raises ValueError for a bad value."""
+
+    def parse(value: Any) -> Any:
+        try:
+            result = convert(value.strip()) if isinstance(value, str) else None
+        except ValueError:
+            result = None
+        if result is None:
+            raise _Invalid(f"{_show(value)} is not {expected}")
+        return result
+
+    return parse
+
+
+def _text(model, name: str) -> Callable[[Any], str]:
+    max_length = model._meta.get_field(name).max_length
+
+    def parse(value: Any) -> str:
+        if name == "number" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # exports may write order numbers as JSON numbers
+        if not isinstance(value, str) or "\x00" in value:
+            raise _Invalid(f"{_show(value)} is not text")
+        if len(value.strip()) > max_length:
+            raise _Invalid(f"is {len(value.strip())} characters long; at most {max_length} fit")
+        return value.strip()
+
+    return parse
+
+
+def _email(value: Any) -> str:
+    email = normalize_email(_text(Order, "email")(value))
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _Invalid(f"{_show(value)} is not an email address") from None
+    return email
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, str) and MONEY_TEXT.fullmatch(value.strip()):
+        amount = Decimal(value.strip())
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool) and Decimal(value).is_finite():
+        amount = Decimal(value)  # a JSON number, parsed as Decimal
+    else:
+        raise _Invalid(f"{_show(value)} is not an amount like 12.50")
+    if amount < 0 or amount >= MAX_MONEY:
+        raise _Invalid(f"{_show(value)} is {'negative' if amount < 0 else 'too large'}")
+    if amount != amount.quantize(CENT):
+        raise _Invalid(f"{_show(value)} has more than 2 decimal places")
+    return amount.quantize(CENT)
+
+
+def _quantity(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        value = _parser(lambda text: int(text) if WHOLE_NUMBER_TEXT.fullmatch(text) else None, "a whole number")(value)
+    if not 1 <= value <= MAX_QUANTITY:
+        raise _Invalid(f"{value} is not a quantity of at least 1")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return _parser(lambda text: FLAG_WORDS.get(text.lower()), "true or false")(value)
+
+
+def _store_time(text: str):
+    """A bare date is not a time; a time without an offset is the store's local time."""
+    moment = parse_datetime(text) if len(text) > 10 else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
+
+
+_moment = _parser(_store_time, "a date and time like 2026-10-01T10:00:00Z")
+_day = _parser(parse_date, "a date like 2026-10-05")
+_currency = _parser(lambda text: text if re.fullmatch(r"[A-Z]{3}", text) else None, "a currency code like USD")
+
+# field name -> (parse, default or REQUIRED)
+ORDER_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    "number": (_text(Order, "number"), REQUIRED),
+    "email": (_email, REQUIRED),
+    "customer_name": (_text(Order, "customer_name"), ""),
+    "placed_at": (_moment, REQUIRED),
+    "delivered_on": (_day, None),
+    "currency": (_currency, REQUIRED),
+    "shipping_charged": (_money, REQUIRED),
+    "free_shipping": (_flag, False),
+    "payment_method": (_text(Order, "payment_method"), REQUIRED),
+}
+LINE_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    "sku": (_text(OrderLine, "sku"), REQUIRED),
+    "name": (_text(OrderLine, "name"), REQUIRED),
+    "quantity": (_quantity, REQUIRED),
+    "unit_price": (_money, REQUIRED),
+    "unit_tax": (_money, REQUIRED),
+    "final_sale": (_flag, False),
+    "personalized": (_flag, False),
+}
+CSV_COLUMNS = {**{name: name for name in ORDER_SPEC}, **{name: f"line_{name}" for name in LINE_SPEC}}
+REQUIRED_COLUMNS = [CSV_COLUMNS[name] for name, (_, default) in (ORDER_SPEC | LINE_SPEC).items() if default is REQUIRED]
+
+
+def _check(spec, raw: dict, column: Callable[[str], str] = str, prefix: str = "") -> tuple[dict, list[tuple[str, str]]]:
+    """Clean values (None where bad), and (field as the file names it, message) for each bad one."""
+    values, errors = {}, []
+    for name, (parse, default) in spec.items():
+        value = raw.get(column(name))
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if default is REQUIRED:
+                errors.append((prefix + column(name), "is required but missing or empty"))
+            values[name] = None if default is REQUIRED else default
+            continue
+        try:
+            values[name] = parse(value)
+        except _Invalid as error:
+            values[name] = None
+            errors.append((prefix + column(name), str(error)))
+    return values, errors
+
+
+def _order_rules(order: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rules across fields of a valid order (the first is also a database constraint)."""
+    errors = []
+    if order["free_shipping"] and order["shipping_charged"] != 0:
+        errors.append(("shipping_charged", f"is {order['shipping_charged']}, but free_shipping is true"))
+    placed_on = store_date(order["placed_at"])
+    if order["delivered_on"] and order["delivered_on"] < placed_on:
+        errors.append(("delivered_on", f"{order['delivered_on']} is before the order was placed ({placed_on})"))
+    return errors
+
+
+# --- the file -------------------------------------------------------------
+
+
+def _from_json(text: str) -> tuple[list[ParsedOrder], list[Problem]]:
+    try:
+        data = json.loads(text, parse_float=Decimal)  # exact money: never through float
+    except json.JSONDecodeError as error:
+        return [], [Problem(f"not valid JSON: {error.msg} (column {error.colno})", line=error.lineno)]
+    except (ValueError, RecursionError) as error:
+        return [], [Problem(f"not valid JSON: {error}")]
+    records = data.get("orders") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        return [], [Problem('the file needs an object with an "orders" list at the top')]
+    orders, problems, first_record = [], [], {}
+    for index, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            problems.append(Problem(f"{_show(record)} is not an order object", record=index))
+            continue
+        fields, errors = _check(ORDER_SPEC, record)
+        errors += [] if errors else _order_rules(fields)
+        lines, raw_lines = {}, record.get("lines")
+        if not isinstance(raw_lines, list) or not raw_lines:
+            errors.append(("lines", "an order needs at least one line"))
+            raw_lines = []
+        for position, raw in enumerate(raw_lines):
+            if not isinstance(raw, dict):
+                errors.append((f"lines[{position}]", f"{_show(raw)} is not a line object"))
+                continue
+            values, line_errors = _check(LINE_SPEC, raw, prefix=f"lines[{position}].")
+            errors += line_errors
+            if values["sku"] in lines:
+                errors.append((f"lines[{position}].sku", f"'{values['sku']}' is already a line of this order"))
+            elif values["sku"]:
+                lines[values["sku"]] = values
+        number = fields["number"]
+        if number in first_record:
+            errors.append(("number", f"order {number} is also record {first_record[number]}"))
+        elif number:
+            first_record[number] = index
+        problems += [Problem(message, field=name, record=index) for name, message in errors]
+        orders.append(ParsedOrder(fields, lines))
+    return orders, problems
+
+
+def _from_csv(text: str) -> tuple[list[ParsedOrder], list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+        columns = [column.strip() for column in header]
+        repeated = sorted({column for column in columns if columns.count(column) > 1})
+        if repeated:
+            return [], [Problem(f"column {', '.join(repeated)} appears more than once", line=1)]
+        missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+        if missing:
+            return [], [Problem(f"the header lacks the column(s) {', '.join(missing)}", line=1)]
+        orders, problems = {}, []
+        first_row = {}  # order number -> (line, raw row) of its first row
+        sku_line = {}  # (order number, sku) -> line
+        end = reader.line_num
+        for row in reader:
+            line, end = end + 1, reader.line_num  # where the row starts: a quoted cell may span lines
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                problems.append(Problem(f"has {len(row)} values; the header has {len(columns)} columns", line=line))
+                continue
+            raw = dict(zip(columns, row, strict=True))
+            fields, errors = _check(ORDER_SPEC, raw, column=CSV_COLUMNS.__getitem__)
+            errors += [] if errors else _order_rules(fields)
+            values, line_errors = _check(LINE_SPEC, raw, column=CSV_COLUMNS.__getitem__)
+            problems += [Problem(message, field=name, line=line) for name, message in errors + line_errors]
+            number, sku = fields["number"], values["sku"]
+            if errors:
+                continue
+            if number not in orders:
+                orders[number], first_row[number] = ParsedOrder(fields, {}), (line, raw)
+            first_line, first_raw = first_row[number]
+            for name in ORDER_SPEC:
+                if fields[name] != orders[number].fields[name]:
+                    message = f"{_show(raw[name].strip())} differs from line {first_line} of order {number}"
+                    problems.append(Problem(f"{message} ({_show(first_raw[name].strip())})", field=name, line=line))
+            if (number, sku) in sku_line:
+                message = f"'{sku}' is already on line {sku_line[number, sku]} of order {number}"
+                problems.append(Problem(message, field="line_sku", line=line))
+            elif sku:
+                sku_line[number, sku] = line
+                orders[number].lines[sku] = values
+    except csv.Error as error:
+        return [], [Problem(f"not valid CSV: {error}", line=reader.line_num)]
+    return list(orders.values()), problems
+
+
+def _parse(data: bytes, extension: str) -> list[ParsedOrder]:
+    """Every order in the file, clean; or ImportErrors listing every problem."""
+    try:
+        text = data.decode("utf-8-sig")  # spreadsheet programs often add a byte-order mark
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        message = f"the file is not UTF-8 text (byte 0x{data[error.start]:02x}); save or export it as UTF-8"
+        raise ImportErrors([Problem(message, line=line)]) from None
+    if not text.strip():
+        raise ImportErrors([Problem("the file is empty")])
+    orders, problems = (_from_json if extension == ".json" else _from_csv)(text)
+    if not orders and not problems:
+        problems = [Problem("the file has no orders")]
+    if problems:
+        raise ImportErrors(problems)
+    return orders
+
+
+# --- writing --------------------------------------------------------------
+
+
+def _changes(instance, values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if getattr(instance, name) != value]
+
+
+def _lines_differ(current: dict[str, OrderLine], wanted: dict[str, dict]) -> bool:
+    return current.keys() != wanted.keys() or any(_changes(current[sku], values) for sku, values in wanted.items())
+
+
+def _replace_lines(order: Order, current: dict[str, OrderLine], wanted: dict[str, dict]) -> bool:
+    """Make the order's lines match the file; True if anything changed."""
+    stale = [line.pk for sku, line in current.items() if sku not in wanted]
+    OrderLine.objects.filter(pk__in=stale).delete()
+    changed = bool(stale)
+    for sku, values in wanted.items():
+        line = current.get(sku)
+        if line is None:
+            OrderLine.objects.create(order=order, **values)
+            changed = True
+        elif names := _changes(line, values):
+            for name in names:
+                setattr(line, name, values[name])
+            line.save(update_fields=names)
+            changed = True
+    return changed
+
+
+def _upsert(orders: list[ParsedOrder], result: OrderImportResult) -> None:
+    # Locking the orders queues us behind return_request_submit, which locks the
+    # order too, so "has no return requests" stays true until we commit.
+    has_returns = Exists(ReturnRequest.objects.filter(order=OuterRef("pk")))
+    existing = (
+        Order.objects.select_for_update()
+        .annotate(has_returns=has_returns)
+        .prefetch_related("lines")
+        .in_bulk([order.fields["number"] for order in orders], field_name="number")
+    )
+    new_orders = []
+    for parsed in orders:
+        order = existing.get(parsed.fields["number"])
+        if order is None:
+            new_orders.append((Order(**parsed.fields), parsed.lines))
+            continue
+        changed = _changes(order, parsed.fields)
+        for name in changed:
+            setattr(order, name, parsed.fields[name])
+        if changed:
+            order.save(update_fields=[*changed, "updated_at"])
+        lines = {line.sku: line for line in order.lines.all()}
+        if order.has_returns:
+            lines_changed = False
+            if _lines_differ(lines, parsed.lines):
+                result.orders_with_kept_lines.append(order.number)
+        else:
+            lines_changed = _replace_lines(order, lines, parsed.lines)
+        if changed or lines_changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    Order.objects.bulk_create([order for order, _ in new_orders], batch_size=500)
+    OrderLine.objects.bulk_create(
+        [OrderLine(order=order, **values) for order, lines in new_orders for values in lines.values()], batch_size=500
+    )
+    result.created = len(new_orders)
+
+
+def orders_import(*, path: str | Path, dry_run: bool = False) -> OrderImportResult:
+    """Check the whole file, then create or update every order in it in one transaction.
+
+    With ``dry_run`` the same work is done and rolled back, so the counts are exactly
+    what a real import would report. Raises ImportErrors; then nothing was written.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise ImportErrors([Problem(f"'{path.name}' is not a .json or .csv file")])
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImportErrors([Problem(f"cannot read '{path}': {error.strerror}")]) from None
+    orders = _parse(data, path.suffix.lower())
+    result = OrderImportResult()
+    try:
+        with transaction.atomic():
+            _upsert(orders, result)
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError as error:
+        # Only a concurrent writer can break a constraint the checks above guarantee.
+        raise ImportErrors(
+            [Problem(f"the database refused the import, maybe another import ran at once: {error}")]
+        ) from error
+    return result
