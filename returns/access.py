@@ -5,8 +5,13 @@ plus any order opened through a guest link in this browser session. Anything
 else is a 404, never a 403, so order numbers and RMAs cannot be probed.
 """
 
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 
 from .models import DamagePhoto, Order, ReturnRequest
 
@@ -65,3 +70,36 @@ def photo_for(request, photo_id: int) -> DamagePhoto:
         return qs.get(pk=photo_id)
     except DamagePhoto.DoesNotExist:
         raise Http404("No such photo") from None
+
+
+# --- guest links ---------------------------------------------------------------
+
+GUEST_LINK_SALT = "returns.guest-order"
+
+
+def guest_token(order: Order) -> str:
+    """A signed, time-limited token that opens one order (checked by ``order_from_guest_token``)."""
+    return signing.dumps({"order": order.pk}, salt=GUEST_LINK_SALT, compress=True)
+
+
+def order_from_guest_token(token: str) -> Order | None:
+    """The order a token opens, or None if it is forged or older than GUEST_LINK_MAX_AGE."""
+    try:
+        data = signing.loads(token, salt=GUEST_LINK_SALT, max_age=settings.GUEST_LINK_MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    return Order.objects.filter(pk=data.get("order")).first() if isinstance(data, dict) else None
+
+
+def guest_link(order: Order, *, next_name: str | None = None, next_args=()) -> str:
+    """An absolute link, for emails, that opens ``order`` without signing in and goes to ``next_name``."""
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    try:
+        target = reverse(next_name, args=list(next_args)) if next_name else None
+    except NoReverseMatch:
+        target = None
+    try:
+        link = reverse("accounts:guest_open", args=[guest_token(order)])
+    except NoReverseMatch:
+        return base + (target or "/")
+    return base + link + (f"?{urlencode({'next': target})}" if target else "")

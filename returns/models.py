@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
+from django.utils import timezone
 
 from . import policy
 
@@ -336,3 +337,44 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.request_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class Notification(models.Model):
+    """An email to send, written in the same transaction as the change it tells of.
+
+    The outbox: a worker (``send_notifications``) sends pending rows after commit
+    and retries failures with backoff, so an email is neither lost nor sent twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up – needs attention"
+
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="notifications")
+    change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=40)
+    audience = models.CharField(max_length=10, choices=[("customer", "Customer"), ("staff", "Staff")])
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "audience"], name="notification_once_per_change_and_audience"),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False), name="notification_sent_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"

@@ -20,6 +20,7 @@ from . import policy
 from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, Refund, Resolution, ReturnLine, ReturnRequest, StatusChange
+from .notifications import notification_record
 from .transitions import check_transition
 
 S = ReturnRequest.Status
@@ -39,12 +40,21 @@ def _require(user, perm: str, doing: str) -> None:
 
 
 def _record(
-    request: ReturnRequest, *, by, event: str, from_status: str, to_status: str, note: str = ""
+    request: ReturnRequest,
+    *,
+    by,
+    event: str,
+    from_status: str,
+    to_status: str,
+    note: str = "",
+    today: date | None = None,
 ) -> StatusChange:
     """The history row for a step; the customer is told of every status change (R13)."""
-    return StatusChange.objects.create(
+    change = StatusChange.objects.create(
         request=request, by=by, event=event, from_status=from_status, to_status=to_status, note=note
     )
+    notification_record(request=request, change=change, today=today)
+    return change
 
 
 def _move(request: ReturnRequest, target: str, *, by, event: str, note: str = "", fields: Sequence[str] = ()) -> None:
@@ -562,6 +572,7 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
             from_status=request.status,
             to_status=request.status,
             note=f"Please ship by {request.ship_by:%b %-d, %Y}.",
+            today=today,
         )
     return True
 

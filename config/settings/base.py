@@ -117,6 +117,12 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Alotrop Returns <support@alotrop.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_NOTIFICATION_EMAIL = env("STAFF_NOTIFICATION_EMAIL", default="support@alotrop.com")
+# "immediate": send right after the change commits (and retry later if that fails);
+# "worker": leave it to `manage.py send_notifications --loop` (production).
+EMAIL_DELIVERY = env("EMAIL_DELIVERY", default="immediate")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# How long a link emailed to a guest (no account) keeps opening their order.
+GUEST_LINK_MAX_AGE = env.int("GUEST_LINK_MAX_AGE", default=60 * 60 * 24 * 30)
 
 # The store.
 STORE_NAME = env("STORE_NAME", default="Alotrop")
