@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from . import policy
+from .access import guest_link
 from .conf import policy_config, store_today
 from .models import Notification, Refund, ReturnRequest, StatusChange
 
@@ -62,8 +63,6 @@ def _url(name: str, *args) -> str | None:
 
 def customer_links(request: ReturnRequest) -> dict[str, str | None]:
     """Links that open the return for the customer, signed in or not."""
-    from .access import guest_link
-
     return {
         "return_url": guest_link(request.order, next_name="returns:return_detail", next_args=[request.rma]),
         "authorization_url": guest_link(request.order, next_name="returns:authorization", next_args=[request.rma]),

@@ -48,28 +48,32 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 
 
-_postgres_passed = []
+_passed_by_marker: dict[str, list[str]] = {"postgres": [], "browser": []}
 
 
 def pytest_runtest_logreport(report):
-    if report.when == "call" and report.passed and "postgres" in report.keywords:
-        _postgres_passed.append(report.nodeid)
+    if report.when == "call" and report.passed:
+        for marker, passed in _passed_by_marker.items():
+            if marker in report.keywords:
+                passed.append(report.nodeid)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """With REQUIRE_POSTGRES_TESTS=1 (CI), fail unless the concurrency tests ran on PostgreSQL."""
-    if os.environ.get("REQUIRE_POSTGRES_TESTS") != "1":
-        return
-    engine = settings.DATABASES["default"]["ENGINE"]
-    problem = None
-    if "postgresql" not in engine:
-        problem = f"REQUIRE_POSTGRES_TESTS is set but the database is {engine}."
-    elif not _postgres_passed:
-        problem = "No test marked `postgres` passed on PostgreSQL."
-    if problem:
-        session.config.get_terminal_writer().line(f"\nFAILED: {problem}", red=True)
+    """CI sets REQUIRE_POSTGRES_TESTS=1 and REQUIRE_BROWSER_TESTS=1: a skipped guarantee is a failure."""
+    problems = []
+    if os.environ.get("REQUIRE_POSTGRES_TESTS") == "1":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            problems.append(f"REQUIRE_POSTGRES_TESTS is set but the database is {engine}.")
+        elif not _passed_by_marker["postgres"]:
+            problems.append("No test marked `postgres` passed on PostgreSQL.")
+    if os.environ.get("REQUIRE_BROWSER_TESTS") == "1" and not _passed_by_marker["browser"]:
+        problems.append("No test marked `browser` passed (is chromium installed?).")
+    writer = session.config.get_terminal_writer()
+    for problem in problems:
+        writer.line(f"\nFAILED: {problem}", red=True)
+    if problems:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    else:
-        session.config.get_terminal_writer().line(
-            f"\n{len(_postgres_passed)} concurrency tests passed on PostgreSQL.", green=True
-        )
+    for marker, passed in _passed_by_marker.items():
+        if passed:
+            writer.line(f"{len(passed)} `{marker}` tests passed.", green=True)
