@@ -77,6 +77,8 @@ class OrderImportResult:
     # Orders whose lines in the file differ from the stored ones but were kept
     # because the order has return requests.
     orders_with_kept_lines: list[str] = field(default_factory=list)
+    # Orders with return requests whose money or email in the file differ: (number, fields kept).
+    orders_with_kept_fields: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def lines_kept_because_of_returns(self) -> int:
@@ -342,6 +344,11 @@ def _parse(data: bytes, extension: str) -> list[ParsedOrder]:
 # --- writing --------------------------------------------------------------
 
 
+# What a refund was computed from, and who may see the order: not changed by an
+# import once the order has return requests (fix those in the admin, deliberately).
+FROZEN_ONCE_RETURNED = ("email", "currency", "shipping_charged", "free_shipping", "payment_method")
+
+
 def _changes(instance, values: dict[str, Any]) -> list[str]:
     return [name for name, value in values.items() if getattr(instance, name) != value]
 
@@ -385,6 +392,12 @@ def _upsert(orders: list[ParsedOrder], result: OrderImportResult) -> None:
             new_orders.append((Order(**parsed.fields), parsed.lines))
             continue
         changed = _changes(order, parsed.fields)
+        if order.has_returns:
+            # Refunds were computed from these and visibility follows the email: keep them.
+            kept = [name for name in changed if name in FROZEN_ONCE_RETURNED]
+            if kept:
+                result.orders_with_kept_fields.append((order.number, kept))
+            changed = [name for name in changed if name not in FROZEN_ONCE_RETURNED]
         for name in changed:
             setattr(order, name, parsed.fields[name])
         if changed:

@@ -262,6 +262,27 @@ def test_an_order_with_a_return_request_keeps_its_lines(tmp_path, first_import):
     assert first_import.delivered_on == date(2026, 10, 5)
 
 
+def test_an_order_with_a_return_request_keeps_its_email_and_money(tmp_path, first_import):
+    ReturnRequest.objects.create(order=first_import)
+    path = write_json(
+        tmp_path,
+        order_record(
+            email="someone.else@example.com", shipping_charged="0", free_shipping=True, customer_name="Ana L. Lima"
+        ),
+    )
+
+    output = run_import(path)
+
+    assert (
+        "Order 100234 has return requests, so its email, shipping_charged, free_shipping were kept as they are"
+        in output
+    )
+    first_import.refresh_from_db()
+    assert first_import.email == "ana@example.com"  # who may see the order and its returns does not move
+    assert (first_import.shipping_charged, first_import.free_shipping) == (Decimal("5.99"), False)
+    assert first_import.customer_name == "Ana L. Lima"  # harmless fields still update
+
+
 def test_dry_run_reports_what_would_change_and_writes_nothing(tmp_path, first_import):
     path = write_json(tmp_path, order_record(), order_record("100235"))
 

@@ -50,3 +50,10 @@ class Command(BaseCommand):
                     "the file's different lines for it were not applied."
                 )
             )
+        for number, fields in result.orders_with_kept_fields:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Order {number} has return requests, so its {', '.join(fields)} "
+                    "were kept as they are; the file's different values were not applied."
+                )
+            )
