@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
+
 admin.site.site_header = "Alotrop Returns"
 admin.site.site_title = "Alotrop Returns staff"
 admin.site.index_title = "Returns desk"
@@ -8,5 +10,6 @@ admin.site.index_title = "Returns desk"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
+    path("", accounts_views.home, name="home"),
     path("", include("returns.urls")),
 ]

@@ -102,4 +102,4 @@ def guest_link(order: Order, *, next_name: str | None = None, next_args=()) -> s
         link = reverse("accounts:guest_open", args=[guest_token(order)])
     except NoReverseMatch:
         return base + (target or "/")
-    return base + link + (f"?{urlencode({'next': target})}" if target else "")
+    return base + link + (f"?{urlencode({'next': target}, safe='/')}" if target else "")

@@ -82,7 +82,6 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
-LOGIN_URL = "admin:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -151,3 +150,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Customer accounts and guest links
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "returns:orders"
+LOGOUT_REDIRECT_URL = "home"
+# GUEST_LINK_MAX_AGE (how long a guest link opens its order) is set with the email settings above.
+# How long the link that verifies a new account's email address works.
+EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=60 * 60 * 24 * 3)
+# Emails with a link (guest link, sign-up, verification, password reset) per hour,
+# per email address and per client; over the limit the portal sends nothing.
+GUEST_LINK_RATE_PER_ADDRESS = env.int("GUEST_LINK_RATE_PER_ADDRESS", default=5)
+GUEST_LINK_RATE_PER_CLIENT = env.int("GUEST_LINK_RATE_PER_CLIENT", default=20)
+# Reverse proxies in front of the app: the client is the Nth address from the right of
+# X-Forwarded-For. 0 trusts REMOTE_ADDR (no proxy, or a proxy that rewrites it).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# The throttle counts here. locmem counts per process: with several processes use a
+# shared cache, e.g. dbcache://portal_cache (after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Customer photos (R7): every upload is decoded and re-encoded; these bound the work and the storage.
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PHOTO_MAX_COUNT = env.int("PHOTO_MAX_COUNT", default=8)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTO_MAX_DIMENSION = env.int("PHOTO_MAX_DIMENSION", default=2560)
+PHOTO_THUMBNAIL_SIZE = env.int("PHOTO_THUMBNAIL_SIZE", default=320)

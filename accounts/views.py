@@ -1,0 +1,265 @@
+"""Customer sign-in, sign-up, email verification, password reset and guest links.
+
+Answers never tell a visitor whether an address has an account or whether an
+order exists: sign-up, password reset and guest links show the same page either
+way, and only the address's owner learns more, by email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import time
+from functools import partial
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import FormView, TemplateView
+
+from returns.access import grant_guest_order, has_customer_access, order_from_guest_token
+from returns.models import Order
+
+from . import emails
+from .forms import GuestLinkForm, NewPasswordForm, PasswordResetRequestForm, SignInForm, SignUpForm
+from .models import User, normalize_email
+
+TOO_MANY = "Too many link requests; please try again in an hour."
+THROTTLE_WINDOW = 60 * 60
+AUTH_BACKEND = "accounts.backends.EmailBackend"
+
+
+# --- throttle -----------------------------------------------------------------------
+
+
+def client_address(request) -> str:
+    """The client's IP; behind NUM_PROXIES proxies, the one the outermost proxy saw."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.NUM_PROXIES:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            address = hops[-min(settings.NUM_PROXIES, len(hops))]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        # One IPv6 subscriber holds a whole /64: count it as one client.
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def throttle_hit(request, scope: str, email: str) -> bool:
+    """Count one request for a link; True when the address or the client is over its hourly limit.
+
+    Fixed windows on the clock hour. Keys are hashes, so the cache holds no email addresses.
+    """
+    now = time.time()
+    window = int(now // THROTTLE_WINDOW)
+    remaining = int((window + 1) * THROTTLE_WINDOW - now) + 1
+    over = False
+    for kind, value, limit in (
+        ("address", normalize_email(email), settings.GUEST_LINK_RATE_PER_ADDRESS),
+        ("client", client_address(request), settings.GUEST_LINK_RATE_PER_CLIENT),
+    ):
+        key = f"throttle:{scope}:{kind}:{hashlib.sha256(value.encode()).hexdigest()}:{window}"
+        if cache.add(key, 1, timeout=remaining):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=remaining)
+                count = 1
+            # The database cache's incr resets the expiry to its default; put it back.
+            cache.touch(key, timeout=remaining)
+        over = over or count > limit
+    return over
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+def user_signup(*, email: str, full_name: str, password: str) -> None:
+    """Make an unverified account and mail its verification link; if the address has an
+    account already, mail its owner instead. The visitor cannot tell which happened."""
+    with transaction.atomic():
+        user = None
+        if not User.objects.filter(email__iexact=email).exists():
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(
+                        email=email, password=password, full_name=full_name, email_verified=False
+                    )
+            except IntegrityError:  # the same address signed up a moment ago
+                user = None
+        if user is None:
+            emails.spend_password_hashing_time(password)
+            transaction.on_commit(partial(emails.send_account_exists, email), robust=True)
+        else:
+            transaction.on_commit(partial(emails.send_verification, user), robust=True)
+
+
+def user_verify_email(*, user: User) -> None:
+    """Orders placed with the address become the user's (idempotent)."""
+    User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True)
+    user.email_verified = True
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@require_GET
+def home(request):
+    # Private pages send visitors without access here with ?next=; signing in returns them there.
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+        next_url = ""
+    context = {
+        "guest_form": GuestLinkForm(),
+        "has_customer_access": has_customer_access(request),
+        "login_url": reverse("accounts:login") + (f"?{urlencode({'next': next_url})}" if next_url else ""),
+    }
+    return render(request, "home.html", context)
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        user = self.request.user
+        if user.is_authenticated and not user.email_verified:
+            return reverse("accounts:verify_pending")
+        return super().get_default_redirect_url()
+
+
+class SignUpView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignUpForm
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        if throttle_hit(self.request, "sign-up", data["email"]):
+            return self.render_to_response(self.get_context_data(form=form, alert=TOO_MANY), status=429)
+        user_signup(email=data["email"], full_name=data["full_name"], password=data["password1"])
+        return redirect("accounts:signup_done")
+
+
+class SignUpDoneView(TemplateView):
+    template_name = "accounts/signup_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(valid_for=emails.duration_words(settings.EMAIL_VERIFICATION_MAX_AGE), **kwargs)
+
+
+@require_GET
+def verify_email(request, token):
+    """The link in the sign-up email: marks the address verified and signs the user in."""
+    try:
+        user = emails.user_from_verification_token(token)
+    except signing.SignatureExpired:
+        return render(request, "accounts/verify_invalid.html", {"expired": True}, status=410)
+    except signing.BadSignature:
+        return render(request, "accounts/verify_invalid.html", {"expired": False}, status=400)
+    user_verify_email(user=user)
+    login(request, user, backend=AUTH_BACKEND)
+    messages.success(request, f"Thank you: {user.email} is verified. Orders placed with it are shown here.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify_pending(request):
+    """For a signed-in user whose address is not verified yet: why no orders show, and a new link."""
+    user = request.user
+    if user.email_verified:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    context = {"valid_for": emails.duration_words(settings.EMAIL_VERIFICATION_MAX_AGE)}
+    if request.method == "POST":
+        if throttle_hit(request, "verify-email", user.email):
+            return render(request, "accounts/verify_pending.html", {**context, "alert": TOO_MANY}, status=429)
+        emails.send_verification(user)
+        messages.success(request, f"We've sent a new link to {user.email}.")
+        return redirect("accounts:verify_pending")
+    return render(request, "accounts/verify_pending.html", context)
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        if throttle_hit(self.request, "password-reset", form.cleaned_data["email"]):
+            return self.render_to_response(self.get_context_data(form=form, alert=TOO_MANY), status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(valid_for=emails.duration_words(settings.PASSWORD_RESET_TIMEOUT), **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --- guest links -------------------------------------------------------------------
+
+
+def _guest_page(request, form, *, status=200, alert="", link_problem=False):
+    context = {"form": form, "alert": alert, "link_problem": link_problem}
+    return render(request, "accounts/guest.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def guest(request):
+    """Order number + email: mail a link that opens the order, if there is one. Same answer either way."""
+    if request.method == "GET":
+        return _guest_page(request, GuestLinkForm())
+    form = GuestLinkForm(request.POST)
+    if not form.is_valid():
+        return _guest_page(request, form)
+    number, email = form.cleaned_data["order_number"], form.cleaned_data["email"]
+    if throttle_hit(request, "guest-link", email):
+        return _guest_page(request, form, status=429, alert=TOO_MANY)
+    order = Order.objects.filter(email=email, number__iexact=number).first()
+    if order is not None:
+        emails.send_guest_link(order)
+    context = {"number": number, "email": email, "valid_for": emails.duration_words(settings.GUEST_LINK_MAX_AGE)}
+    return render(request, "accounts/guest_sent.html", context)
+
+
+@require_GET
+def guest_open(request, token):
+    """The link in the guest email: opens that order (only) in this browser session."""
+    order = order_from_guest_token(token)
+    if order is None:
+        return _guest_page(request, GuestLinkForm(), status=400, link_problem=True)
+    grant_guest_order(request, order)
+    # A new session key, so a session id planted before the link was opened learns nothing.
+    request.session.cycle_key()
+    target = request.GET.get("next", "")
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None)):
+        target = reverse("returns:order_detail", args=[order.number])
+    return redirect(target)
