@@ -62,3 +62,181 @@ def return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
         "history__by",
     )
+
+
+# --- the customer portal ----------------------------------------------------
+
+
+def customer_returns(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
+    """The customer's list of returns: one query, newest first."""
+    return requests.select_related("order").order_by("-created_at")
+
+
+def return_for_submission(order: Order, submission_key: str) -> ReturnRequest | None:
+    """The request a form with this key already made (a double click, a reload, the back button)."""
+    return ReturnRequest.objects.filter(order=order, submission_key=submission_key).first()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One line as the customer is about to ask for it, for the refund estimate."""
+
+    order_line: OrderLine
+    quantity: int
+    reason: str
+    preference: str = "refund"
+
+    @property
+    def is_fault(self) -> bool:
+        return policy.is_fault_reason(self.reason)
+
+    @property
+    def wants_replacement(self) -> bool:
+        return self.is_fault and self.preference == "replacement"
+
+
+@dataclass(frozen=True)
+class RefundEstimate:
+    """R10 if inspection confirms what the customer says; R9 lines asking for a replacement are left out."""
+
+    order: Order
+    claims: list[Claim]
+    breakdown: policy.RefundBreakdown | None
+    replacements: list[Claim]
+    problem: str = ""
+
+
+def refund_estimate(order: Order, claims: list[Claim]) -> RefundEstimate:
+    """The same engine as the real refund, with the customer's claim standing in for staff's fault verdict.
+
+    Needs ``order`` with its lines prefetched (``orders_with_lines``) to stay at one query.
+    """
+    from .services import order_money, prior_refunds  # here, so this block leaves the module's imports alone
+
+    refunded = [c for c in claims if not c.wants_replacement]
+    try:
+        breakdown = policy.compute_refund(
+            order=order_money(order),
+            accepted=[
+                policy.AcceptedLine(
+                    label=c.order_line.name,
+                    quantity=c.quantity,
+                    unit_price=c.order_line.unit_price,
+                    unit_tax=c.order_line.unit_tax,
+                    fault_confirmed=c.is_fault,
+                )
+                for c in refunded
+            ],
+            prior=prior_refunds(order),
+            cfg=policy_config(),
+        )
+    except policy.PolicyError as exc:
+        return RefundEstimate(order, claims, None, [], problem=str(exc))
+    return RefundEstimate(order, claims, breakdown, [c for c in claims if c.wants_replacement])
+
+
+# --- the staff desk (admin) -------------------------------------------------
+# The queues staff work from. One definition each, shared by the admin's list
+# filters and the overview on the admin index, so a number always matches its list.
+
+
+def waiting_for_review_q():
+    from django.db.models import Q
+
+    return Q(status=ReturnRequest.Status.SUBMITTED)
+
+
+def overdue_to_ship_q(today: date):
+    """R6: approved, the item must come back, and the ship-by day has passed (the day itself is on time)."""
+    from django.db.models import Q
+
+    return Q(status=ReturnRequest.Status.APPROVED, return_required=True, ship_by__lt=today)
+
+
+def awaiting_inspection_q():
+    """Parcels at the warehouse, and approved requests whose item staff chose not to have sent back (R9)."""
+    from django.db.models import Q
+
+    return Q(status=ReturnRequest.Status.RECEIVED) | Q(status=ReturnRequest.Status.APPROVED, return_required=False)
+
+
+def store_week(today: date) -> tuple[date, date]:
+    """Monday to Sunday of the store's week holding ``today``."""
+    from datetime import timedelta
+
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    waiting_for_review: int
+    overdue_to_ship: int
+    awaiting_inspection: int
+    week_start: date
+    week_end: date
+    refunds_this_week: list[dict]  # one per currency: currency, count, total
+
+    @property
+    def refunds_this_week_count(self) -> int:
+        return sum(row["count"] for row in self.refunds_this_week)
+
+
+def staff_overview(today: date | None = None) -> StaffOverview:
+    """The admin index's numbers: two queries, whatever the volume."""
+    from django.db.models import Count, Sum
+
+    from .models import Refund
+
+    today = today or store_today()
+    counts = ReturnRequest.objects.aggregate(
+        review=Count("pk", filter=waiting_for_review_q()),
+        overdue=Count("pk", filter=overdue_to_ship_q(today)),
+        inspection=Count("pk", filter=awaiting_inspection_q()),
+    )
+    start, end = store_week(today)
+    refunds = list(
+        refunds_issued_between(Refund.objects.all(), start, end)
+        .order_by()
+        .values("currency")
+        .annotate(count=Count("pk"), total=Sum("total"))
+        .order_by("currency")
+    )
+    return StaffOverview(
+        waiting_for_review=counts["review"],
+        overdue_to_ship=counts["overdue"],
+        awaiting_inspection=counts["inspection"],
+        week_start=start,
+        week_end=end,
+        refunds_this_week=refunds,
+    )
+
+
+def refunds_issued_between(refunds: QuerySet, start: date, end: date) -> QuerySet:
+    """Refunds marked issued with ``issued_on`` from ``start`` to ``end``, both included."""
+    from .models import Refund
+
+    return refunds.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end)
+
+
+def normalize_rma(text: str) -> str:
+    """What a person typed or a scanner sent -> ``RMA-XXXX-XXXX`` when it can be read as one.
+
+    Accepts lower case, surrounding spaces, missing dashes or prefix, and a payload
+    (a URL, say) that contains the RMA.
+    """
+    import re
+
+    raw = (text or "").strip().upper()
+    compact = re.sub(r"[\s-]", "", raw)
+    if compact.startswith("RMA"):
+        compact = compact[3:]
+    if re.fullmatch(r"[A-Z0-9]{8}", compact):
+        return f"RMA-{compact[:4]}-{compact[4:]}"
+    found = re.search(r"RMA-[A-Z0-9]{4}-[A-Z0-9]{4}", raw)
+    return found.group(0) if found else raw
+
+
+def return_by_rma(text: str) -> ReturnRequest | None:
+    code = normalize_rma(text)
+    return ReturnRequest.objects.filter(rma=code).first() if code else None

@@ -1,6 +1,18 @@
 from django.urls import path
 
+from . import views
+
 app_name = "returns"
 urlpatterns: list = [
-    # Filled in by the customer-portal work (issue 3).
+    path("orders/", views.orders, name="orders"),
+    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/return/", views.start_return, name="start_return"),
+    path("orders/<str:number>/return/estimate/", views.estimate, name="estimate"),
+    path("returns/<str:rma>/", views.return_detail, name="return_detail"),
+    path("returns/<str:rma>/authorization/", views.authorization, name="authorization"),
+    path("returns/<str:rma>/shipment/", views.record_shipment, name="record_shipment"),
+    path("returns/<str:rma>/cancel/", views.cancel, name="cancel"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
+    path("photos/<int:pk>/thumbnail/", views.photo_thumbnail, name="photo_thumbnail"),
+    path("policy/", views.policy_page, name="policy"),
 ]

@@ -1,0 +1,351 @@
+"""The customer's forms: starting a return (one fieldset per order line), recording a shipment.
+
+The forms check the shape of what was typed and run the same policy engine the
+service runs, so every problem shows next to its field at once; the service
+checks again under a lock and has the last word.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.forms.utils import ErrorDict
+
+from . import images, policy
+from .conf import policy_config, store_today
+from .exceptions import PolicyViolation
+from .models import DamagePhoto, Order, OrderLine, Reason, Resolution
+from .selectors import Claim, LineView
+from .services import LineRequest, NewPhoto
+
+FAULT_GROUP = "Something is wrong with it"
+STANDARD_GROUP = "Other reasons"
+CONDITION_TEXT = (
+    "I confirm the {name} is in its original condition and original packaging, "
+    "with all labels, manuals and accessories."
+)
+
+
+def _rule_message(decision: policy.Decision) -> str:
+    return f"{decision.message} ({decision.rule})"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several files from one input; each is decoded and re-encoded later by ``returns.images``."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(f, initial) for f in files if f]
+
+
+class ReturnLineForm(forms.Form):
+    """What the customer asks for one order line. Unticked lines are ignored, whatever they hold."""
+
+    selected = forms.BooleanField(required=False)
+    quantity = forms.IntegerField(min_value=1, required=False)
+    reason = forms.ChoiceField(required=False)
+    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    condition_confirmed = forms.BooleanField(required=False)
+    preference = forms.ChoiceField(
+        choices=Resolution.choices,
+        initial=Resolution.REFUND,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Would you like a replacement or a refund?",
+        help_text="A replacement is sent if we have one; if not, you get a full refund.",
+    )
+    issue_photos = PhotosField(
+        required=False,
+        label="Photos of the damage or fault",
+        help_text="At least one for damaged or defective items. JPEG, PNG or HEIC.",
+    )
+    packaging_photos = PhotosField(
+        required=False,
+        label="Photos of the packaging it arrived in",
+        help_text="At least one for damaged or defective items.",
+    )
+
+    def __init__(self, *args, line_view: LineView, **kwargs):
+        self.line_view = line_view
+        self.line: OrderLine = line_view.line
+        self.eligibility = line_view.eligibility
+        kwargs.setdefault("prefix", f"line-{self.line.pk}")
+        kwargs.setdefault("initial", {"quantity": 1, "preference": Resolution.REFUND})
+        super().__init__(*args, **kwargs)
+        name = self.line.name
+        most = self.eligibility.returnable_quantity
+        f = self.fields
+        f["selected"].label = f"Return {name}"
+        f["quantity"].label = f"How many {name} to return"
+        # More than ``most`` is the policy's R4 verdict (see StartReturnForm), not a field error.
+        f["quantity"].error_messages["min_value"] = "Choose at least one item to return. (R4)"
+        f["quantity"].help_text = f"Up to {most}."
+        f["quantity"].widget.attrs.update({"min": 1, "max": most, "inputmode": "numeric", "class": "form-control"})
+        f["reason"].label = f"Why are you returning the {name}?"
+        fault = [(r.value, r.label) for r in Reason if policy.is_fault_reason(r.value)]
+        standard = [(r.value, r.label) for r in Reason if not policy.is_fault_reason(r.value)]
+        choices = [("", "Choose a reason…"), (FAULT_GROUP, fault)]
+        if self.eligibility.standard_allowed:
+            choices.append((STANDARD_GROUP, standard))
+        elif self.eligibility.exclusion:
+            kind = "personalized" if self.line.personalized else "final sale"
+            f["reason"].help_text = (
+                f"This item is {kind}, so it can be returned only if it arrived damaged, "
+                "defective or is not what you ordered (R3)."
+            )
+            f["reason"].error_messages["invalid_choice"] = _rule_message(self.eligibility.exclusion)
+        f["reason"].choices = choices
+        f["reason"].widget.attrs.update({"class": "form-select", "data-reason": ""})
+        f["description"].label = f"Short description for the {name}"
+        f["description"].help_text = "For example: too small, the handle is cracked, not the colour shown."
+        f["description"].widget.attrs.update({"class": "form-control", "maxlength": 2000})
+        f["condition_confirmed"].label = CONDITION_TEXT.format(name=name)
+        f["condition_confirmed"].widget.attrs.update({"class": "form-check-input"})
+        f["selected"].widget.attrs.update({"class": "form-check-input", "data-select-line": ""})
+        f["preference"].widget.attrs.update({"class": "form-check-input"})
+        for photos in ("issue_photos", "packaging_photos"):
+            f[photos].widget.attrs.update({"class": "form-control", "accept": "image/*"})
+
+    @property
+    def is_selected(self) -> bool:
+        if not self.is_bound:
+            return False
+        widget = self.fields["selected"].widget
+        value = widget.value_from_datadict(self.data, self.files, self["selected"].html_name)
+        return bool(self.fields["selected"].to_python(value))
+
+    @property
+    def is_fault(self) -> bool:
+        return policy.is_fault_reason(self.cleaned_data.get("reason") or "")
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and not self.is_selected:
+            # An unticked line is not part of the request: nothing in it can be wrong.
+            self._errors = ErrorDict()
+            self.cleaned_data = {"selected": False}
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("selected"):
+            return data
+        if data.get("quantity") is None and "quantity" not in self.errors:
+            self.add_error("quantity", "Enter how many to return. (R4)")
+        if not data.get("reason") and "reason" not in self.errors:
+            self.add_error("reason", "Choose a reason for returning this item. (R5)")
+        if not data.get("description") and "description" not in self.errors:
+            self.add_error("description", "Tell us briefly why you are returning it. (R5)")
+        return data
+
+    def photo_uploads(self) -> dict[str, list]:
+        """The files chosen for a fault claim, by kind; none for a standard reason."""
+        if not (self.is_selected and self.is_fault):
+            return {DamagePhoto.Kind.ISSUE: [], DamagePhoto.Kind.PACKAGING: []}
+        return {
+            DamagePhoto.Kind.ISSUE: self.cleaned_data.get("issue_photos") or [],
+            DamagePhoto.Kind.PACKAGING: self.cleaned_data.get("packaging_photos") or [],
+        }
+
+    def add_decision(self, decision: policy.Decision) -> None:
+        """Put a rule the line breaks next to the field it concerns."""
+        field = {"R2": "condition_confirmed", "R3": "reason", "R4": "quantity"}.get(decision.rule)
+        if decision.rule == "R7":
+            counts = self.photo_uploads()
+            missing_issue = not counts[DamagePhoto.Kind.ISSUE] and "issue_photos" not in self.errors
+            field = "issue_photos" if missing_issue else "packaging_photos"
+        if field and not self.has_error(field):
+            self.add_error(field, _rule_message(decision))
+        elif not field:
+            self.add_error(None, _rule_message(decision))
+
+    def claim(self) -> Claim | None:
+        """What the line counts for in the refund estimate, if its quantity and reason are usable."""
+        if not self.is_selected:
+            return None
+        self.is_valid()
+        data = self.cleaned_data
+        quantity, reason = data.get("quantity"), data.get("reason")
+        if not quantity or not reason or quantity > self.eligibility.returnable_quantity:
+            return None
+        return Claim(
+            order_line=self.line,
+            quantity=data["quantity"],
+            reason=data["reason"],
+            preference=data.get("preference") or Resolution.REFUND,
+        )
+
+
+class StartReturnForm:
+    """The whole start-a-return page: one ``ReturnLineForm`` per returnable line and a submission key.
+
+    ``is_valid()`` checks the shape, runs the policy engine on every chosen line,
+    and decodes every photo (``returns.images``); ``line_requests()`` is then ready
+    for ``services.return_request_submit``.
+    """
+
+    def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None):
+        self.order = order
+        self.is_bound = data is not None
+        self.data = data
+        self.line_forms = [ReturnLineForm(data, files, line_view=lv) for lv in line_views if lv.eligibility.can_return]
+        self.blocked = [lv for lv in line_views if not lv.eligibility.can_return]
+        self.submission_key = self._key(data)
+        self.non_field_errors: list[str] = []
+        self.photos: dict[int, list[NewPhoto]] = {}
+        self.had_files = bool(files) and any(files.getlist(k) for k in files)
+        self._valid: bool | None = None
+
+    @staticmethod
+    def _key(data) -> str:
+        if data is not None:
+            try:
+                return str(uuid.UUID(str(data.get("submission_key", ""))))
+            except ValueError:
+                pass
+        return str(uuid.uuid4())
+
+    @property
+    def can_return_anything(self) -> bool:
+        return bool(self.line_forms)
+
+    def chosen(self) -> list[ReturnLineForm]:
+        return [f for f in self.line_forms if f.is_selected]
+
+    def is_valid(self) -> bool:
+        if not self.is_bound:
+            return False
+        if self._valid is None:
+            self._valid = self._validate()
+        return self._valid
+
+    def _validate(self) -> bool:
+        chosen = self.chosen()
+        if not chosen:
+            self.non_field_errors.append("Choose at least one item to return: tick the box next to it. (R5)")
+        for form in self.line_forms:
+            form.is_valid()
+        for form in chosen:
+            if form.has_error("quantity") or form.has_error("reason"):
+                continue
+            for decision in self._policy_problems(form):
+                form.add_decision(decision)
+        self._process_photos(chosen)
+        return not self.non_field_errors and all(f.is_valid() for f in self.line_forms)
+
+    def _policy_problems(self, form: ReturnLineForm) -> list[policy.Decision]:
+        data, line = form.cleaned_data, form.line
+        uploads = form.photo_uploads()
+        return policy.check_requested_line(
+            line=policy.LineFacts(
+                quantity=line.quantity,
+                final_sale=line.final_sale,
+                personalized=line.personalized,
+                already_requested=line.quantity_in_returns,
+            ),
+            requested=policy.RequestedLine(
+                quantity=data["quantity"],
+                reason=data["reason"],
+                condition_confirmed=bool(data.get("condition_confirmed")),
+                issue_photos=len(uploads[DamagePhoto.Kind.ISSUE]),
+                packaging_photos=len(uploads[DamagePhoto.Kind.PACKAGING]),
+            ),
+            delivered_on=self.order.delivered_on,
+            today=store_today(),
+            cfg=policy_config(),
+        )
+
+    def _process_photos(self, chosen: list[ReturnLineForm]) -> None:
+        """Decode and re-encode every photo; a file that is not a usable image is named next to its input."""
+        total = sum(len(files) for f in chosen for files in f.photo_uploads().values())
+        if not total:
+            return
+        try:
+            images.check_photo_count(count=total)
+        except images.ImageRejected as exc:
+            self.non_field_errors.append(_message(exc))
+            return
+        for form in chosen:
+            processed: list[NewPhoto] = []
+            for kind, uploads in form.photo_uploads().items():
+                field = f"{kind}_photos"
+                for upload in uploads:
+                    try:
+                        processed.append(images.process_photo(upload=upload, kind=kind))
+                    except images.ImageRejected as exc:
+                        message = _message(exc)  # it names the file
+                        if form.has_error(field):
+                            form.errors[field].append(message)
+                        else:
+                            form.add_error(field, message)
+            self.photos[form.line.pk] = processed
+
+    def line_requests(self) -> list[LineRequest]:
+        requests = []
+        for form in self.chosen():
+            data = form.cleaned_data
+            fault = form.is_fault
+            requests.append(
+                LineRequest(
+                    order_line_id=form.line.pk,
+                    quantity=data["quantity"],
+                    reason=data["reason"],
+                    description=data["description"],
+                    condition_confirmed=bool(data.get("condition_confirmed")) and not fault,
+                    preference=(data.get("preference") or Resolution.REFUND) if fault else Resolution.REFUND,
+                    photos=tuple(self.photos.get(form.line.pk, ())),
+                )
+            )
+        return requests
+
+    def apply_violation(self, exc: PolicyViolation) -> None:
+        """The service's verdict (it re-checks under a lock): each problem next to its line."""
+        self._valid = False
+        by_line = {f.line.pk: f for f in self.line_forms}
+        if not exc.problems:
+            self.non_field_errors.append(str(exc))
+        for order_line, decision in exc.problems:
+            form = by_line.get(order_line.pk) if order_line is not None else None
+            if form is None:
+                self.non_field_errors.append(_rule_message(decision))
+            else:
+                form.add_decision(decision)
+
+    def claims(self) -> list[Claim]:
+        return [c for c in (f.claim() for f in self.line_forms) if c is not None]
+
+    @property
+    def forms_with_errors(self) -> list[ReturnLineForm]:
+        return [f for f in self.line_forms if f.errors]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.non_field_errors or self.forms_with_errors)
+
+
+def _message(exc: Exception) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
+class ShipmentForm(forms.Form):
+    """R6: how the parcel travels. Recording again corrects it."""
+
+    carrier = forms.CharField(
+        max_length=60,
+        label="Carrier",
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        help_text="For example UPS, USPS, FedEx or DHL.",
+        error_messages={"required": "Enter the carrier that is taking your parcel. (R6)"},
+    )
+    tracking_number = forms.CharField(
+        max_length=80,
+        label="Tracking number",
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter the tracking number the carrier gave you. (R6)"},
+    )

@@ -1,0 +1,153 @@
+"""Small display helpers for the customer pages: money, rule badges, the RMA's QR code."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import segno
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from returns.models import ReturnStatus
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
+
+# One line per rule of POLICY.md, for the badge's tooltip and screen readers.
+RULE_TITLES = {
+    "R1": "Return window",
+    "R2": "Original condition",
+    "R3": "Items that cannot be returned",
+    "R4": "Quantity",
+    "R5": "Starting a return",
+    "R6": "Ship-by date",
+    "R7": "Photos of damage",
+    "R8": "No exchanges",
+    "R9": "Replacement or refund",
+    "R10": "Refund amount",
+    "R11": "Refund method and timing",
+    "R12": "Refunded once",
+    "R13": "Status and history",
+}
+
+
+@register.filter
+def money(value, currency="USD"):
+    """``12.5|money:"USD"`` -> ``$12.50``; negative amounts get a real minus sign."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    sign = "−" if amount < 0 else ""
+    text = f"{abs(amount):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency or "USD")
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+@register.filter
+def rule_title(rule):
+    return RULE_TITLES.get(str(rule), "")
+
+
+@register.simple_tag
+def rule_badge(rule):
+    """A small badge naming the rule behind a decision, linking to its explanation."""
+    rule = str(rule or "")
+    if not rule:
+        return ""
+    return format_html(
+        '<a class="badge rule-badge" href="{}#{}" title="Rule {}: {}"><span class="visually-hidden">Rule </span>{}</a>',
+        reverse("returns:policy"),
+        rule.lower(),
+        rule,
+        RULE_TITLES.get(rule, "policy rule"),
+        rule,
+    )
+
+
+@register.simple_tag
+def rma_qr(rma, title=""):
+    """The RMA as a QR code in inline SVG: exactly the RMA string, so a warehouse scanner reads it.
+
+    Drawn without a fixed size (the stylesheet sizes it); the quiet zone is kept.
+    """
+    svg = segno.make(rma, error="m", micro=False).svg_inline(
+        border=4, omitsize=True, svgclass="qr-code", title=title or None, dark="#000", light="#fff"
+    )
+    return format_html(
+        '<div class="qr-wrap" role="img" aria-label="QR code of return number {}">{}</div>',
+        rma,
+        mark_safe(svg),  # noqa: S308 - segno's own markup; it escapes the title
+    )
+
+
+RULE_AT_END = re.compile(r"\s*\((R\d{1,2})\)\.?\s*$")
+
+
+@register.filter
+def with_rule(message):
+    """``"Only 1 can be returned. (R4)"`` -> the sentence followed by an R4 badge."""
+    text = str(message)
+    match = RULE_AT_END.search(text)
+    if not match:
+        return text
+    return format_html("{} {}", text[: match.start()], rule_badge(match.group(1)))
+
+
+@register.simple_tag
+def field_widget(bound_field):
+    """The field's input with Bootstrap's invalid state when it has errors (aria-* come from Django)."""
+    classes = bound_field.field.widget.attrs.get("class", "")
+    if bound_field.errors:
+        classes = f"{classes} is-invalid".strip()
+    return bound_field.as_widget(attrs={"class": classes} if classes else None)
+
+
+EVENT_LABELS = {
+    "submitted": "Return requested",
+    "approved": "Approved",
+    "rejected": "Not approved",
+    "cancelled": "Cancelled",
+    "expired": "Expired: not shipped by the ship-by date",
+    "reinstated": "Reinstated with a new ship-by date",
+    "shipped": "Shipment recorded",
+    "tracking_updated": "Tracking details corrected",
+    "received": "Parcel received at our warehouse",
+    "inspected": "Items inspected",
+    "refund_issued": "Refund issued",
+    "refund_failed": "Refund could not be issued yet",
+    "replacement_sent": "Replacement sent",
+    "ship_by_reminder": "Reminder to ship",
+    "closed": "Closed",
+}
+
+
+@register.filter
+def event_label(change):
+    """What a history row means for the customer (who did it is for staff only)."""
+    label = EVENT_LABELS.get(change.event)
+    if label:
+        return label
+    try:
+        return ReturnStatus(change.to_status).label
+    except ValueError:
+        return change.event.replace("_", " ").capitalize()
+
+
+STATUS_CLASSES = {
+    ReturnStatus.SUBMITTED: "text-bg-info",
+    ReturnStatus.APPROVED: "text-bg-primary",
+    ReturnStatus.SHIPPED: "text-bg-info",
+    ReturnStatus.RECEIVED: "text-bg-info",
+    ReturnStatus.INSPECTED: "text-bg-info",
+    ReturnStatus.REFUNDED: "text-bg-success",
+    ReturnStatus.COMPLETED: "text-bg-success",
+    ReturnStatus.REJECTED: "text-bg-danger",
+}
+
+
+@register.filter
+def status_class(status):
+    return STATUS_CLASSES.get(status, "text-bg-secondary")

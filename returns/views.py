@@ -1,0 +1,306 @@
+"""The customer's pages: orders, starting a return, a return's page and its printable authorization,
+photos, and the store's policy.
+
+Thin on purpose: who may see what is ``returns.access``, reads are ``returns.selectors``,
+writes are ``returns.services``. An order, return or photo the visitor may not see is a
+404 whether they are signed in or not, so numbers cannot be probed.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import access, policy, selectors, services
+from .conf import policy_config, store_today
+from .exceptions import PolicyViolation, ReturnsError
+from .forms import ShipmentForm, StartReturnForm
+from .models import Order, ReturnRequest
+from .transitions import can_transition
+
+S = ReturnRequest.Status
+
+
+def _sign_in_url() -> str:
+    try:
+        return reverse("home")
+    except NoReverseMatch:  # the accounts pages are not installed: the site root
+        return "/"
+
+
+def customer_required(view):
+    """Without customer access, go and sign in (or open a guest link), then come back here."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not access.has_customer_access(request):
+            return redirect_to_login(request.get_full_path(), login_url=_sign_in_url())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def private(view):
+    """Whatever the visitor may not see is a 404 (never a 403), with a way to sign in."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            context = {
+                "sign_in_url": _sign_in_url(),
+                "next": request.get_full_path() if request.method == "GET" else "",
+            }
+            return render(request, "returns/not_found.html", context, status=404)
+
+    return wrapper
+
+
+def _customer(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def _order(request, number: str) -> Order:
+    """The visitor's order with its lines and their returns (``access.visible_orders``), or 404."""
+    order = selectors.orders_with_lines(access.visible_orders(request)).filter(number=number).first()
+    if order is None:
+        raise Http404("No such order")
+    return order
+
+
+def _return(request, rma: str) -> ReturnRequest:
+    """The visitor's return with everything its page shows (``access.visible_returns``), or 404."""
+    found = selectors.return_detail(access.visible_returns(request)).filter(rma=rma.upper()).first()
+    if found is None:
+        raise Http404("No such return")
+    return found
+
+
+# --- orders ---------------------------------------------------------------
+
+
+@require_GET
+@customer_required
+def orders(request):
+    today = store_today()
+    rows = []
+    for order in selectors.orders_with_lines(access.visible_orders(request)):
+        lines = selectors.line_views(order, today)
+        rows.append({"order": order, "lines": lines, "can_return": any(lv.eligibility.can_return for lv in lines)})
+    returns = selectors.customer_returns(access.visible_returns(request))
+    return render(request, "returns/orders.html", {"rows": rows, "returns": returns})
+
+
+@require_GET
+@private
+def order_detail(request, number):
+    order = _order(request, number)
+    lines = selectors.line_views(order)
+    context = {
+        "order": order,
+        "lines": lines,
+        "can_return": any(lv.eligibility.can_return for lv in lines),
+        "returns": selectors.customer_returns(order.return_requests.all()),
+    }
+    return render(request, "returns/order_detail.html", context)
+
+
+# --- starting a return ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@private
+def start_return(request, number):
+    order = _order(request, number)
+    line_views = selectors.line_views(order)
+    estimating = "estimate" in request.POST
+    if request.method == "POST":
+        key = request.POST.get("submission_key", "")
+        already = selectors.return_for_submission(order, key) if key and not estimating else None
+        if already is not None:
+            # A double click, a reload or the back button: the request exists; show it.
+            return redirect("returns:return_detail", rma=already.rma)
+        form = StartReturnForm(order=order, line_views=line_views, data=request.POST, files=request.FILES)
+        if not estimating and form.is_valid():
+            try:
+                made = services.return_request_submit(
+                    order=order, lines=form.line_requests(), by=_customer(request), submission_key=form.submission_key
+                )
+            except PolicyViolation as exc:
+                form.apply_violation(exc)
+            else:
+                messages.success(
+                    request, f"Your return {made.rma} is requested. We will email you when we have reviewed it."
+                )
+                return redirect("returns:return_detail", rma=made.rma)
+    else:
+        form = StartReturnForm(order=order, line_views=line_views)
+    context = {
+        "order": order,
+        "form": form,
+        "show_errors": request.method == "POST" and not estimating,
+        "estimate": selectors.refund_estimate(order, form.claims()),
+        "policy": policy_config(),
+    }
+    return render(request, "returns/start_return.html", context)
+
+
+@require_POST
+@private
+def estimate(request, number):
+    """The estimate fragment for the start page's script: the form as it is now, nothing saved."""
+    order = _order(request, number)
+    form = StartReturnForm(order=order, line_views=selectors.line_views(order), data=request.POST)
+    context = {"order": order, "estimate": selectors.refund_estimate(order, form.claims())}
+    return render(request, "returns/_estimate.html", context)
+
+
+# --- a return -----------------------------------------------------------------
+
+
+def _return_context(rr: ReturnRequest, **extra) -> dict:
+    today = store_today()
+    refund = getattr(rr, "refund", None)
+    expected = None
+    if refund is not None and refund.state == refund.State.ISSUED and refund.total > 0:
+        expected = policy.expected_refund_dates(refund.issued_on, policy_config())
+    must_ship = bool(rr.return_required) and can_transition(rr.status, S.SHIPPED)
+    context = {
+        "rr": rr,
+        "order": rr.order,
+        "lines": list(rr.lines.all()),
+        "history": list(rr.history.all()),
+        "refund": refund,
+        "expected": expected,
+        "must_ship": must_ship,
+        "ship_by_days_left": (rr.ship_by - today).days if rr.ship_by and must_ship else None,
+        "can_record_shipment": must_ship or rr.status == S.SHIPPED,
+        "can_cancel": can_transition(rr.status, S.CANCELLED),
+        "has_authorization": _has_authorization(rr),
+        "policy": policy_config(),
+        "return_address": settings.STORE_RETURN_ADDRESS,
+    }
+    if context["can_record_shipment"] and "shipment_form" not in extra:
+        initial = {"carrier": rr.carrier, "tracking_number": rr.tracking_number}
+        context["shipment_form"] = ShipmentForm(initial=initial)
+    context.update(extra)
+    return context
+
+
+def _has_authorization(rr: ReturnRequest) -> bool:
+    """The printable document exists while the parcel is still to come (R5, R6)."""
+    return bool(rr.return_required) and rr.status in (S.APPROVED, S.SHIPPED)
+
+
+@require_GET
+@private
+def return_detail(request, rma):
+    rr = _return(request, rma)
+    return render(request, "returns/return_detail.html", _return_context(rr))
+
+
+@require_GET
+@private
+def authorization(request, rma):
+    rr = _return(request, rma)
+    if not _has_authorization(rr):
+        messages.info(
+            request, "The return authorization is available once your return is approved and the item is to be sent."
+        )
+        return redirect("returns:return_detail", rma=rr.rma)
+    context = {
+        "rr": rr,
+        "order": rr.order,
+        "lines": list(rr.lines.all()),
+        "return_address": settings.STORE_RETURN_ADDRESS,
+    }
+    return render(request, "returns/authorization.html", context)
+
+
+@require_POST
+@private
+def record_shipment(request, rma):
+    rr = _return(request, rma)
+    form = ShipmentForm(request.POST)
+    if not form.is_valid():
+        context = _return_context(rr, shipment_form=form, can_record_shipment=True)
+        return render(request, "returns/return_detail.html", context)
+    try:
+        services.return_request_record_shipment(
+            request=rr,
+            by=_customer(request),
+            carrier=form.cleaned_data["carrier"],
+            tracking_number=form.cleaned_data["tracking_number"],
+        )
+    except ReturnsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you: the carrier and tracking number are recorded.")
+    return redirect("returns:return_detail", rma=rr.rma)
+
+
+@require_http_methods(["GET", "POST"])
+@private
+def cancel(request, rma):
+    """GET asks for confirmation; POST cancels (the service refuses once the parcel is on its way)."""
+    rr = _return(request, rma)
+    if request.method == "POST":
+        try:
+            services.return_request_cancel(request=rr, by=_customer(request))
+        except ReturnsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Return {rr.rma} is cancelled. The items can be returned again while in time.")
+        return redirect("returns:return_detail", rma=rr.rma)
+    if not can_transition(rr.status, S.CANCELLED):
+        messages.info(request, f"Return {rr.rma} can no longer be cancelled.")
+        return redirect("returns:return_detail", rma=rr.rma)
+    return render(request, "returns/cancel_confirm.html", {"rr": rr, "lines": list(rr.lines.all())})
+
+
+# --- photos -------------------------------------------------------------------
+
+
+def _image(name: str) -> FileResponse:
+    if not name:
+        raise Http404("No such photo")
+    try:
+        stream = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("No such photo") from None
+    response = FileResponse(stream, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@private
+def photo(request, pk):
+    """R7: photos are private; ``access.photo_for`` lets through the owner and staff who may view them."""
+    return _image(access.photo_for(request, pk).image.name)
+
+
+@require_GET
+@private
+def photo_thumbnail(request, pk):
+    found = access.photo_for(request, pk)
+    return _image(found.thumbnail.name or found.image.name)
+
+
+# --- the policy ---------------------------------------------------------------
+
+
+@require_GET
+def policy_page(request):
+    context = {"policy": policy_config(), "support_email": settings.STORE_SUPPORT_EMAIL}
+    return render(request, "returns/policy.html", context)
