@@ -330,13 +330,20 @@ class StatusChange(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     event = models.CharField(max_length=40, help_text="What happened, e.g. 'approved' or 'refund_failed'.")
-    note = models.TextField(blank=True, help_text="Shown to the customer.")
+    note = models.TextField(blank=True, help_text="Shown to the customer, except for STAFF_ONLY_EVENTS.")
+
+    # Steps between staff only (a payment processor's error); the customer's page leaves them out.
+    STAFF_ONLY_EVENTS = frozenset({"refund_failed"})
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.request_id}: {self.from_status or '-'} → {self.to_status}"
+
+    @property
+    def customer_visible(self) -> bool:
+        return self.event not in self.STAFF_ONLY_EVENTS
 
 
 class Notification(models.Model):

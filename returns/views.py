@@ -178,7 +178,7 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         "rr": rr,
         "order": rr.order,
         "lines": list(rr.lines.all()),
-        "history": list(rr.history.all()),
+        "history": [change for change in rr.history.all() if change.customer_visible],
         "refund": refund,
         "expected": expected,
         "must_ship": must_ship,

@@ -156,6 +156,9 @@ class TestRefund:
         pending = page(signed_in, approved)
         assert "Your refund is being processed" in pending
         assert "$79.45" in pending
+        # A processor's failure is between staff: the customer's page does not show it.
+        services.refund_mark_failed(refund=refund, by=service_agent, reason="Stripe error card_declined ch_3Q")
+        assert "card_declined" not in page(signed_in, approved)
 
         # Friday Nov 6, 2026: 5 and 10 business days later are Fri Nov 13 and Fri Nov 20.
         services.refund_issue(refund=refund, by=service_agent, reference="re_123", today=date(2026, 11, 6))
