@@ -1,38 +1,24 @@
 """The start-a-return page's script in a real browser (Debian's chromium), on a 375 px wide phone."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 
 from returns.models import ReturnRequest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Playwright's sync API runs an event loop in this thread; Django must allow ORM use beside it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def phone(live_server, client, customer):
+def phone(browser, live_server, client, customer):
     """A 375 px wide page signed in as the customer."""
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"No chromium at {CHROMIUM}: `apt-get install -y chromium` (CI installs it).")
-    from playwright.sync_api import sync_playwright
-
     client.force_login(customer)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 375, "height": 800})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def test_estimate_follows_the_choices_and_the_request_is_sent_once(phone, live_server, order):

@@ -1,0 +1,12 @@
+"""Staff's desk in the Django admin: orders, return requests with their steps, refunds, the overview.
+
+Status is never edited here: every step is a button or bulk action calling a
+service (``returns.services``), whose errors become admin messages.
+"""
+
+from django.contrib import admin
+
+from . import orders, refunds, return_requests  # noqa: F401  (registers the model admins)
+from .overview import install
+
+install(admin.site)

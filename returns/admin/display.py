@@ -1,0 +1,40 @@
+"""Small formatting helpers shared by the admin pages (no queries)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import NoReverseMatch, reverse
+
+from ..conf import store_date, store_today
+
+
+def money(amount, currency: str = "") -> str:
+    """``Decimal("12.5"), "USD"`` -> ``"12.50 USD"``: to the cent, with a real minus sign."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    text = f"{abs(value):,.2f}"
+    sign = "−" if value < 0 else ""
+    return f"{sign}{text} {currency}".strip()
+
+
+def age_in_days(moment) -> int:
+    """Whole calendar days since ``moment``, in the store's time zone."""
+    return (store_today() - store_date(moment)).days
+
+
+def person(user) -> str:
+    """Who did a step: their email (staff marked), or the system when nobody did."""
+    if user is None:
+        return "System (automatic)"
+    return f"{user.email} (staff)" if user.is_staff else user.email
+
+
+def photo_urls(photo) -> tuple[str, str] | None:
+    """(full size, thumbnail) through the private photo view, or None while that view is not installed."""
+    try:
+        return (
+            reverse("returns:photo", args=[photo.pk]),
+            reverse("returns:photo_thumbnail", args=[photo.pk]),
+        )
+    except NoReverseMatch:
+        return None

@@ -1,0 +1,97 @@
+"""List filters. The queues use the same definitions as the overview (``selectors``), so numbers match lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+
+from .. import policy, selectors
+from ..conf import store_today
+from ..models import Reason, ReturnLine
+
+QUEUE_REVIEW = "review"
+QUEUE_OVERDUE = "overdue"
+QUEUE_INSPECTION = "inspection"
+
+
+def queue_condition(queue: str):
+    if queue == QUEUE_REVIEW:
+        return selectors.waiting_for_review_q()
+    if queue == QUEUE_OVERDUE:
+        return selectors.overdue_to_ship_q(store_today())
+    if queue == QUEUE_INSPECTION:
+        return selectors.awaiting_inspection_q()
+    return None
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            (QUEUE_REVIEW, "Waiting for review"),
+            (QUEUE_OVERDUE, "Overdue to ship (R6)"),
+            (QUEUE_INSPECTION, "Awaiting inspection"),
+        ]
+
+    def queryset(self, request, queryset):
+        condition = queue_condition(self.value())
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """Any line of the request gives this reason."""
+
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return Reason.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in Reason.values:
+            return queryset
+        return queryset.filter(Exists(ReturnLine.objects.filter(request=OuterRef("pk"), reason=self.value())))
+
+
+class FaultClaimFilter(admin.SimpleListFilter):
+    """The customer claims damage, a defect or a wrong item on at least one line."""
+
+    title = "fault claimed"
+    parameter_name = "fault"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes (damaged, defective, wrong item)"), ("no", "No (standard reasons only)")]
+
+    def queryset(self, request, queryset):
+        claims = Exists(ReturnLine.objects.filter(request=OuterRef("pk"), reason__in=policy.FAULT_REASONS))
+        if self.value() == "yes":
+            return queryset.filter(claims)
+        if self.value() == "no":
+            return queryset.exclude(claims)
+        return queryset
+
+
+class IssuedFilter(admin.SimpleListFilter):
+    """Refunds issued in a store week (Monday start) or month, in the store's time zone."""
+
+    title = "issued"
+    parameter_name = "issued"
+
+    def lookups(self, request, model_admin):
+        return [("this_week", "This week"), ("last_week", "Last week"), ("this_month", "This month")]
+
+    def queryset(self, request, queryset):
+        today = store_today()
+        if self.value() == "this_week":
+            start, end = selectors.store_week(today)
+        elif self.value() == "last_week":
+            start, end = selectors.store_week(today - timedelta(days=7))
+        elif self.value() == "this_month":
+            start, end = today.replace(day=1), today
+        else:
+            return queryset
+        return selectors.refunds_issued_between(queryset, start, end)

@@ -1,0 +1,101 @@
+"""Forms of the staff desk. They only collect input: the services decide (and say) what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ..models import Resolution, ReturnLine
+from ..services import LineVerdict
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes(value) -> bool:
+    return value == "yes"
+
+
+class LineVerdictForm(forms.Form):
+    """Staff's verdict on one line. ``replace`` is offered only when the customer asked for a replacement (R9)."""
+
+    accepted = forms.TypedChoiceField(
+        label="Accepted",
+        choices=[("yes", "Accept"), ("no", "Reject")],
+        coerce=_yes,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Accept or reject this item."},
+    )
+    fault_confirmed = forms.BooleanField(label="Fault confirmed", required=False)
+    replace = forms.BooleanField(label="Send a replacement (in stock)", required=False)
+    note = forms.CharField(
+        label="Note the customer sees",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+
+    def __init__(self, *args, line: ReturnLine, **kwargs):
+        super().__init__(*args, prefix=f"line-{line.pk}", **kwargs)
+        self.line = line
+        if line.preference != Resolution.REPLACEMENT:
+            del self.fields["replace"]
+
+    @property
+    def offers_replacement(self) -> bool:
+        return "replace" in self.fields
+
+    def clean(self):
+        """The service checks these too; here they come back next to the field, before the preview."""
+        data = super().clean()
+        accepted = data.get("accepted")
+        if accepted is False and not (data.get("note") or "").strip():
+            self.add_error("note", "Say why it is not accepted; the customer will read it. (R2)")
+        if data.get("replace") and not (accepted and data.get("fault_confirmed")):
+            self.add_error("replace", "A replacement needs the item accepted with the fault confirmed. (R9)")
+        order_line = self.line.order_line
+        if accepted and (order_line.final_sale or order_line.personalized) and not data.get("fault_confirmed"):
+            self.add_error(
+                "fault_confirmed",
+                "Final sale or personalized: accept it only with a confirmed fault. (R3)",
+            )
+        return data
+
+    def verdict(self) -> LineVerdict:
+        data = self.cleaned_data
+        return LineVerdict(
+            accepted=bool(data["accepted"]),
+            fault_confirmed=bool(data.get("fault_confirmed")),
+            replace=bool(data.get("replace")),
+            note=(data.get("note") or "").strip(),
+        )
+
+
+class ReceivingForm(forms.Form):
+    rma = forms.CharField(
+        label="RMA number",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "RMA-XXXX-XXXX",
+                "size": 24,
+            }
+        ),
+    )
+
+
+class RefundExportForm(forms.Form):
+    start = forms.DateField(label="Issued from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Issued until (included)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                f"The start date ({start:%b %-d, %Y}) is after the end date ({end:%b %-d, %Y}). "
+                "Choose a start on or before the end."
+            )
+        return data

@@ -1,0 +1,119 @@
+"""Inspection in two steps: staff give a verdict per line, see the refund it makes, then confirm.
+
+Nothing is written until Confirm: the preview is ``services.refund_preview`` over
+the submitted verdicts, the confirmation is ``services.return_request_inspect``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+
+from .. import policy, services
+from ..exceptions import PolicyViolation, ReturnsError
+from ..models import Refund
+from .display import money
+from .forms import LineVerdictForm
+from .workflow import inspection_blocker
+
+PREVIEW, CONFIRM, EDIT = "_preview", "_confirm", "_edit"
+
+
+def _verdict_text(verdict: services.LineVerdict) -> str:
+    if not verdict.accepted:
+        return "Rejected"
+    parts = ["Accepted"]
+    parts.append("fault confirmed" if verdict.fault_confirmed else "no fault")
+    if verdict.replace:
+        parts.append("replacement to send, no refund (R9)")
+    return ", ".join(parts)
+
+
+class InspectionView:
+    """Mixed into ReturnRequestAdmin."""
+
+    def inspect_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        post = request.POST if request.method == "POST" else None
+        if not (post and CONFIRM in post):
+            # The service is the real guard (used on Confirm); this spares staff a form they cannot submit.
+            blocker = inspection_blocker(request.user, obj)
+            if blocker:
+                self.message_user(request, blocker, level=messages.ERROR)
+                return HttpResponseRedirect(self.page_url(obj))
+        lines = list(obj.lines.select_related("order_line").prefetch_related("photos").order_by("id"))
+        forms = [LineVerdictForm(post, line=line) for line in lines]
+        if post is None or EDIT in post or not all(f.is_valid() for f in forms):
+            return self._inspection_page(request, obj, forms)
+
+        pairs = [(f.line, f.verdict()) for f in forms]
+        if CONFIRM in post:
+            return self._confirm_inspection(request, obj, forms, pairs, post.get("previewed_total", ""))
+        try:
+            breakdown = services.refund_preview(obj, pairs)
+        except policy.PolicyError as exc:
+            self.message_user(request, f"The refund cannot be computed: {exc}", level=messages.ERROR)
+            return self._inspection_page(request, obj, forms)
+        refunded = any(v.accepted and not v.replace for _, v in pairs)
+        currency = obj.order.currency
+        preview = {
+            "refunded": refunded,
+            "lines": [{"line": line, "verdict": _verdict_text(v), "note": v.note} for line, v in pairs],
+            "rows": [
+                {"label": b.label, "amount": money(b.amount, currency), "rule": b.rule, "explanation": b.explanation}
+                for b in breakdown.lines
+            ],
+            "totals": [
+                ("Merchandise", money(breakdown.merchandise, currency)),
+                ("Tax", money(breakdown.tax, currency)),
+                ("Shipping refund", money(breakdown.shipping, currency)),
+                ("Free-shipping return fee", money(-breakdown.deduction, currency)),
+            ],
+            "total": money(breakdown.total, currency),
+            "total_raw": str(breakdown.total) if refunded else "",
+            "payment_method": obj.order.payment_method,
+            "replacements": [line for line, v in pairs if v.replace],
+        }
+        return self._inspection_page(request, obj, forms, preview=preview)
+
+    def _confirm_inspection(self, request, obj, forms, pairs, previewed_total: str):
+        try:
+            services.return_request_inspect(request=obj, by=request.user, verdicts={ln.pk: v for ln, v in pairs})
+        except PolicyViolation as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return self._inspection_page(request, obj, forms)
+        except ReturnsError as exc:  # someone else inspected it, or the role does not allow it
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return HttpResponseRedirect(self.page_url(obj))
+        refund = Refund.objects.filter(request=obj).first()
+        accepted = sum(1 for _, v in pairs if v.accepted)
+        text = f"{obj.rma} inspected: {accepted} of {len(pairs)} item(s) accepted."
+        if refund is not None:
+            text += f" Refund of {money(refund.total, refund.currency)} recorded"
+            text += " (nothing to pay)." if refund.state == Refund.State.ISSUED else ", waiting to be issued."
+        self.message_user(request, text, level=messages.SUCCESS)
+        if refund is not None and previewed_total and str(refund.total) != previewed_total:
+            # Another refund on the same order was recorded between preview and confirm (R10 caps).
+            self.message_user(
+                request,
+                f"The refund is {money(refund.total, refund.currency)}, not the {previewed_total} previewed: "
+                "another refund on this order changed what is left to refund. See the breakdown.",
+                level=messages.WARNING,
+            )
+        return HttpResponseRedirect(self.page_url(obj))
+
+    def _inspection_page(self, request, obj, forms, *, preview=None):
+        title = f"Confirm the inspection of {obj.rma}" if preview else f"Inspect {obj.rma}"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": title,
+            "forms": forms,
+            "preview": preview,
+            "page_url": self.page_url(obj),
+            "changelist_url": self._url("changelist"),
+            "currency": obj.order.currency,
+        }
+        return TemplateResponse(request, "admin/returns/returnrequest/inspect.html", context)

@@ -1,0 +1,89 @@
+"""Orders as the store sold them, with their lines inline. A line in a return request cannot be deleted."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from ..models import Order, OrderLine, ReturnLine, ReturnRequest
+
+IN_A_RETURN = "In a return request: cannot be deleted."
+PROTECTED = "Cannot be deleted"
+
+
+def _request_links(requests) -> str:
+    return format_html_join(
+        ", ",
+        '<a href="{}" style="white-space: nowrap;">{}</a>',
+        ((reverse("admin:returns_returnrequest_change", args=[r.pk]), r.rma) for r in requests),
+    )
+
+
+class OrderLineFormSet(BaseInlineFormSet):
+    """Lines already in a return keep their Delete box disabled: the returns point at them (PROTECT)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        line = form.instance
+        if "DELETE" in form.fields and line.pk and list(line.return_lines.all()):
+            form.fields["DELETE"].disabled = True
+            form.fields["DELETE"].help_text = IN_A_RETURN
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    formset = OrderLineFormSet
+    extra = 0
+    fields = (
+        "sku",
+        "name",
+        "quantity",
+        "unit_price",
+        "unit_tax",
+        "final_sale",
+        "personalized",
+        "quantity_in_returns",
+        "in_returns",
+    )
+    readonly_fields = ("quantity_in_returns", "in_returns")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("return_lines", queryset=ReturnLine.objects.select_related("request")))
+        )
+
+    @admin.display(description="Return requests")
+    def in_returns(self, line):
+        if not line.pk:
+            return "—"
+        requests = [rl.request for rl in line.return_lines.all()]
+        if not requests:
+            return "—"
+        return format_html(
+            '{}<br><strong title="{}" style="color: var(--error-fg); white-space: nowrap;">{}</strong>',
+            _request_links(requests),
+            IN_A_RETURN,
+            PROTECTED,
+        )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "email", "customer_name", "placed_at", "delivered_on", "currency", "free_shipping")
+    list_filter = ("free_shipping", "currency")
+    search_fields = ("number", "email", "customer_name")
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline]
+    readonly_fields = ("return_requests",)
+
+    @admin.display(description="Return requests")
+    def return_requests(self, order):
+        if not order.pk:
+            return "—"
+        requests = ReturnRequest.objects.filter(order=order).order_by("created_at")
+        return _request_links(requests) or "—"

@@ -1,0 +1,292 @@
+"""Return requests: the list staff work from and a request's page with its steps.
+
+Status is never edited here (no change permission, no list_editable): every
+step is a button or a bulk action that calls a service.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .. import policy, selectors, services
+from ..conf import policy_config, store_today
+from ..exceptions import ReturnsError
+from ..models import Order, ReturnLine, ReturnRequest
+from .display import age_in_days, money, person, photo_urls
+from .filters import FaultClaimFilter, QueueFilter, ReasonFilter
+from .inspection import InspectionView
+from .workflow import RECEIVING, WorkflowViews, allowed_actions
+
+S = ReturnRequest.Status
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
+    list_display = (
+        "rma",
+        "customer",
+        "order_number",
+        "status_column",
+        "age",
+        "ship_by_column",
+        "fault_claim",
+        "refund_column",
+    )
+    list_display_links = ("rma",)
+    list_filter = (QueueFilter, "status", ReasonFilter, FaultClaimFilter)
+    search_fields = ("rma", "order__number", "order__email", "tracking_number")
+    search_help_text = "RMA, order number, customer email or tracking number."
+    date_hierarchy = "created_at"
+    # One query for the page whatever it shows: the order and the refund come with each row.
+    list_select_related = ("order", "refund")
+    list_per_page = 50
+    list_max_show_all = 1000
+    ordering = ("-created_at",)
+    actions = ("approve_selected", "approve_selected_no_return", "receive_selected")
+    change_form_template = "admin/returns/returnrequest/request_page.html"
+    change_list_template = "admin/returns/returnrequest/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("rma", "status", "order_link", "customer_contact", "submitted_by", "created_at")}),
+        (
+            "Approval and shipping (R5, R6, R9)",
+            {"fields": ("return_required", "approved_on", "ship_by", "carrier", "tracking_number", "rejection_reason")},
+        ),
+    )
+    readonly_fields = (
+        "rma",
+        "status",
+        "order_link",
+        "customer_contact",
+        "submitted_by",
+        "created_at",
+        "return_required",
+        "approved_on",
+        "ship_by",
+        "carrier",
+        "tracking_number",
+        "rejection_reason",
+    )
+
+    # --- permissions: see, never edit, add or delete -------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(services.PERM_REVIEW)
+
+    def has_receive_permission(self, request):
+        return request.user.has_perm(services.PERM_RECEIVE)
+
+    # --- the list --------------------------------------------------------------
+
+    def get_queryset(self, request):
+        fault = ReturnLine.objects.filter(request=OuterRef("pk"), reason__in=policy.FAULT_REASONS)
+        return super().get_queryset(request).annotate(fault_claimed=Exists(fault))
+
+    @admin.display(description="Customer", ordering="order__email")
+    def customer(self, obj):
+        name = obj.order.customer_name
+        return format_html('<span title="{}">{}</span>', name, obj.order.email) if name else obj.order.email
+
+    @admin.display(description="Customer")
+    def customer_contact(self, obj):
+        name = obj.order.customer_name
+        return f"{name} <{obj.order.email}>" if name else obj.order.email
+
+    @admin.display(description="Status", ordering="status")
+    def status_column(self, obj):
+        """The short state; the full label (the customer's wording) is the tooltip."""
+        return format_html('<span title="{}">{}</span>', obj.get_status_display(), obj.status.capitalize())
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_number(self, obj):
+        return obj.order.number
+
+    @admin.display(description="Order")
+    def order_link(self, obj):
+        url = reverse("admin:returns_order_change", args=[obj.order_id])
+        delivered = f"{obj.order.delivered_on:%b %-d, %Y}" if obj.order.delivered_on else "not yet recorded"
+        return format_html('<a href="{}">{}</a> · delivered {}', url, obj.order.number, delivered)
+
+    @admin.display(description="Days", ordering="-created_at")
+    def age(self, obj):
+        return age_in_days(obj.created_at)
+
+    @admin.display(description="Ship by", ordering="ship_by")
+    def ship_by_column(self, obj):
+        """Only while the parcel is still the customer's to send (R6)."""
+        if not obj.ship_by or obj.status not in (S.APPROVED, S.SHIPPED, S.EXPIRED):
+            return "—"
+        text = f"{obj.ship_by:%b %-d}"
+        if obj.status == S.APPROVED and obj.return_required and policy.is_ship_by_overdue(obj.ship_by, store_today()):
+            return format_html('<strong class="rr-overdue" title="{}">{} · overdue</strong>', obj.ship_by, text)
+        return format_html('<span title="{}">{}</span>', obj.ship_by, text)
+
+    @admin.display(description="Fault", boolean=True, ordering="fault_claimed")
+    def fault_claim(self, obj):
+        return getattr(obj, "fault_claimed", None)
+
+    @admin.display(description="Refund", ordering="refund__total")
+    def refund_column(self, obj):
+        refund = getattr(obj, "refund", None)
+        if refund is None:
+            return "—"
+        return format_html(
+            '<span style="white-space: nowrap;">{}</span><br><span class="rr-muted">{}</span>',
+            money(refund.total, refund.currency),
+            refund.get_state_display(),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "receiving_url": self._url(RECEIVING),
+            "export_url": reverse("admin:returns_refund_export")
+            if request.user.has_perm("returns.view_refund")
+            else "",
+        }
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
+    # --- bulk actions ------------------------------------------------------------
+
+    def _bulk(self, request, queryset, step, done: str):
+        succeeded, failed = [], []
+        for obj in queryset.order_by("created_at"):
+            try:
+                step(obj)
+            except ReturnsError as exc:
+                failed.append(f"{obj.rma}: {exc}")
+            else:
+                succeeded.append(obj.rma)
+        if succeeded:
+            self.message_user(request, f"{done} {len(succeeded)}: {', '.join(succeeded)}.", level=messages.SUCCESS)
+        for text in failed:
+            self.message_user(request, text, level=messages.ERROR)
+
+    @admin.action(description="Approve – the item must be sent back", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            lambda obj: services.return_request_approve(request=obj, by=request.user, return_required=True),
+            "Approved",
+        )
+
+    @admin.action(description="Approve – no need to send the item back (R9)", permissions=["review"])
+    def approve_selected_no_return(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            lambda obj: services.return_request_approve(request=obj, by=request.user, return_required=False),
+            "Approved without return",
+        )
+
+    @admin.action(description="Mark received", permissions=["receive"])
+    def receive_selected(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            lambda obj: services.return_request_receive(request=obj, by=request.user),
+            "Marked received",
+        )
+
+    # --- a request's page --------------------------------------------------------
+
+    def get_urls(self):
+        return self.workflow_urls() + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None and self.has_view_permission(request, obj):
+            extra = self.page_context(request, obj)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def page_context(self, request, obj: ReturnRequest) -> dict:
+        """Everything the page shows, in a fixed number of queries (selectors)."""
+        detail = selectors.return_detail(ReturnRequest.objects.filter(pk=obj.pk)).get()
+        order = selectors.orders_with_lines(Order.objects.filter(pk=detail.order_id)).get()
+        lines = list(detail.lines.all())
+        refund = getattr(detail, "refund", None)
+        in_this_request = {line.order_line_id: line.quantity for line in lines}
+        today = store_today()
+        order_lines = [
+            {
+                "view": view,
+                "in_this_request": in_this_request.get(view.line.pk, 0),
+                "other_rmas": sorted({rl.request.rma for rl in view.return_lines if rl.request_id != detail.pk}),
+            }
+            for view in selectors.line_views(order, today)
+        ]
+        claims = [
+            {
+                "line": line,
+                "photos": [{"photo": p, "urls": photo_urls(p)} for p in line.photos.all()],
+            }
+            for line in lines
+        ]
+        history = [{"change": c, "who": person(c.by)} for c in detail.history.all()]
+        refund_info = None
+        if refund is not None:
+            cur = refund.currency
+            refund_info = {
+                "refund": refund,
+                "rows": [{**row, "amount_text": money(row.get("amount", "0"), cur)} for row in refund.breakdown],
+                "totals": [
+                    ("Merchandise", money(refund.merchandise, cur)),
+                    ("Tax", money(refund.tax, cur)),
+                    ("Shipping refund", money(refund.shipping, cur)),
+                    ("Free-shipping return fee", money(-refund.deduction, cur)),
+                ],
+                "total": money(refund.total, cur),
+                "expected": policy.expected_refund_dates(refund.issued_on, policy_config())
+                if refund.issued_on and refund.total > 0
+                else None,
+                "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
+            }
+        allowed = allowed_actions(request.user, detail, refund, lines)
+        urls = {
+            name: self._url(name, detail.pk)
+            for name in ("approve", "reject", "receive", "inspect", "refund_issue", "refund_fail", "reinstate")
+        }
+        return {
+            "detail": detail,
+            "order": order,
+            "order_lines": order_lines,
+            "claims": claims,
+            "history": history,
+            "refund_info": refund_info,
+            "allowed": allowed,
+            "replacement_forms": [
+                (line, self._url("replacement", detail.pk, line.pk)) for line in allowed.replacements
+            ],
+            "step_urls": urls,
+            "from_receiving": request.GET.get("from") == RECEIVING,
+            "receiving_url": self._url(RECEIVING),
+            "overdue": detail.status == S.APPROVED
+            and detail.return_required
+            and detail.ship_by
+            and policy.is_ship_by_overdue(detail.ship_by, today),
+            "waiting_note": self._waiting_note(detail, refund),
+        }
+
+    @staticmethod
+    def _waiting_note(obj: ReturnRequest, refund) -> str:
+        """What the request is waiting for, when it is nobody's turn on this page."""
+        if obj.status == S.APPROVED and obj.return_required:
+            return f"Waiting for the customer to ship it by {obj.ship_by:%b %-d, %Y}."
+        if obj.status == S.SHIPPED:
+            return f"On its way: {obj.carrier} {obj.tracking_number}."
+        if obj.status in (S.REFUNDED, S.COMPLETED, S.REJECTED, S.CANCELLED):
+            return "Closed: nothing left to do."
+        return ""

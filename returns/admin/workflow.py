@@ -1,0 +1,268 @@
+"""The staff steps on a request's page: each a POST (with CSRF) that calls one service.
+
+Which buttons show is decided here from the status and the user's permissions,
+but that is a convenience: the service checks both again and its error message
+is what staff read (another person may have acted first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .. import selectors, services
+from ..exceptions import ReturnsError
+from ..models import Refund, ReturnLine, ReturnRequest
+from ..transitions import can_transition
+from .display import money
+from .forms import ReceivingForm
+
+S = ReturnRequest.Status
+RECEIVING = "receiving"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The steps to offer this user on this request now."""
+
+    review: bool = False
+    receive: bool = False
+    inspect: bool = False
+    issue_refund: bool = False
+    fail_refund: bool = False
+    reinstate: bool = False
+    replacements: list[ReturnLine] = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return any(
+            (self.review, self.receive, self.inspect, self.issue_refund, self.fail_refund, self.reinstate)
+        ) or bool(self.replacements)
+
+
+def is_receivable(obj: ReturnRequest) -> bool:
+    return obj.status == S.SHIPPED or (obj.status == S.APPROVED and bool(obj.return_required))
+
+
+def inspection_blocker(user, obj: ReturnRequest) -> str | None:
+    """Why this user cannot inspect this request now, or None. The service repeats the check."""
+    if obj.status == S.APPROVED and obj.return_required:
+        return f"{obj.rma} must be received before it is inspected."
+    if not can_transition(obj.status, S.INSPECTED):
+        return f"Cannot inspect {obj.rma}: it is {obj.get_status_display().lower()}."
+    if obj.status == S.APPROVED and not user.has_perm(services.PERM_REVIEW):
+        return "Your role does not allow you to inspect returns that are not sent back."
+    if obj.status != S.APPROVED and not user.has_perm(services.PERM_INSPECT):
+        return "Your role does not allow you to inspect returns."
+    return None
+
+
+def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> Allowed:
+    can_pay = user.has_perm(services.PERM_ISSUE_REFUND)
+    pending = ReturnLine.ReplacementStatus.PENDING
+    return Allowed(
+        review=obj.status == S.SUBMITTED and user.has_perm(services.PERM_REVIEW),
+        receive=is_receivable(obj) and user.has_perm(services.PERM_RECEIVE),
+        inspect=inspection_blocker(user, obj) is None,
+        issue_refund=refund is not None and refund.state != Refund.State.ISSUED and can_pay,
+        fail_refund=refund is not None and refund.state == Refund.State.PENDING and can_pay,
+        reinstate=obj.status == S.EXPIRED and user.has_perm(services.PERM_REINSTATE),
+        replacements=[line for line in lines if line.replacement_status == pending]
+        if user.has_perm(services.PERM_REPLACEMENT)
+        else [],
+    )
+
+
+def _date(value) -> str:
+    return f"{value:%b %-d, %Y}"
+
+
+class WorkflowViews:
+    """Mixed into ReturnRequestAdmin: the step views its ``get_urls`` adds."""
+
+    def _url(self, name: str, *args) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
+
+    def page_url(self, obj: ReturnRequest) -> str:
+        return self._url("change", obj.pk)
+
+    def _request_for_step(self, request, object_id) -> ReturnRequest:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such return request")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def _step(self, request, obj: ReturnRequest, action, success, *, redirect_to: str | None = None):
+        """Run one service; its error (wrong state, role, someone was quicker) becomes the message."""
+        try:
+            result = action()
+        except ReturnsError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+        else:
+            self.message_user(request, success(result), level=messages.SUCCESS)
+        return HttpResponseRedirect(redirect_to or self.page_url(obj))
+
+    # --- review (R5, R9) ---------------------------------------------------
+
+    @staticmethod
+    def _approved_message(req: ReturnRequest) -> str:
+        if req.return_required:
+            return f"{req.rma} approved. The customer must ship it by {_date(req.ship_by)} (R6)."
+        return f"{req.rma} approved without sending the item back (R9); it can be inspected now."
+
+    @staticmethod
+    def _refund_of(obj: ReturnRequest) -> Refund | None:
+        return Refund.objects.filter(request=obj).select_related("request").first()
+
+    def approve_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        choice = request.POST.get("return_required")
+        if choice not in ("yes", "no"):
+            self.message_user(request, "Choose whether the item must be sent back (R9).", level=messages.ERROR)
+            return HttpResponseRedirect(self.page_url(obj))
+        return self._step(
+            request,
+            obj,
+            lambda: services.return_request_approve(
+                request=obj, by=request.user, return_required=choice == "yes", note=request.POST.get("note", "")
+            ),
+            self._approved_message,
+        )
+
+    def reject_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        return self._step(
+            request,
+            obj,
+            lambda: services.return_request_reject(request=obj, by=request.user, reason=request.POST.get("reason", "")),
+            lambda req: f"{req.rma} rejected. The customer will read: “{req.rejection_reason}”",
+        )
+
+    # --- receiving ---------------------------------------------------------
+
+    def receive_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        back_to_desk = request.POST.get("_next") == RECEIVING
+        return self._step(
+            request,
+            obj,
+            lambda: services.return_request_receive(request=obj, by=request.user, note=request.POST.get("note", "")),
+            lambda req: f"{req.rma} marked received; it is waiting for inspection.",
+            redirect_to=self._url(RECEIVING) if back_to_desk else None,
+        )
+
+    def receiving_view(self, request):
+        """The receiving desk: scan or type an RMA, land on its page ready to mark it received."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        error = ""
+        if "rma" in request.GET:
+            typed = request.GET.get("rma", "")
+            found = selectors.return_by_rma(typed)
+            if found is not None and self.has_view_permission(request, found):
+                if not is_receivable(found):
+                    self.message_user(
+                        request,
+                        f"{found.rma} is {found.get_status_display().lower()}: there is nothing to receive.",
+                        level=messages.WARNING,
+                    )
+                return HttpResponseRedirect(f"{self.page_url(found)}?from={RECEIVING}")
+            shown = typed.strip() or "(nothing)"
+            error = f"No return request has the RMA number “{shown}”. Check the code on the label and scan again."
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Receiving desk",
+            "form": ReceivingForm(),
+            "error": error,
+            "changelist_url": self._url("changelist"),
+        }
+        return TemplateResponse(request, "admin/returns/returnrequest/receiving.html", context)
+
+    # --- the refund (R11, R12) ---------------------------------------------
+
+    def refund_issue_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        refund = self._refund_of(obj)
+        if refund is None:
+            self.message_user(request, f"{obj.rma} has no refund to issue.", level=messages.ERROR)
+            return HttpResponseRedirect(self.page_url(obj))
+        return self._step(
+            request,
+            obj,
+            lambda: services.refund_issue(refund=refund, by=request.user, reference=request.POST.get("reference", "")),
+            lambda r: (
+                f"Refund for {obj.rma} issued: {money(r.total, r.currency)} to {r.payment_method} "
+                f"(reference {r.reference})."
+            ),
+        )
+
+    def refund_fail_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        refund = self._refund_of(obj)
+        if refund is None:
+            self.message_user(request, f"{obj.rma} has no refund.", level=messages.ERROR)
+            return HttpResponseRedirect(self.page_url(obj))
+        return self._step(
+            request,
+            obj,
+            lambda: services.refund_mark_failed(refund=refund, by=request.user, reason=request.POST.get("reason", "")),
+            lambda r: f"Refund for {obj.rma} marked failed: {r.failure_reason}. Issue it again once it goes through.",
+        )
+
+    # --- replacements (R9) and reinstating (R6) ----------------------------
+
+    def replacement_view(self, request, object_id, line_id):
+        obj = self._request_for_step(request, object_id)
+        line = ReturnLine.objects.select_related("order_line").filter(pk=line_id, request=obj).first()
+        if line is None:
+            raise Http404("No such line on this request")
+        return self._step(
+            request,
+            obj,
+            lambda: services.replacement_send(line=line, by=request.user, note=request.POST.get("note", "")),
+            lambda ln: f"Replacement for {ln.order_line.name} × {ln.quantity} on {obj.rma} marked sent.",
+        )
+
+    def reinstate_view(self, request, object_id):
+        obj = self._request_for_step(request, object_id)
+        return self._step(
+            request,
+            obj,
+            lambda: services.return_request_reinstate(request=obj, by=request.user, note=request.POST.get("note", "")),
+            lambda req: f"{req.rma} reinstated. New ship-by date: {_date(req.ship_by)} (R6).",
+        )
+
+    # --- wiring --------------------------------------------------------------
+
+    def workflow_urls(self):
+        from django.urls import path
+
+        def view(fn, *, post_only=True):
+            return self.admin_site.admin_view(require_POST(fn) if post_only else fn)
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("receiving/", view(self.receiving_view, post_only=False), name=f"{name}_{RECEIVING}"),
+            path("<path:object_id>/approve/", view(self.approve_view), name=f"{name}_approve"),
+            path("<path:object_id>/reject/", view(self.reject_view), name=f"{name}_reject"),
+            path("<path:object_id>/receive/", view(self.receive_view), name=f"{name}_receive"),
+            path("<path:object_id>/inspect/", view(self.inspect_view, post_only=False), name=f"{name}_inspect"),
+            path("<path:object_id>/refund/issue/", view(self.refund_issue_view), name=f"{name}_refund_issue"),
+            path("<path:object_id>/refund/fail/", view(self.refund_fail_view), name=f"{name}_refund_fail"),
+            path(
+                "<path:object_id>/replacement/<int:line_id>/",
+                view(self.replacement_view),
+                name=f"{name}_replacement",
+            ),
+            path("<path:object_id>/reinstate/", view(self.reinstate_view), name=f"{name}_reinstate"),
+        ]
