@@ -280,6 +280,8 @@ def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> Ret
         request = _locked(request)
         if request.status == S.RECEIVED:
             raise AlreadyDone(f"{request.rma} was already received.")
+        if request.status == S.APPROVED and request.return_required is False:
+            raise InvalidTransition(f"{request.rma} was approved without sending the item back: inspect it instead.")
         _move(request, S.RECEIVED, by=by, event="received", note=note.strip())
     return request
 
@@ -346,7 +348,8 @@ def refund_preview(
     )
 
 
-def _check_verdict(line: ReturnLine, verdict: LineVerdict) -> list[policy.Decision]:
+def verdict_problems(line: ReturnLine, verdict: LineVerdict) -> list[policy.Decision]:
+    """R2, R3, R9: what is wrong with staff's verdict on one line (empty when it may be recorded)."""
     problems = []
     name = line.order_line.name
     if verdict.replace and not (verdict.accepted and verdict.fault_confirmed):
@@ -389,7 +392,7 @@ def return_request_inspect(
         missing = [rl.order_line.name for rl in lines if rl.pk not in verdicts]
         if missing:
             raise PolicyViolation("Give a verdict for every item: " + ", ".join(missing) + ".")
-        problems = [d for rl in lines for d in _check_verdict(rl, verdicts[rl.pk])]
+        problems = [d for rl in lines for d in verdict_problems(rl, verdicts[rl.pk])]
         if problems:
             raise PolicyViolation("; ".join(str(d) for d in problems), problems=problems)
 

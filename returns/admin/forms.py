@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ..models import Resolution, ReturnLine
-from ..services import LineVerdict
+from ..services import LineVerdict, verdict_problems
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -43,20 +43,17 @@ class LineVerdictForm(forms.Form):
     def offers_replacement(self) -> bool:
         return "replace" in self.fields
 
+    # Which field each rule's complaint belongs next to.
+    FIELD_FOR_RULE = {"R2": "note", "R3": "fault_confirmed", "R9": "replace"}
+
     def clean(self):
-        """The service checks these too; here they come back next to the field, before the preview."""
+        """The service's own checks, shown next to the field before the preview."""
         data = super().clean()
-        accepted = data.get("accepted")
-        if accepted is False and not (data.get("note") or "").strip():
-            self.add_error("note", "Say why it is not accepted; the customer will read it. (R2)")
-        if data.get("replace") and not (accepted and data.get("fault_confirmed")):
-            self.add_error("replace", "A replacement needs the item accepted with the fault confirmed. (R9)")
-        order_line = self.line.order_line
-        if accepted and (order_line.final_sale or order_line.personalized) and not data.get("fault_confirmed"):
-            self.add_error(
-                "fault_confirmed",
-                "Final sale or personalized: accept it only with a confirmed fault. (R3)",
-            )
+        if self.errors:
+            return data
+        for decision in verdict_problems(self.line, self.verdict()):
+            field = self.FIELD_FOR_RULE.get(decision.rule)
+            self.add_error(field if field in self.fields else None, str(decision))
         return data
 
     def verdict(self) -> LineVerdict:

@@ -258,7 +258,7 @@ class TestInspection:
         data = verdict_data(received, **{"MUG-01": {"accepted": "no"}})
         response = client.post(admin_url("inspect", received.pk), {**data, "_preview": "1"})
         assert response.context["preview"] is None
-        assert "Say why it is not accepted" in response.content.decode()
+        assert "say why it is not accepted; the customer will read it. (R2)" in response.content.decode()
         assert status_of(received) == S.RECEIVED
 
     def test_replacement_needs_a_confirmed_fault(self, client, warehouse, service_agent, order, customer):
@@ -268,7 +268,7 @@ class TestInspection:
         client.force_login(warehouse)
         data = verdict_data(req, **{"LAMP-02": {"accepted": "yes", "replace": True}})
         response = client.post(admin_url("inspect", req.pk), {**data, "_preview": "1"})
-        assert "A replacement needs the item accepted with the fault confirmed. (R9)" in response.content.decode()
+        assert "a replacement needs an accepted, confirmed fault. (R9)" in response.content.decode()
         data = verdict_data(req, **{"LAMP-02": {"accepted": "yes", "fault": True, "replace": True}})
         response = client.post(admin_url("inspect", req.pk), {**data, "_preview": "1"})
         assert "No refund." in response.content.decode() and "Replacements to send: Desk lamp × 1" in (

@@ -563,3 +563,11 @@ def test_replacement_status_pending_only_for_replacements(order, service_agent, 
         request=req, by=warehouse, verdicts=verdicts(req, **{"MUG-01": LineVerdict(accepted=True)})
     )
     assert ReturnLine.objects.get(request=req).replacement_status == ""
+
+
+def test_a_waived_return_is_inspected_not_received(order, service_agent, warehouse):
+    req = submit(order, damaged(line(order, "LAMP-02")))
+    services.return_request_approve(request=req, by=service_agent, return_required=False)
+    with pytest.raises(InvalidTransition) as exc:
+        services.return_request_receive(request=req, by=warehouse)
+    assert "inspect it instead" in exc.value.message
