@@ -1,4 +1,4 @@
-"""Orders as the store sold them, with their lines inline. A line in a return request cannot be deleted."""
+"""Orders as the store sold them, with their lines inline. What a return depends on cannot be changed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from ..importing import FROZEN_ONCE_RETURNED
 from ..models import Order, OrderLine, ReturnLine, ReturnRequest
 
-IN_A_RETURN = "In a return request: cannot be deleted."
+IN_A_RETURN = "In a return request: cannot be changed or deleted."
 PROTECTED = "Cannot be deleted"
 
 
@@ -28,9 +29,13 @@ class OrderLineFormSet(BaseInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         line = form.instance
-        if "DELETE" in form.fields and line.pk and list(line.return_lines.all()):
-            form.fields["DELETE"].disabled = True
-            form.fields["DELETE"].help_text = IN_A_RETURN
+        if line.pk and list(line.return_lines.all()):
+            # What was paid is what refunds are computed from: frozen once returned.
+            for name in ("sku", "quantity", "unit_price", "unit_tax", "final_sale", "personalized", "DELETE"):
+                if name in form.fields:
+                    form.fields[name].disabled = True
+            if "DELETE" in form.fields:
+                form.fields["DELETE"].help_text = IN_A_RETURN
 
 
 class OrderLineInline(admin.TabularInline):
@@ -80,6 +85,13 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline]
     readonly_fields = ("return_requests",)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Once an order has returns, its email (who sees it) and money (what refunds use) stay as they are."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.return_requests.exists():
+            fields += FROZEN_ONCE_RETURNED
+        return fields
 
     @admin.display(description="Return requests")
     def return_requests(self, order):

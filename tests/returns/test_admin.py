@@ -689,9 +689,26 @@ def test_an_order_line_in_a_return_cannot_be_deleted_and_says_why(client, superu
     """Customer service has no delete permission on lines at all; a superuser has, but not for lines in a return."""
     client.force_login(superuser)
     html = client.get(admin_url("change", order.pk, model="order")).content.decode()
-    assert "In a return request: cannot be deleted." in html and "Cannot be deleted" in html
+    assert "In a return request: cannot be changed or deleted." in html and "Cannot be deleted" in html
     assert submitted.rma in html
     response = client.post(admin_url("change", order.pk, model="order"), _order_post_data(order, {"MUG-01", "LAMP-02"}))
     assert response.status_code == 302
     # The lamp (in no return) is gone; the mug (in one) stays.
     assert list(OrderLine.objects.filter(order=order).values_list("sku", flat=True)) == ["MUG-01"]
+
+
+def test_what_a_return_depends_on_cannot_be_edited(client, superuser, submitted, order):
+    """The mug's price and the order's email and shipping stay as the return was made against them."""
+    client.force_login(superuser)
+    data = _order_post_data(order, set())
+    mug_index = [ol.sku for ol in order.lines.order_by("id")].index("MUG-01")
+    data[f"lines-{mug_index}-unit_price"] = "1.00"
+    data[f"lines-{mug_index}-quantity"] = "9"
+    data.update({"email": "thief@example.com", "shipping_charged": "99.00", "customer_name": "Ana L."})
+    response = client.post(admin_url("change", order.pk, model="order"), data)
+    assert response.status_code == 302
+    order.refresh_from_db()
+    mug = order.lines.get(sku="MUG-01")
+    assert (mug.unit_price, mug.quantity) == (Decimal("12.50"), 2)
+    assert (order.email, order.shipping_charged) == ("ana@example.com", Decimal("5.99"))
+    assert order.customer_name == "Ana L."  # harmless fields still change
