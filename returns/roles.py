@@ -25,6 +25,8 @@ ROLES: dict[str, list[str]] = {
         "arrange_replacement",
         "issue_refund",
         "view_refund",
+        "view_notification",
+        "change_notification",
         "add_order",
         "change_order",
         "add_orderline",

@@ -1,0 +1,55 @@
+"""The email outbox, for staff to see what went out, what waits, and to send a failed one again."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from ..models import Notification
+from ..notifications import notification_retry
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "to", "subject", "event", "state", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("state", "audience", "event")
+    search_fields = ("to", "subject", "request__rma")
+    date_hierarchy = "created_at"
+    list_select_related = ("request",)
+    readonly_fields = (
+        "request",
+        "event",
+        "audience",
+        "to",
+        "subject",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "body_text",
+    )
+    fields = readonly_fields
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited; "change" is what allows sending a failed email again.
+        return False
+
+    @admin.action(description="Send the selected emails again now", permissions=["resend"])
+    def send_again(self, request, queryset):
+        waiting = [n for n in queryset if n.state != Notification.State.SENT]
+        for note in waiting:
+            notification_retry(notification=note)
+        skipped = queryset.count() - len(waiting)
+        self.message_user(request, f"{len(waiting)} email(s) queued to send now.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} already sent; not sent twice.", messages.WARNING)
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("returns.change_notification")
