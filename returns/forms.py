@@ -12,7 +12,7 @@ import uuid
 from django import forms
 from django.forms.utils import ErrorDict
 
-from . import images, policy
+from . import images, policy, selectors
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, Reason, Resolution
@@ -243,12 +243,7 @@ class StartReturnForm:
         data, line = form.cleaned_data, form.line
         uploads = form.photo_uploads()
         return policy.check_requested_line(
-            line=policy.LineFacts(
-                quantity=line.quantity,
-                final_sale=line.final_sale,
-                personalized=line.personalized,
-                already_requested=line.quantity_in_returns,
-            ),
+            line=selectors.line_facts(line),
             requested=policy.RequestedLine(
                 quantity=data["quantity"],
                 reason=data["reason"],

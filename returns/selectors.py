@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from . import policy
 from .conf import policy_config, store_today
-from .models import Order, OrderLine, ReturnLine, ReturnRequest
+from .models import Order, OrderLine, Refund, ReturnLine, ReturnRequest
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,74 @@ class LineView:
     return_lines: list[ReturnLine]
 
 
+def line_facts(line: OrderLine) -> policy.LineFacts:
+    """An order line as the policy sees it: what was bought, and what active returns hold."""
+    return policy.LineFacts(
+        quantity=line.quantity,
+        final_sale=line.final_sale,
+        personalized=line.personalized,
+        already_requested=line.quantity_in_returns,
+    )
+
+
+def order_money(order: Order) -> policy.OrderMoney:
+    """What the customer paid for the order (uses prefetched lines when there are)."""
+    merchandise = tax = policy.ZERO
+    for line in order.lines.all():
+        merchandise += policy.money(line.quantity * line.unit_price)
+        tax += policy.money(line.quantity * line.unit_tax)
+    return policy.OrderMoney(
+        merchandise=merchandise, tax=tax, shipping_charged=order.shipping_charged, free_shipping=order.free_shipping
+    )
+
+
+def prior_refunds(order: Order, *, exclude_request_id: int | None = None) -> policy.PriorRefunds:
+    """What earlier refunds on this order already gave back (R10 caps, once-per-order fee)."""
+    qs = Refund.objects.filter(order=order)
+    if exclude_request_id is not None:
+        qs = qs.exclude(request_id=exclude_request_id)
+    agg = qs.aggregate(
+        total=Sum("total"), shipping=Sum("shipping"), fault=Sum("fault_merchandise"), deduction=Sum("deduction")
+    )
+    zero = policy.ZERO
+    return policy.PriorRefunds(
+        total=agg["total"] or zero,
+        shipping=agg["shipping"] or zero,
+        fault_merchandise=agg["fault"] or zero,
+        deduction=agg["deduction"] or zero,
+    )
+
+
+def refund_for(
+    order: Order,
+    lines: Iterable[tuple[OrderLine, int, bool]],
+    *,
+    exclude_request_id: int | None = None,
+) -> policy.RefundBreakdown:
+    """R10 over (order line, quantity, fault confirmed) triples, after the order's earlier refunds.
+
+    The one way a refund is computed: staff's preview and record, and the customer's estimate.
+    """
+    return policy.compute_refund(
+        order=order_money(order),
+        accepted=[
+            policy.AcceptedLine(
+                label=line.name,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                unit_tax=line.unit_tax,
+                fault_confirmed=fault,
+            )
+            for line, quantity, fault in lines
+        ],
+        prior=prior_refunds(order, exclude_request_id=exclude_request_id),
+        cfg=policy_config(),
+    )
+
+
 def line_eligibility(order: Order, line: OrderLine, today: date | None = None) -> policy.LineEligibility:
     return policy.line_eligibility(
-        line=policy.LineFacts(
-            quantity=line.quantity,
-            final_sale=line.final_sale,
-            personalized=line.personalized,
-            already_requested=line.quantity_in_returns,
-        ),
+        line=line_facts(line),
         delivered_on=order.delivered_on,
         today=today or store_today(),
         cfg=policy_config(),
@@ -111,25 +172,9 @@ def refund_estimate(order: Order, claims: list[Claim]) -> RefundEstimate:
 
     Needs ``order`` with its lines prefetched (``orders_with_lines``) to stay at one query.
     """
-    from .services import order_money, prior_refunds  # here, so this block leaves the module's imports alone
-
     refunded = [c for c in claims if not c.wants_replacement]
     try:
-        breakdown = policy.compute_refund(
-            order=order_money(order),
-            accepted=[
-                policy.AcceptedLine(
-                    label=c.order_line.name,
-                    quantity=c.quantity,
-                    unit_price=c.order_line.unit_price,
-                    unit_tax=c.order_line.unit_tax,
-                    fault_confirmed=c.is_fault,
-                )
-                for c in refunded
-            ],
-            prior=prior_refunds(order),
-            cfg=policy_config(),
-        )
+        breakdown = refund_for(order, [(c.order_line, c.quantity, c.is_fault) for c in refunded])
     except policy.PolicyError as exc:
         return RefundEstimate(order, claims, None, [], problem=str(exc))
     return RefundEstimate(order, claims, breakdown, [c for c in claims if c.wants_replacement])
@@ -141,22 +186,16 @@ def refund_estimate(order: Order, claims: list[Claim]) -> RefundEstimate:
 
 
 def waiting_for_review_q():
-    from django.db.models import Q
-
     return Q(status=ReturnRequest.Status.SUBMITTED)
 
 
 def overdue_to_ship_q(today: date):
     """R6: approved, the item must come back, and the ship-by day has passed (the day itself is on time)."""
-    from django.db.models import Q
-
     return Q(status=ReturnRequest.Status.APPROVED, return_required=True, ship_by__lt=today)
 
 
 def awaiting_inspection_q():
     """Parcels at the warehouse, and approved requests whose item staff chose not to have sent back (R9)."""
-    from django.db.models import Q
-
     return Q(status=ReturnRequest.Status.RECEIVED) | Q(status=ReturnRequest.Status.APPROVED, return_required=False)
 
 

@@ -13,10 +13,10 @@ from datetime import date
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
-from . import policy
+from . import policy, selectors
 from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, Refund, Resolution, ReturnLine, ReturnRequest, StatusChange
@@ -144,12 +144,7 @@ def return_request_submit(
                 seen.add(ol.pk)
                 counts = {k: sum(1 for p in req.photos if p.kind == k) for k in DamagePhoto.Kind.values}
                 for decision in policy.check_requested_line(
-                    line=policy.LineFacts(
-                        quantity=ol.quantity,
-                        final_sale=ol.final_sale,
-                        personalized=ol.personalized,
-                        already_requested=ol.quantity_in_returns,
-                    ),
+                    line=selectors.line_facts(ol),
                     requested=policy.RequestedLine(
                         quantity=req.quantity,
                         reason=req.reason,
@@ -297,54 +292,14 @@ class LineVerdict:
     note: str = ""
 
 
-def prior_refunds(order: Order, *, exclude_request_id: int | None = None) -> policy.PriorRefunds:
-    """What earlier refunds on this order already gave back (R10 caps, once-per-order fee)."""
-    qs = Refund.objects.filter(order=order)
-    if exclude_request_id is not None:
-        qs = qs.exclude(request_id=exclude_request_id)
-    agg = qs.aggregate(
-        total=Sum("total"), shipping=Sum("shipping"), fault=Sum("fault_merchandise"), deduction=Sum("deduction")
-    )
-    zero = policy.ZERO
-    return policy.PriorRefunds(
-        total=agg["total"] or zero,
-        shipping=agg["shipping"] or zero,
-        fault_merchandise=agg["fault"] or zero,
-        deduction=agg["deduction"] or zero,
-    )
-
-
-def order_money(order: Order) -> policy.OrderMoney:
-    merchandise = tax = policy.ZERO
-    for line in order.lines.all():
-        merchandise += policy.money(line.quantity * line.unit_price)
-        tax += policy.money(line.quantity * line.unit_tax)
-    return policy.OrderMoney(
-        merchandise=merchandise, tax=tax, shipping_charged=order.shipping_charged, free_shipping=order.free_shipping
-    )
-
-
 def refund_preview(
     request: ReturnRequest, accepted: Sequence[tuple[ReturnLine, LineVerdict]]
 ) -> policy.RefundBreakdown:
     """R10 for a set of verdicts, without writing anything (staff see it before confirming)."""
-    order = request.order
-    refund_lines = [
-        policy.AcceptedLine(
-            label=rl.order_line.name,
-            quantity=rl.quantity,
-            unit_price=rl.order_line.unit_price,
-            unit_tax=rl.order_line.unit_tax,
-            fault_confirmed=v.fault_confirmed,
-        )
-        for rl, v in accepted
-        if v.accepted and not v.replace
-    ]
-    return policy.compute_refund(
-        order=order_money(order),
-        accepted=refund_lines,
-        prior=prior_refunds(order, exclude_request_id=request.pk),
-        cfg=policy_config(),
+    return selectors.refund_for(
+        request.order,
+        [(rl.order_line, rl.quantity, v.fault_confirmed) for rl, v in accepted if v.accepted and not v.replace],
+        exclude_request_id=request.pk,
     )
 
 
