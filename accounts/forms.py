@@ -57,6 +57,30 @@ class SignInForm(FocusFirstErrorMixin, AuthenticationForm):
         self.fields["password"].error_messages["required"] = "Enter your password."
 
 
+class VerifyPasswordForm(FocusFirstErrorMixin, forms.Form):
+    """The account's password, asked when a verification link is opened outside that account."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": "Enter the password you chose when you signed up."},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                "That is not this account's password. Type the password you chose when you signed up, "
+                "or reset it (that confirms your address too)."
+            )
+        return password
+
+
 class SignUpForm(FocusFirstErrorMixin, SetPasswordMixin, forms.Form):
     """Never says whether the address already has an account: the view handles both alike."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import time
-from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,7 +19,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,8 +29,16 @@ from returns.access import grant_guest_order, has_customer_access, order_from_gu
 from returns.models import Order
 
 from . import emails
-from .forms import GuestLinkForm, NewPasswordForm, PasswordResetRequestForm, SignInForm, SignUpForm
-from .models import User, normalize_email
+from .forms import (
+    GuestLinkForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+    SignInForm,
+    SignUpForm,
+    VerifyPasswordForm,
+)
+from .models import normalize_email
+from .services import user_signup, user_verify_email
 
 TOO_MANY = "Too many link requests; please try again in an hour."
 THROTTLE_WINDOW = 60 * 60
@@ -87,35 +93,6 @@ def throttle_hit(request, scope: str, email: str) -> bool:
     return over
 
 
-# --- writes ------------------------------------------------------------------------
-
-
-def user_signup(*, email: str, full_name: str, password: str) -> None:
-    """Make an unverified account and mail its verification link; if the address has an
-    account already, mail its owner instead. The visitor cannot tell which happened."""
-    with transaction.atomic():
-        user = None
-        if not User.objects.filter(email__iexact=email).exists():
-            try:
-                with transaction.atomic():
-                    user = User.objects.create_user(
-                        email=email, password=password, full_name=full_name, email_verified=False
-                    )
-            except IntegrityError:  # the same address signed up a moment ago
-                user = None
-        if user is None:
-            emails.spend_password_hashing_time(password)
-            transaction.on_commit(partial(emails.send_account_exists, email), robust=True)
-        else:
-            transaction.on_commit(partial(emails.send_verification, user), robust=True)
-
-
-def user_verify_email(*, user: User) -> None:
-    """Orders placed with the address become the user's (idempotent)."""
-    User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True)
-    user.email_verified = True
-
-
 # --- pages -------------------------------------------------------------------------
 
 
@@ -164,15 +141,26 @@ class SignUpDoneView(TemplateView):
         return super().get_context_data(valid_for=emails.duration_words(settings.EMAIL_VERIFICATION_MAX_AGE), **kwargs)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def verify_email(request, token):
-    """The link in the sign-up email: marks the address verified and signs the user in."""
+    """The link in the sign-up email: marks the address verified and signs the user in.
+
+    Whoever opens it must also know the account's password (or already be signed in
+    to it): someone who signed up with another person's address cannot have that
+    person click the link and hand them their orders.
+    """
     try:
         user = emails.user_from_verification_token(token)
     except signing.SignatureExpired:
         return render(request, "accounts/verify_invalid.html", {"expired": True}, status=410)
     except signing.BadSignature:
         return render(request, "accounts/verify_invalid.html", {"expired": False}, status=400)
+    if not (request.user.is_authenticated and request.user.pk == user.pk):
+        form = VerifyPasswordForm(user=user, data=request.POST if request.method == "POST" else None)
+        if request.method == "POST" and throttle_hit(request, "verify-password", user.email):
+            return render(request, "accounts/verify_confirm.html", {"form": form, "alert": TOO_MANY}, status=429)
+        if not form.is_valid():
+            return render(request, "accounts/verify_confirm.html", {"form": form, "email": user.email})
     user_verify_email(user=user)
     login(request, user, backend=AUTH_BACKEND)
     messages.success(request, f"Thank you: {user.email} is verified. Orders placed with it are shown here.")

@@ -145,7 +145,15 @@ def test_sign_up_emails_a_link_that_verifies_the_address_and_signs_in(
     assert message.subject == "Alotrop: confirm your email address"
     link = link_in(message)
 
-    response = client.get(link)
+    # Opened outside the account, the link asks for the account's password first.
+    page = client.get(link)
+    assert page.status_code == 200 and "Confirm your email address" in text(page)
+    wrong = client.post(link, {"password": "not-it"})
+    assert "That is not this account's password." in text(wrong)
+    user.refresh_from_db()
+    assert not user.email_verified and signed_in_user_id(client) is None
+
+    response = client.post(link, {"password": NEW_PASSWORD})
     assertRedirects(response, "/orders/", fetch_redirect_response=False)
     user.refresh_from_db()
     assert user.email_verified
@@ -256,9 +264,22 @@ def test_an_unverified_customer_sees_no_orders(rf):
 def test_verifying_shows_the_orders_placed_with_the_address(client, rf, mailoutbox, django_capture_on_commit_callbacks):
     order = OrderFactory(email="new.person@example.com")
     sign_up(client, django_capture_on_commit_callbacks)
-    client.get(link_in(mailoutbox[0]))
+    client.post(link_in(mailoutbox[0]), {"password": NEW_PASSWORD})
     request = customer_request(rf, User.objects.get())
     assert list(visible_orders(request)) == [order]
+
+
+def test_someone_who_signed_up_with_your_address_gets_nothing_when_you_click(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The impostor knows the password, the owner has the link: opening it without the password verifies nothing."""
+    OrderFactory(email="new.person@example.com")
+    sign_up(client, django_capture_on_commit_callbacks)  # the impostor
+    client.logout()
+    owner = client  # a fresh visitor: the owner, clicking the link in their inbox
+    owner.get(link_in(mailoutbox[0]))
+    assert not User.objects.get().email_verified
+    assert signed_in_user_id(owner) is None
 
 
 def test_an_unverified_customer_is_told_why_and_can_get_a_new_link(client, mailoutbox):
