@@ -7,11 +7,13 @@ header, so a forged Host cannot make the portal mail a link to someone else's si
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -39,8 +41,29 @@ def duration_words(seconds: int) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
-def send(event: str, *, to: str, context: dict) -> None:
-    """Send templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html to one address."""
+# Link emails are rendered and sent off the request thread, so the time a page takes
+# to answer does not tell whether an order or an account exists (the page's words
+# never do). A link email lost to a process restart is asked for again by the visitor.
+_background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="account-email")
+
+
+def send(event: str, *, to: str, context: dict) -> Future | None:
+    """Send templates/accounts/emails/<event>_* to one address, in the background unless set otherwise."""
+    if settings.ACCOUNT_EMAILS_IN_BACKGROUND:
+        return _background.submit(_send_in_background, event, to=to, context=context)
+    _send_now(event, to=to, context=context)
+    return None
+
+
+def _send_in_background(event: str, *, to: str, context: dict) -> None:
+    try:
+        _send_now(event, to=to, context=context)
+    finally:
+        connection.close()  # this thread's own database connection, if rendering opened one
+
+
+def _send_now(event: str, *, to: str, context: dict) -> None:
+    """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html and send them."""
     context = {
         "store_name": settings.STORE_NAME,
         "store_url": settings.STORE_URL,
@@ -116,8 +139,8 @@ def spend_password_hashing_time(password: str) -> None:
 # --- guest links and password reset ----------------------------------------------
 
 
-def send_guest_link(order: Order) -> None:
-    send(
+def send_guest_link(order: Order) -> Future | None:
+    return send(
         "guest_link",
         to=order.email,
         context={

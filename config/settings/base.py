@@ -152,6 +152,9 @@ LOGGING = {
 }
 
 # Customer accounts and guest links
+# Link emails (guest link, sign-up, password reset) go out on a background thread, so
+# response times do not reveal whether an order or account exists.
+ACCOUNT_EMAILS_IN_BACKGROUND = env.bool("ACCOUNT_EMAILS_IN_BACKGROUND", default=True)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "returns:orders"
 LOGOUT_REDIRECT_URL = "home"
