@@ -38,6 +38,11 @@ FAULT_REASONS = frozenset({DAMAGED, DEFECTIVE, WRONG_ITEM})
 PHOTO_REQUIRED_REASONS = frozenset({DAMAGED, DEFECTIVE})
 
 
+def day(value: date, *, year: bool = True) -> str:
+    """A date as customers read it, "Nov 29, 2026" (portable: no platform-specific strftime flags)."""
+    return f"{value:%b} {value.day}, {value.year}" if year else f"{value:%b} {value.day}"
+
+
 def is_fault_reason(reason: str) -> bool:
     return reason in FAULT_REASONS
 
@@ -89,16 +94,16 @@ def check_window(*, delivered_on: date | None, today: date, cfg: PolicyConfig) -
         )
     last = last_return_day(delivered_on, cfg)
     if today < delivered_on:
-        return Decision(False, "R1", f"This order is due on {delivered_on:%b %-d, %Y}; returns open on delivery.")
+        return Decision(False, "R1", f"This order is due on {day(delivered_on)}; returns open on delivery.")
     if today > last:
         return Decision(
             False,
             "R1",
-            f"The {cfg.return_window_days}-day return window closed on {last:%b %-d, %Y}.",
+            f"The {cfg.return_window_days}-day return window closed on {day(last)}.",
         )
     left = (last - today).days
     when = "today is the last day" if left == 0 else f"{left} day{'s' if left != 1 else ''} left"
-    return Decision(True, "R1", f"Returnable until {last:%b %-d, %Y} ({when}).")
+    return Decision(True, "R1", f"Returnable until {day(last)} ({when}).")
 
 
 # --- R2-R4, R7 a line -----------------------------------------------------

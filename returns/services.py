@@ -21,6 +21,7 @@ from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, Refund, Resolution, ReturnLine, ReturnRequest, StatusChange
 from .notifications import notification_record
+from .policy import day
 from .transitions import check_transition
 
 S = ReturnRequest.Status
@@ -436,7 +437,7 @@ def refund_issue(*, refund: Refund, by, reference: str, today: date | None = Non
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.state == Refund.State.ISSUED:
             raise AlreadyDone(
-                f"This refund was already issued on {refund.issued_on:%b %-d, %Y} (reference {refund.reference}).",
+                f"This refund was already issued on {day(refund.issued_on)} (reference {refund.reference}).",
                 rule="R12",
             )
         request = _locked(refund.request)
@@ -457,7 +458,7 @@ def refund_issue(*, refund: Refund, by, reference: str, today: date | None = Non
             note=(
                 f"{refund.total} {refund.currency} to {refund.payment_method}"
                 f"{' (retry)' if previous == Refund.State.FAILED else ''}; "
-                f"expect it between {start:%b %-d} and {end:%b %-d, %Y}."
+                f"expect it between {day(start, year=False)} and {day(end)}."
             ),
         )
         _close_if_settled(request, by=by)
@@ -529,7 +530,7 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
             event="ship_by_reminder",
             from_status=request.status,
             to_status=request.status,
-            note=f"Please ship by {request.ship_by:%b %-d, %Y}.",
+            note=f"Please ship by {day(request.ship_by)}.",
             today=today,
         )
     return True
@@ -547,7 +548,7 @@ def return_request_expire(*, request: ReturnRequest, today: date | None = None) 
             S.EXPIRED,
             by=None,
             event="expired",
-            note=f"Not shipped by {request.ship_by:%b %-d, %Y}.",
+            note=f"Not shipped by {day(request.ship_by)}.",
         )
         _release_units(request)
     return True

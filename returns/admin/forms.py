@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ..models import Resolution, ReturnLine
+from ..policy import day
 from ..services import LineVerdict, verdict_problems
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -92,7 +93,7 @@ class RefundExportForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             raise forms.ValidationError(
-                f"The start date ({start:%b %-d, %Y}) is after the end date ({end:%b %-d, %Y}). "
+                f"The start date ({day(start)}) is after the end date ({day(end)}). "
                 "Choose a start on or before the end."
             )
         return data

@@ -16,6 +16,7 @@ from .. import policy, selectors, services
 from ..conf import policy_config, store_today
 from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
+from ..policy import day
 from .display import age_in_days, money, person, photo_urls
 from .filters import FaultClaimFilter, QueueFilter, ReasonFilter
 from .inspection import InspectionView
@@ -116,7 +117,7 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
     @admin.display(description="Order")
     def order_link(self, obj):
         url = reverse("admin:returns_order_change", args=[obj.order_id])
-        delivered = f"{obj.order.delivered_on:%b %-d, %Y}" if obj.order.delivered_on else "not yet recorded"
+        delivered = f"{day(obj.order.delivered_on)}" if obj.order.delivered_on else "not yet recorded"
         return format_html('<a href="{}">{}</a> · delivered {}', url, obj.order.number, delivered)
 
     @admin.display(description="Days", ordering="-created_at")
@@ -128,7 +129,7 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
         """Only while the parcel is still the customer's to send (R6)."""
         if not obj.ship_by or obj.status not in (S.APPROVED, S.SHIPPED, S.EXPIRED):
             return "—"
-        text = f"{obj.ship_by:%b %-d}"
+        text = f"{day(obj.ship_by, year=False)}"
         if obj.status == S.APPROVED and obj.return_required and policy.is_ship_by_overdue(obj.ship_by, store_today()):
             return format_html('<strong class="rr-overdue" title="{}">{} · overdue</strong>', obj.ship_by, text)
         return format_html('<span title="{}">{}</span>', obj.ship_by, text)
@@ -284,7 +285,7 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
     def _waiting_note(obj: ReturnRequest, refund) -> str:
         """What the request is waiting for, when it is nobody's turn on this page."""
         if obj.status == S.APPROVED and obj.return_required:
-            return f"Waiting for the customer to ship it by {obj.ship_by:%b %-d, %Y}."
+            return f"Waiting for the customer to ship it by {day(obj.ship_by)}."
         if obj.status == S.SHIPPED:
             return f"On its way: {obj.carrier} {obj.tracking_number}."
         if obj.status in (S.REFUNDED, S.COMPLETED, S.REJECTED, S.CANCELLED):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..exceptions import ReturnsError
 from ..models import Refund, ReturnLine, ReturnRequest
+from ..policy import day
 from ..transitions import can_transition
 from .display import money
 from .forms import ReceivingForm
@@ -81,7 +82,7 @@ def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> A
 
 
 def _date(value) -> str:
-    return f"{value:%b %-d, %Y}"
+    return day(value)
 
 
 class WorkflowViews:
