@@ -375,7 +375,16 @@ def compute_refund(
                     f"share of the order ({fault_merch} of {order.merchandise}).",
                 )
             )
-    elif merchandise > ZERO and order.shipping_charged > ZERO and fault_merch == ZERO:
+    if fault_merch > ZERO and standard_value > ZERO and order.shipping_charged > ZERO:
+        rows.append(
+            BreakdownLine(
+                "Shipping for the other items",
+                ZERO,
+                "R10",
+                "Shipping is not refunded for items returned for a standard reason (not faulty, damaged or wrong).",
+            )
+        )
+    if merchandise > ZERO and order.shipping_charged > ZERO and fault_merch == ZERO:
         rows.append(
             BreakdownLine(
                 "Shipping charges",

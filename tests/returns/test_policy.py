@@ -914,3 +914,19 @@ def test_property_everything_back_with_fault_refunds_exactly_what_was_paid(case)
     assert totals.shipping == order.shipping_charged
     assert totals.deduction == 0
     assert totals.total == order.paid
+
+
+def test_a_mixed_request_says_why_the_standard_items_get_no_shipping():
+    """A damaged lamp and a changed-mind mug: shipping comes back for the lamp only, and the breakdown says so."""
+    order = order_money([(1, "45.00", "3.60"), (2, "12.50", "1.00")], shipping="5.99")
+    refund = compute_refund(
+        order=order,
+        accepted=[accepted("Lamp", 1, "45.00", "3.60", fault=True), accepted("Mug", 2, "12.50", "1.00")],
+        prior=PriorRefunds(),
+        cfg=CFG,
+    )
+    assert refund.shipping == D("3.85")
+    other = [row for row in refund.lines if row.label == "Shipping for the other items"]
+    assert len(other) == 1 and other[0].amount == D("0.00") and other[0].rule == "R10"
+    assert "standard reason" in other[0].explanation
+    assert sum(row.amount for row in refund.lines) == refund.total == D("79.45")
