@@ -42,22 +42,8 @@ def has_customer_access(request) -> bool:
     return bool(guest_order_ids(request)) or (user.is_authenticated and user.email_verified)
 
 
-def order_for(request, number: str) -> Order:
-    try:
-        return visible_orders(request).get(number=number)
-    except Order.DoesNotExist:
-        raise Http404("No such order") from None
-
-
 def visible_returns(request) -> QuerySet[ReturnRequest]:
     return ReturnRequest.objects.filter(order__in=visible_orders(request))
-
-
-def return_for(request, rma: str) -> ReturnRequest:
-    try:
-        return visible_returns(request).select_related("order").get(rma=rma.upper())
-    except ReturnRequest.DoesNotExist:
-        raise Http404("No such return") from None
 
 
 def photo_for(request, photo_id: int) -> DamagePhoto:

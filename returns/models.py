@@ -137,8 +137,6 @@ class ReturnRequest(models.Model):
     """
 
     Status = ReturnStatus
-    # R4: requests in these states do not hold units of the order.
-    RELEASED_STATUSES = (Status.REJECTED, Status.CANCELLED, Status.EXPIRED)
 
     rma = models.CharField("RMA number", max_length=20, unique=True, default=new_rma_number, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_requests")
@@ -178,10 +176,6 @@ class ReturnRequest(models.Model):
 
     def __str__(self):
         return self.rma
-
-    @property
-    def holds_units(self) -> bool:
-        return self.status not in self.RELEASED_STATUSES
 
 
 class ReturnLine(models.Model):

@@ -206,6 +206,7 @@ def return_request_approve(
     with transaction.atomic():
         request = _locked(request)
         check_transition(request, S.APPROVED)
+        # The table also allows expired -> approved; that move is reinstating, a service of its own.
         if request.status != S.SUBMITTED:
             raise InvalidTransition(f"{request.rma} is not waiting for review.")
         request.return_required = return_required
