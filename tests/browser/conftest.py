@@ -58,3 +58,37 @@ def shot():
         return path
 
     return take
+
+
+AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe():
+    """Run axe-core (vendored from the npm package) on a page; fail on any serious or critical finding.
+
+    The script is evaluated through the DevTools protocol, not injected as a <script> tag, so the
+    page's Content-Security-Policy stays in force and is not loosened for the check.
+    """
+    source = AXE_SOURCE.read_text(encoding="utf-8")
+
+    def check(page, name, *, exclude=()):
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(source)
+        result = page.evaluate(
+            """async (exclude) => {
+                const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
+                const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+                const r = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
+                return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                    targets: v.nodes.slice(0, 5).map((n) => n.target.join(' '))}));
+            }""",
+            list(exclude),
+        )
+        serious = [v for v in result if v["impact"] in ("serious", "critical")]
+        assert not serious, f"axe-core on {name}: " + "; ".join(
+            f"{v['impact']} {v['id']} ({v['help']}) at {v['targets']}" for v in serious
+        )
+        return result
+
+    return check

@@ -25,7 +25,7 @@ def photos(tmp_path):
 
 
 def test_customer_returns_two_lines_with_photos_and_records_tracking(
-    live_server, phone, shot, customer, order, service_agent, photos
+    live_server, phone, shot, axe, customer, order, service_agent, photos
 ):
     page = phone
     page.goto(f"{live_server.url}/account/sign-in/")
@@ -36,6 +36,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     assert page.get_by_role("heading", level=1).inner_text().strip() != ""
     assert "Stoneware mug" in page.content()
     shot(page, "customer-01-orders")
+    axe(page, "my orders")
 
     page.get_by_role("link", name=re.compile(f"Start a return.*{order.number}")).first.click()
     page.wait_for_url(f"**/orders/{order.number}/return/")
@@ -60,6 +61,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     assert "R10" in page.locator("#estimate").inner_text()
     assert "exchange" in page.content().lower()  # R8: no exchanges, and how to get one
     shot(page, "customer-02-start-return-with-estimate")
+    axe(page, "start a return")
 
     page.locator("[data-submit-button]").click()
     page.wait_for_url("**/returns/RMA-*/")
@@ -74,6 +76,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     page.reload()
     assert f"Please ship it by {req.ship_by:%A}" in page.inner_text("main")
     shot(page, "customer-04-return-approved")
+    axe(page, "the return's page")
 
     page.get_by_role("link", name="Print return authorization").first.click()
     page.wait_for_url(f"**/returns/{req.rma}/authorization/")
@@ -82,6 +85,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     qr = page.locator("[role=img][aria-label*='return number'] svg")
     assert qr.count() == 1 and qr.bounding_box()["width"] >= 120
     shot(page, "customer-05-authorization")
+    axe(page, "the authorization")
     page.emulate_media(media="print")
     shot(page, "customer-06-authorization-print")
     page.emulate_media(media="screen")
