@@ -1,4 +1,4 @@
-"""The store's Return & Refund Policy as pure rules (POLICY.md, R1-R13).
+"""The store's Return & Refund Policy as pure rules (docs/rules.md, R1-R13).
 
 Plain data in, decisions out. Nothing here touches the database or Django
 settings, so every boundary can be tested fast and exhaustively. Each decision
@@ -48,7 +48,7 @@ def is_fault_reason(reason: str) -> bool:
 
 
 def money(value: Decimal) -> Decimal:
-    """Round to cents, half-up (POLICY.md R10)."""
+    """Round to cents, half-up (docs/rules.md R10)."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 

@@ -2,7 +2,7 @@
 
 Everything a deployment may change is read from the environment through one
 ``env``; README.md lists every variable. Policy numbers default to the store's
-published Return & Refund Policy (see POLICY.md) and are never literals elsewhere.
+published Return & Refund Policy (see docs/rules.md) and are never literals elsewhere.
 """
 
 from decimal import Decimal
@@ -133,7 +133,7 @@ STORE_RETURN_ADDRESS = env(
 )
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
-# The policy (POLICY.md). Defaults are the published policy's numbers.
+# The policy (docs/rules.md). Defaults are the published policy's numbers.
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=28)
 SHIP_BY_DAYS = env.int("SHIP_BY_DAYS", default=28)
 SHIP_BY_REMINDER_DAYS = env.int("SHIP_BY_REMINDER_DAYS", default=7)

@@ -15,7 +15,7 @@ register = template.Library()
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
-# One line per rule of POLICY.md, for the badge's tooltip and screen readers.
+# One line per rule of docs/rules.md, for the badge's tooltip and screen readers.
 RULE_TITLES = {
     "R1": "Return window",
     "R2": "Original condition",

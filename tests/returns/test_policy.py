@@ -1,4 +1,4 @@
-"""The return policy's rules (POLICY.md R1-R13) as the customer and staff meet them.
+"""The return policy's rules (docs/rules.md R1-R13) as the customer and staff meet them.
 
 returns/policy.py is pure, so these tests need no database: every boundary day and
 every cent of a refund is checked directly, and hypothesis checks the money
@@ -45,7 +45,7 @@ CFG = PolicyConfig()
 STANDARD_REASONS = [CHANGED_MIND, WRONG_SIZE, NOT_AS_DESCRIBED, OTHER]
 FAULT_REASONS = [DAMAGED, DEFECTIVE, WRONG_ITEM]
 
-# POLICY.md's own example: delivered on 1 Nov -> last day 29 Nov.
+# docs/rules.md's own example: delivered on 1 Nov -> last day 29 Nov.
 DELIVERED = date(2025, 11, 1)
 LAST_DAY = date(2025, 11, 29)
 
@@ -627,7 +627,7 @@ class TestFreeShippingDeduction:
 
     def test_capped_deduction_leaves_the_rest_of_the_fee_for_a_later_request(self):
         """Current reading: the fee is 9.99 per order in total, so a capped first deduction
-        (5.40) leaves 4.59 to take from the next standard-reason refund. POLICY.md's
+        (5.40) leaves 4.59 to take from the next standard-reason refund. docs/rules.md's
         "no earlier refund already deducted it" could also be read as "nothing more"."""
         first = compute_refund(
             order=self.ORDER, accepted=[accepted("Sock", 1, "5.00", "0.40")], prior=PriorRefunds(), cfg=CFG
