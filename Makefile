@@ -22,10 +22,11 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
-## Set up and serve the demo on SQLite at http://$(HOST):$(PORT)
+## Set up and serve the demo on SQLite at http://$(HOST):$(PORT); emailed links use that address
+## unless PORTAL_BASE_URL is set
 run: seed
 	@echo "Serving http://$(HOST):$(PORT)/ (staff: http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The whole suite (SQLite unless DATABASE_URL says otherwise)
 test: install
