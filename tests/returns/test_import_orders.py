@@ -308,7 +308,7 @@ def assert_refused(path, expected_problem, *options):
     error, problems = run_failing_import(path, *options)
 
     assert "nothing was written" in error
-    assert expected_problem in problems.splitlines()
+    assert any(problem.startswith(expected_problem) for problem in problems.splitlines()), problems
     assert list(Order.objects.values_list("number", "delivered_on")) == orders_before
     assert OrderLine.objects.count() == lines_before
 
@@ -435,7 +435,7 @@ def test_a_bad_csv_row_writes_nothing(tmp_path, first_import, rows, expected_pro
         (
             "orders.json",
             b'{"orders": [\n  {"number": "100236",}\n]}',
-            "line 2: not valid JSON: Expecting property name enclosed in double quotes (column 23)",
+            "line 2: not valid JSON",  # our words; the parser's own detail differs between Pythons
         ),
         (
             "orders.csv",
