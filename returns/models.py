@@ -344,25 +344,44 @@ class Notification(models.Model):
     """An email to send, written in the same transaction as the change it tells of.
 
     The outbox: a worker (``send_notifications``) sends pending rows after commit
-    and retries failures with backoff, so an email is neither lost nor sent twice.
+    and retries failures with backoff. A row is claimed (``sending``, with a lease)
+    before the SMTP conversation and marked sent right after it, so a worker that
+    dies mid-send leaves a claim that is retried only once its lease has expired.
+
+    Link emails (guest link and code, account verification, password reset) are
+    rows too, with no return request; they carry secrets (``secret``), so staff
+    never see their bodies and the body is blanked once sent or expired.
     """
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Gave up – needs attention"
+        EXPIRED = "expired", "Not sent: its link expired"
 
-    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="notifications")
-    change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="notifications")
+    request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    change = models.ForeignKey(
+        StatusChange, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
     event = models.CharField(max_length=40)
     audience = models.CharField(max_length=10, choices=[("customer", "Customer"), ("staff", "Staff")])
     to = models.EmailField()
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    secret = models.BooleanField(
+        default=False, help_text="Carries a sign-in link or code: the body is never shown and is erased once sent."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Not sent after this (its link expired).")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="While sending: another worker may retry it only after this."
+    )
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -374,6 +393,9 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["change", "audience"], name="notification_once_per_change_and_audience"),
             models.CheckConstraint(
                 condition=~Q(state="sent") | Q(sent_at__isnull=False), name="notification_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(lease_until__isnull=False), name="notification_sending_has_lease"
             ),
         ]
 

@@ -1,24 +1,37 @@
-"""Email at every status change (R13), through an outbox.
+"""Email at every status change (R13), and every link email, through an outbox.
 
 ``notification_record`` runs inside the service's transaction: the email is
 rendered and stored with the change it tells of, so it exists if and only if the
-change committed. ``notifications_send_due`` sends what is due, one row at a time
-under a row lock, and retries failures with backoff; a row is marked sent in the
-same transaction that holds its lock, so two workers never send the same email.
+change committed. ``notifications_send_due`` sends what is due, one row at a time:
+it claims the row (state ``sending`` with a lease, committed) before the SMTP
+conversation and marks it sent right after, so a worker killed mid-send leaves a
+claim that another worker retries only once the lease has expired, and two
+workers never send the same row at once. Every message carries a Message-ID
+derived from its row, so a retry after a crash is the same message to mail servers.
+
+No request waits on a mail server: with ``EMAIL_DELIVERY=immediate`` the sending
+runs on a background thread after the change commits; every SMTP connection has
+``EMAIL_TIMEOUT``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from . import policy
 from .access import guest_link
@@ -127,10 +140,41 @@ def notification_record(
                 body_html=html,
             )
         )
-    if settings.EMAIL_DELIVERY == "immediate":
-        ids = [n.pk for n in rows]
-        transaction.on_commit(lambda: notifications_send_due(ids=ids))
+    notifications_send_soon([n.pk for n in rows])
     return rows
+
+
+# --- off the request ------------------------------------------------------------------
+
+# One sender thread per process: the request that recorded the rows has already
+# answered when a slow or hanging mail server is being waited on.
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-sender")
+
+
+def _send_in_background(ids: list[int]) -> None:
+    try:
+        notifications_send_due(ids=ids)
+    except Exception:  # logged; the rows stay in the outbox for the worker
+        log.exception("Sending emails %s in the background failed", ids)
+    finally:
+        connections.close_all()  # this thread's own database connections
+
+
+def notifications_send_soon(ids: Iterable[int]) -> None:
+    """With EMAIL_DELIVERY=immediate, send these rows once the transaction commits, off the request."""
+    ids = list(ids)
+    if not ids or settings.EMAIL_DELIVERY != "immediate":
+        return
+    if settings.EMAIL_IN_BACKGROUND:
+        transaction.on_commit(lambda: _sender.submit(_send_in_background, ids))
+    else:  # tests only: deterministic, in the caller's thread
+        transaction.on_commit(lambda: notifications_send_due(ids=ids))
+
+
+def background_idle(timeout: float | None = None) -> None:
+    """Wait until the sender thread has done what was handed to it so far (for tests and benchmarks)."""
+    marker: Future = _sender.submit(lambda: None)
+    marker.result(timeout=timeout)
 
 
 @dataclass
@@ -138,64 +182,161 @@ class SendResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    expired: int = 0
+
+
+class SendInterrupted(BaseException):
+    """Raised (by the worker's signal handlers) to abandon an SMTP conversation on shutdown.
+
+    A BaseException, so the transport-error handling below does not treat it as a failed attempt.
+    """
+
+
+# True while this thread is inside an SMTP conversation: the worker's shutdown
+# handler interrupts only then, never half-way through a database write.
+_smtp = threading.local()
+
+
+def in_smtp_conversation() -> bool:
+    return getattr(_smtp, "active", False)
+
+
+def message_id(note: Notification) -> str:
+    """The same Message-ID for every attempt at one row, so a resend after a crash is recognisably one message."""
+    domain = (settings.PORTAL_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]) or "localhost"
+    tag = salted_hmac("returns.notification-message-id", str(note.pk)).hexdigest()[:12]
+    return f"<notification-{note.pk}.{tag}@{domain}>"
+
+
+def _expire_links(now: datetime) -> int:
+    """Link emails whose link has expired are not sent any more, and their bodies are erased."""
+    blank = {"body_text": "", "body_html": ""}
+    expired = Notification.objects.filter(
+        secret=True, expires_at__lte=now, state__in=[Notification.State.PENDING, Notification.State.FAILED]
+    ).update(state=Notification.State.EXPIRED, lease_until=None, **blank)
+    Notification.objects.filter(secret=True, expires_at__lte=now).exclude(body_text="", body_html="").exclude(
+        state=Notification.State.SENDING
+    ).update(**blank)
+    return expired
 
 
 def _claim(now: datetime, ids: list[int] | None, skip: set[int]) -> Notification | None:
-    qs = Notification.objects.filter(state=Notification.State.PENDING, next_attempt_at__lte=now).exclude(pk__in=skip)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.select_for_update(skip_locked=True).order_by("next_attempt_at", "id").first()
+    """Take the next due row: pending and due, or a claim whose lease ran out (its worker died)."""
+    with transaction.atomic():
+        due = Q(state=Notification.State.PENDING, next_attempt_at__lte=now) | Q(
+            state=Notification.State.SENDING, lease_until__lte=now
+        )
+        qs = Notification.objects.filter(due).exclude(pk__in=skip)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        note = qs.select_for_update(skip_locked=True).order_by("next_attempt_at", "id").first()
+        if note is None:
+            return None
+        note.state = Notification.State.SENDING
+        note.lease_until = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+        note.attempts += 1
+        note.save(update_fields=["state", "lease_until", "attempts"])
+    return note
+
+
+def _message(note: Notification, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=note.subject,
+        body=note.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[note.to],
+        connection=connection,
+        headers={"X-Alotrop-Notification": str(note.pk), "Message-ID": message_id(note)},
+    )
+    if note.body_html:
+        message.attach_alternative(note.body_html, "text/html")
+    return message
+
+
+# Renders a link email whose body is made by the sender (the guest link: the order is
+# looked up off the request). Returns False when there is nothing to send.
+PREPARERS: dict[str, Callable[[Notification], bool]] = {}
+
+
+def _drop(connection) -> None:
+    """Close an SMTP connection without a QUIT conversation (the server may be the one hanging)."""
+    smtp = getattr(connection, "connection", None)
+    if smtp is not None:
+        with contextlib.suppress(OSError):
+            smtp.close()
+        connection.connection = None
+
+
+def _finish(note: Notification, **fields) -> None:
+    """Save the outcome of this claim, unless another worker took the row over meanwhile."""
+    Notification.objects.filter(pk=note.pk, state=Notification.State.SENDING, lease_until=note.lease_until).update(
+        **fields
+    )
 
 
 def notifications_send_due(
-    *, now: datetime | None = None, ids: list[int] | None = None, limit: int = 500
+    *,
+    now: datetime | None = None,
+    ids: list[int] | None = None,
+    limit: int = 500,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> SendResult:
     """Send due emails one by one; a failure is retried later with backoff."""
     result = SendResult()
     skip: set[int] = set()
+    result.expired = _expire_links(now or timezone.now())
     connection = get_connection(fail_silently=False)
     try:
         for _ in range(limit):
+            if should_stop():
+                break
             moment = now or timezone.now()
-            with transaction.atomic():
-                note = _claim(moment, ids, skip)
-                if note is None:
-                    break
-                skip.add(note.pk)
-                message = EmailMultiAlternatives(
-                    subject=note.subject,
-                    body=note.body_text,
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[note.to],
-                    connection=connection,
-                    headers={"X-Alotrop-Notification": str(note.pk)},
-                )
-                if note.body_html:
-                    message.attach_alternative(note.body_html, "text/html")
-                note.attempts += 1
-                try:
-                    message.send()
-                except Exception as exc:  # any transport error: keep the email and retry later
-                    log.warning("Email %s to %s failed (attempt %s): %s", note.pk, note.to, note.attempts, exc)
-                    note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    if note.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                        note.state = Notification.State.FAILED
-                        result.failed += 1
-                    else:
-                        delay = BACKOFF_MINUTES[min(note.attempts - 1, len(BACKOFF_MINUTES) - 1)]
-                        note.next_attempt_at = moment + timedelta(minutes=delay)
-                        result.retrying += 1
-                    # A broken connection is not reused for the next email.
-                    connection.close()
-                    connection = get_connection(fail_silently=False)
+            note = _claim(moment, ids, skip)
+            if note is None:
+                break
+            skip.add(note.pk)
+            preparer = PREPARERS.get(note.event)
+            if preparer is not None and not note.body_text and not preparer(note):
+                continue  # the preparer settled the row (nothing to send)
+            message = _message(note, connection)
+            _smtp.active = True
+            try:
+                message.send()
+            except SendInterrupted:
+                _smtp.active = False
+                # Shutting down: give the row back, due now, as if this attempt had not started.
+                _drop(connection)
+                _finish(note, state=Notification.State.PENDING, lease_until=None, attempts=note.attempts - 1)
+                raise
+            except Exception as exc:  # any transport error: keep the email and retry later
+                _smtp.active = False
+                log.warning("Email %s to %s failed (attempt %s): %s", note.pk, note.to, note.attempts, exc)
+                fields = {"last_error": f"{type(exc).__name__}: {exc}"[:2000], "lease_until": None}
+                if note.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                    fields["state"] = Notification.State.FAILED
+                    result.failed += 1
                 else:
-                    note.state = Notification.State.SENT
-                    note.sent_at = moment
-                    note.last_error = ""
-                    result.sent += 1
-                note.save(update_fields=["attempts", "state", "sent_at", "next_attempt_at", "last_error"])
+                    delay = BACKOFF_MINUTES[min(note.attempts - 1, len(BACKOFF_MINUTES) - 1)]
+                    fields["state"] = Notification.State.PENDING
+                    fields["next_attempt_at"] = moment + timedelta(minutes=delay)
+                    result.retrying += 1
+                _finish(note, **fields)
+                # A broken connection is not reused for the next email.
+                _drop(connection)
+                connection = get_connection(fail_silently=False)
+            else:
+                _smtp.active = False
+                fields = {"state": Notification.State.SENT, "sent_at": moment, "last_error": "", "lease_until": None}
+                if note.secret:
+                    fields.update(body_text="", body_html="")  # the link or code is in the customer's inbox now
+                _finish(note, **fields)
+                result.sent += 1
     finally:
-        connection.close()
+        _smtp.active = False
+        try:
+            connection.close()
+        except Exception:  # a server that stops answering at QUIT loses us nothing: everything is recorded
+            _drop(connection)
     return result
 
 
@@ -203,11 +344,10 @@ def notification_retry(*, notification: Notification) -> Notification:
     """Staff send a failed email again: it goes back in the queue, due now."""
     with transaction.atomic():
         note = Notification.objects.select_for_update().get(pk=notification.pk)
-        if note.state == Notification.State.SENT:
+        if note.state in (Notification.State.SENT, Notification.State.SENDING, Notification.State.EXPIRED):
             return note
         note.state = Notification.State.PENDING
         note.next_attempt_at = timezone.now()
         note.save(update_fields=["state", "next_attempt_at"])
-    if settings.EMAIL_DELIVERY == "immediate":
-        transaction.on_commit(lambda: notifications_send_due(ids=[note.pk]))
+        notifications_send_soon([note.pk])
     return note

@@ -119,7 +119,14 @@ STAFF_NOTIFICATION_EMAIL = env("STAFF_NOTIFICATION_EMAIL", default="support@alot
 # "immediate": send right after the change commits (and retry later if that fails);
 # "worker": leave it to `manage.py send_notifications --loop` (production).
 EMAIL_DELIVERY = env("EMAIL_DELIVERY", default="immediate")
+# With "immediate", send on a background thread after the response (False only in tests).
+EMAIL_IN_BACKGROUND = env.bool("EMAIL_IN_BACKGROUND", default=True)
+# Seconds any one step of an SMTP conversation may take before the attempt fails (and is retried).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# A worker claims an email for this long before sending it; if it dies mid-send, the email
+# is retried only after this (so a slow send is never sent twice by two workers).
+NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=300)
 # How long a link emailed to a guest (no account) keeps opening their order.
 GUEST_LINK_MAX_AGE = env.int("GUEST_LINK_MAX_AGE", default=60 * 60 * 24 * 30)
 

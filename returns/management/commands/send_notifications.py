@@ -1,11 +1,18 @@
-"""Send the emails waiting in the outbox, retrying failures with backoff."""
+"""Send the emails waiting in the outbox, retrying failures with backoff.
+
+SIGTERM or SIGINT stops the worker: between emails at once; during an SMTP
+conversation it lets that email finish for up to SHUTDOWN_GRACE seconds, then
+abandons it and gives the row back to the outbox (a second signal abandons at once).
+"""
 
 import signal
 import time
 
 from django.core.management.base import BaseCommand
 
-from returns.notifications import notifications_send_due
+from returns.notifications import SendInterrupted, in_smtp_conversation, notifications_send_due
+
+SHUTDOWN_GRACE = 10
 
 
 class Command(BaseCommand):
@@ -16,25 +23,41 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=5.0)
 
     def handle(self, *args, **options):
-        stop = False
+        signals = 0
 
         def request_stop(*_):
-            nonlocal stop
-            stop = True
+            nonlocal signals
+            signals += 1
+            if in_smtp_conversation():
+                if signals > 1:
+                    raise SendInterrupted
+                signal.alarm(SHUTDOWN_GRACE)
+
+        def grace_over(*_):
+            if in_smtp_conversation():
+                raise SendInterrupted
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        while True:
-            result = notifications_send_due()
-            if result.sent or result.retrying or result.failed or not options["loop"]:
-                self.stdout.write(
-                    f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up (see the admin)."
-                )
-            if not options["loop"] or stop:
-                return
-            slept = 0.0
-            while slept < options["interval"] and not stop:
-                time.sleep(0.25)
-                slept += 0.25
-            if stop:
-                return
+        signal.signal(signal.SIGALRM, grace_over)
+        try:
+            while True:
+                result = notifications_send_due(should_stop=lambda: signals > 0)
+                if result.sent or result.retrying or result.failed or not options["loop"]:
+                    self.stdout.write(
+                        f"{result.sent} sent, {result.retrying} to retry later, "
+                        f"{result.failed} given up (see the admin)."
+                    )
+                if not options["loop"] or signals:
+                    break
+                slept = 0.0
+                while slept < options["interval"] and not signals:
+                    time.sleep(0.25)
+                    slept += 0.25
+                if signals:
+                    break
+        except SendInterrupted:
+            self.stdout.write("Stopped while sending; that email went back to the outbox to be sent again.")
+        finally:
+            signal.alarm(0)
+        self.stdout.write("Email worker stopped.")
