@@ -34,9 +34,12 @@ class AlreadyDone(ReturnsError):
 
 
 class ImportErrors(ReturnsError):
-    """An import file has problems; ``problems`` lists each (where, which field, what). Nothing was written."""
+    """An import file has problems; ``problems`` lists each (where, which field, what). Nothing was written.
 
-    def __init__(self, problems, *, message: str | None = None):
+    ``count`` is how many there are: of a file with very many, only the first are kept.
+    """
+
+    def __init__(self, problems, *, count: int | None = None, message: str | None = None):
         self.problems = list(problems)
-        count = len(self.problems)
+        self.count = count = count if count is not None else len(self.problems)
         super().__init__(message or f"The file has {count} problem{'' if count == 1 else 's'}; nothing was written.")

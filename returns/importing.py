@@ -15,16 +15,20 @@ free_shipping, final_sale, personalized (empty is false). Unknown fields are ign
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
+import pickle
 import re
-from collections.abc import Callable
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import ijson
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -231,114 +235,269 @@ def _order_rules(order: dict[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
-# --- the file -------------------------------------------------------------
+# --- one order record: the JSON export's shape, also what a webhook receives ---
 
 
-def _from_json(text: str) -> tuple[list[ParsedOrder], list[Problem]]:
-    try:
-        data = json.loads(text, parse_float=Decimal)  # exact money: never through float
-    except json.JSONDecodeError as error:
-        return [], [Problem(f"not valid JSON: {error.msg} (column {error.colno})", line=error.lineno)]
-    except (ValueError, RecursionError) as error:
-        return [], [Problem(f"not valid JSON: {error}")]
-    records = data.get("orders") if isinstance(data, dict) else None
-    if not isinstance(records, list):
-        return [], [Problem('the file needs an object with an "orders" list at the top')]
+def _record_check(record: Any) -> tuple[ParsedOrder | None, list[tuple[str, str]]]:
+    """A record of the JSON export cleaned, and (field, message) for each problem in it."""
+    if not isinstance(record, dict):
+        return None, [("", f"{_show(record)} is not an order object")]
+    fields, errors = _check(ORDER_SPEC, record)
+    errors += [] if errors else _order_rules(fields)
+    lines, raw_lines = {}, record.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors.append(("lines", "an order needs at least one line"))
+        raw_lines = []
+    for position, raw in enumerate(raw_lines):
+        if not isinstance(raw, dict):
+            errors.append((f"lines[{position}]", f"{_show(raw)} is not a line object"))
+            continue
+        values, line_errors = _check(LINE_SPEC, raw, prefix=f"lines[{position}].")
+        errors += line_errors
+        if values["sku"] in lines:
+            errors.append((f"lines[{position}].sku", f"'{values['sku']}' is already a line of this order"))
+        elif values["sku"]:
+            lines[values["sku"]] = values
+    return ParsedOrder(fields, lines), errors
+
+
+def _problems(errors: list[tuple[str, str]], **where) -> list[Problem]:
+    return [Problem(message, field=name, **where) for name, message in errors]
+
+
+def order_records_check(records: Iterable[Any]) -> list[ParsedOrder]:
+    """Clean orders from records already parsed from JSON (the export's ``orders`` items).
+
+    The same checks and messages as a file import, for a caller that holds the
+    records in memory (a webhook's body); ``Problem.record`` is the 1-based position.
+    Raises ImportErrors listing every problem; pass the result to ``orders_upsert``.
+    """
     orders, problems, first_record = [], [], {}
     for index, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            problems.append(Problem(f"{_show(record)} is not an order object", record=index))
-            continue
-        fields, errors = _check(ORDER_SPEC, record)
-        errors += [] if errors else _order_rules(fields)
-        lines, raw_lines = {}, record.get("lines")
-        if not isinstance(raw_lines, list) or not raw_lines:
-            errors.append(("lines", "an order needs at least one line"))
-            raw_lines = []
-        for position, raw in enumerate(raw_lines):
-            if not isinstance(raw, dict):
-                errors.append((f"lines[{position}]", f"{_show(raw)} is not a line object"))
-                continue
-            values, line_errors = _check(LINE_SPEC, raw, prefix=f"lines[{position}].")
-            errors += line_errors
-            if values["sku"] in lines:
-                errors.append((f"lines[{position}].sku", f"'{values['sku']}' is already a line of this order"))
-            elif values["sku"]:
-                lines[values["sku"]] = values
-        number = fields["number"]
+        parsed, errors = _record_check(record)
+        number = parsed.fields["number"] if parsed else None
         if number in first_record:
             errors.append(("number", f"order {number} is also record {first_record[number]}"))
         elif number:
             first_record[number] = index
-        problems += [Problem(message, field=name, record=index) for name, message in errors]
-        orders.append(ParsedOrder(fields, lines))
-    return orders, problems
-
-
-def _from_csv(text: str) -> tuple[list[ParsedOrder], list[Problem]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-        columns = [column.strip() for column in header]
-        repeated = sorted({column for column in columns if columns.count(column) > 1})
-        if repeated:
-            return [], [Problem(f"column {', '.join(repeated)} appears more than once", line=1)]
-        missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-        if missing:
-            return [], [Problem(f"the header lacks the column(s) {', '.join(missing)}", line=1)]
-        orders, problems = {}, []
-        first_row = {}  # order number -> (line, raw row) of its first row
-        sku_line = {}  # (order number, sku) -> line
-        end = reader.line_num
-        for row in reader:
-            line, end = end + 1, reader.line_num  # where the row starts: a quoted cell may span lines
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                problems.append(Problem(f"has {len(row)} values; the header has {len(columns)} columns", line=line))
-                continue
-            raw = dict(zip(columns, row, strict=True))
-            fields, errors = _check(ORDER_SPEC, raw, column=CSV_COLUMNS.__getitem__)
-            errors += [] if errors else _order_rules(fields)
-            values, line_errors = _check(LINE_SPEC, raw, column=CSV_COLUMNS.__getitem__)
-            problems += [Problem(message, field=name, line=line) for name, message in errors + line_errors]
-            number, sku = fields["number"], values["sku"]
-            if errors:
-                continue
-            if number not in orders:
-                orders[number], first_row[number] = ParsedOrder(fields, {}), (line, raw)
-            first_line, first_raw = first_row[number]
-            for name in ORDER_SPEC:
-                if fields[name] != orders[number].fields[name]:
-                    message = f"{_show(raw[name].strip())} differs from line {first_line} of order {number}"
-                    problems.append(Problem(f"{message} ({_show(first_raw[name].strip())})", field=name, line=line))
-            if (number, sku) in sku_line:
-                message = f"'{sku}' is already on line {sku_line[number, sku]} of order {number}"
-                problems.append(Problem(message, field="line_sku", line=line))
-            elif sku:
-                sku_line[number, sku] = line
-                orders[number].lines[sku] = values
-    except csv.Error as error:
-        return [], [Problem(f"not valid CSV: {error}", line=reader.line_num)]
-    return list(orders.values()), problems
-
-
-def _parse(data: bytes, extension: str) -> list[ParsedOrder]:
-    """Every order in the file, clean; or ImportErrors listing every problem."""
-    try:
-        text = data.decode("utf-8-sig")  # spreadsheet programs often add a byte-order mark
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        message = f"the file is not UTF-8 text (byte 0x{data[error.start]:02x}); save or export it as UTF-8"
-        raise ImportErrors([Problem(message, line=line)]) from None
-    if not text.strip():
-        raise ImportErrors([Problem("the file is empty")])
-    orders, problems = (_from_json if extension == ".json" else _from_csv)(text)
-    if not orders and not problems:
-        problems = [Problem("the file has no orders")]
+        problems += _problems(errors, record=index)
+        if parsed:
+            orders.append(parsed)
     if problems:
         raise ImportErrors(problems)
     return orders
+
+
+# --- the file, read twice: checked into a scratch store, then written ------
+
+# A file with more problems than this is reported with the first ones and a count:
+# whoever fixes it starts at the top, and memory stays the same whatever the file.
+MAX_PROBLEMS_KEPT = 1000
+CHUNK = 1 << 20  # bytes read at a time
+BATCH = 500  # orders written per round trip
+PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+class _Checked:
+    """Clean orders kept on disk between the two passes, so memory does not grow with the file.
+
+    An SQLite file in a temporary directory: it finds a repeated order number or
+    SKU anywhere in the file, gathers an order's CSV rows wherever they are, and
+    hands the orders back in file order for writing.
+    """
+
+    def __init__(self, directory: str):
+        self.db = sqlite3.connect(Path(directory) / "checked.sqlite3", isolation_level=None)
+        self.db.executescript(
+            """
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+            CREATE TABLE orders (number TEXT PRIMARY KEY, place INTEGER, fields BLOB, shown BLOB);
+            CREATE TABLE lines (number TEXT, sku TEXT, place INTEGER, line BLOB, PRIMARY KEY (number, sku));
+            BEGIN;
+            """
+        )
+        self.problems: list[Problem] = []
+        self.problem_count = 0
+        self.order_count = 0
+        self.has_lines = False
+
+    def report(self, problems: list[Problem]) -> None:
+        self.problem_count += len(problems)
+        self.problems += problems[: max(0, MAX_PROBLEMS_KEPT - len(self.problems))]
+
+    def add_order(self, number: str, place: int, order: ParsedOrder, shown: dict | None = None) -> tuple | None:
+        """None if the number is new; else the place, fields and shown values it was first seen with.
+
+        A JSON record comes whole, lines included; a CSV row adds its line with ``add_line``.
+        """
+        added = self.db.execute(
+            "INSERT OR IGNORE INTO orders VALUES (?, ?, ?, ?)",
+            (number, place, pickle.dumps((order.fields, order.lines), PICKLE), shown and pickle.dumps(shown, PICKLE)),
+        ).rowcount
+        if added:
+            self.order_count += 1
+            return None
+        first_place, first, first_shown = self.db.execute(
+            "SELECT place, fields, shown FROM orders WHERE number = ?", (number,)
+        ).fetchone()
+        # Only ever what add_order wrote just above, in this run's own temporary directory.
+        return first_place, pickle.loads(first)[0], first_shown and pickle.loads(first_shown)  # noqa: S301
+
+    def add_line(self, number: str, sku: str, place: int, values: dict) -> int | None:
+        """None if the SKU is new to the order; else the place it was first seen at."""
+        added = self.db.execute(
+            "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)", (number, sku, place, pickle.dumps(values, PICKLE))
+        ).rowcount
+        self.has_lines = True
+        if added:
+            return None
+        return self.db.execute("SELECT place FROM lines WHERE number = ? AND sku = ?", (number, sku)).fetchone()[0]
+
+    def batches(self, size: int) -> Iterator[list[ParsedOrder]]:
+        orders = self.db.execute("SELECT number, fields FROM orders ORDER BY rowid")
+        while rows := orders.fetchmany(size):
+            batch = {number: ParsedOrder(*pickle.loads(order)) for number, order in rows}  # noqa: S301
+            if self.has_lines:
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT number, sku, line FROM lines WHERE number IN ({marks}) ORDER BY rowid"  # noqa: S608
+                for number, sku, line in self.db.execute(query, [*batch]):
+                    batch[number].lines[sku] = pickle.loads(line)  # noqa: S301
+            yield list(batch.values())
+
+
+def _text_check(path: Path) -> bool:
+    """Raise ImportErrors unless the file is UTF-8 text; True if it holds more than blanks.
+
+    Read a megabyte at a time, each piece cut before a character that may be unfinished.
+    """
+    lines_before, has_text, carry = 0, False, b""
+    with path.open("rb") as file:
+        data = file.read(CHUNK).removeprefix(codecs.BOM_UTF8)
+        while True:
+            chunk = file.read(CHUNK)
+            data += chunk
+            if chunk:  # more follows: keep the last character, maybe unfinished, for the next piece
+                cut = len(data)
+                while cut > max(0, len(data) - 4) and data[cut - 1] & 0xC0 == 0x80:  # continuation bytes
+                    cut -= 1
+                cut -= 1 if cut and data[cut - 1] >= 0xC0 else 0  # and the byte that starts them
+                data, carry = data[:cut], data[cut:]
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = lines_before + data[: error.start].count(b"\n") + 1
+                message = f"the file is not UTF-8 text (byte 0x{data[error.start]:02x}); save or export it as UTF-8"
+                raise ImportErrors([Problem(message, line=line)]) from None
+            has_text = has_text or bool(text.strip())
+            if not chunk:
+                break
+            lines_before += data.count(b"\n")
+            data, carry = carry, b""
+    return has_text
+
+
+def _json_file(path: Path) -> BinaryIO:
+    file = path.open("rb")
+    if file.read(3) != codecs.BOM_UTF8:  # spreadsheet programs and some exporters add one
+        file.seek(0)
+    return file
+
+
+def _json_has_orders_list(path: Path) -> bool:
+    with _json_file(path) as file:
+        events = ijson.parse(file)
+        for prefix, event, value in events:
+            if (prefix, event) == ("", "map_key") and value == "orders":
+                return next(events)[1] == "start_array"
+            if prefix == "" and event not in ("start_map", "map_key"):
+                return False
+    return False
+
+
+def _check_json(path: Path, checked: _Checked) -> None:
+    last = None  # (record, order number) last read whole, to say where a syntax error is
+    index = 0
+    try:
+        with _json_file(path) as file:
+            for index, record in enumerate(ijson.items(file, "orders.item"), start=1):
+                parsed, errors = _record_check(record)
+                number = parsed.fields["number"] if parsed else None
+                if number:
+                    first = checked.add_order(number, index, parsed)
+                    if first:
+                        errors.append(("number", f"order {number} is also record {first[0]}"))
+                checked.report(_problems(errors, record=index))
+                last = (index, number)
+    except ijson.JSONError as error:
+        detail = str(error).splitlines()[0].removeprefix("parse error: ").removeprefix("lexical error: ")
+        where = f"after record {last[0]}" + (f" (order {last[1]})" if last[1] else "") if last else "before any order"
+        checked.report([Problem(f"not valid JSON {where}: {detail}")])
+        return
+    if not index and not _json_has_orders_list(path):
+        checked.report([Problem('the file needs an object with an "orders" list at the top')])
+
+
+def _check_csv(path: Path, checked: _Checked) -> None:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        reader = csv.reader(file)
+        try:
+            header = next(reader, [])
+            columns = [column.strip() for column in header]
+            repeated = sorted({column for column in columns if columns.count(column) > 1})
+            if repeated:
+                return checked.report([Problem(f"column {', '.join(repeated)} appears more than once", line=1)])
+            missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+            if missing:
+                return checked.report([Problem(f"the header lacks the column(s) {', '.join(missing)}", line=1)])
+            end = reader.line_num
+            for row in reader:
+                line, end = end + 1, reader.line_num  # where the row starts: a quoted cell may span lines
+                checked.report(_csv_row_check(checked, columns, row, line))
+        except csv.Error as error:
+            checked.report([Problem(f"not valid CSV: {error}", line=reader.line_num)])
+    return None
+
+
+def _csv_row_check(checked: _Checked, columns: list[str], row: list[str], line: int) -> list[Problem]:
+    if not any(cell.strip() for cell in row):
+        return []
+    if len(row) != len(columns):
+        return [Problem(f"has {len(row)} values; the header has {len(columns)} columns", line=line)]
+    raw = dict(zip(columns, row, strict=True))
+    fields, errors = _check(ORDER_SPEC, raw, column=CSV_COLUMNS.__getitem__)
+    errors += [] if errors else _order_rules(fields)
+    values, line_errors = _check(LINE_SPEC, raw, column=CSV_COLUMNS.__getitem__)
+    problems = _problems(errors + line_errors, line=line)
+    if errors:
+        return problems
+    number, sku = fields["number"], values["sku"]
+    first = checked.add_order(number, line, ParsedOrder(fields, {}), {name: raw[name].strip() for name in ORDER_SPEC})
+    if first:
+        first_line, first_fields, first_shown = first
+        for name in ORDER_SPEC:
+            if fields[name] != first_fields[name]:
+                message = f"{_show(raw[name].strip())} differs from line {first_line} of order {number}"
+                problems.append(Problem(f"{message} ({_show(first_shown[name])})", field=name, line=line))
+    if sku and (sku_line := checked.add_line(number, sku, line, values)):
+        problems.append(
+            Problem(f"'{sku}' is already on line {sku_line} of order {number}", field="line_sku", line=line)
+        )
+    return problems
+
+
+def _file_check(path: Path, checked: _Checked) -> None:
+    """First pass: every order in the file, clean, into ``checked``; or ImportErrors listing the problems."""
+    try:
+        has_text = _text_check(path)
+    except OSError as error:
+        raise ImportErrors([Problem(f"cannot read '{path}': {error.strerror}")]) from None
+    if not has_text:
+        raise ImportErrors([Problem("the file is empty")])
+    (_check_json if path.suffix.lower() == ".json" else _check_csv)(path, checked)
+    if not checked.order_count and not checked.problem_count:
+        checked.report([Problem("the file has no orders")])
+    if checked.problem_count:
+        raise ImportErrors(checked.problems, count=checked.problem_count)
 
 
 # --- writing --------------------------------------------------------------
@@ -360,7 +519,8 @@ def _lines_differ(current: dict[str, OrderLine], wanted: dict[str, dict]) -> boo
 def _replace_lines(order: Order, current: dict[str, OrderLine], wanted: dict[str, dict]) -> bool:
     """Make the order's lines match the file; True if anything changed."""
     stale = [line.pk for sku, line in current.items() if sku not in wanted]
-    OrderLine.objects.filter(pk__in=stale).delete()
+    if stale:
+        OrderLine.objects.filter(pk__in=stale).delete()
     changed = bool(stale)
     for sku, values in wanted.items():
         line = current.get(sku)
@@ -373,6 +533,19 @@ def _replace_lines(order: Order, current: dict[str, OrderLine], wanted: dict[str
             line.save(update_fields=names)
             changed = True
     return changed
+
+
+def orders_upsert(*, orders: list[ParsedOrder], result: OrderImportResult | None = None) -> OrderImportResult:
+    """Create or update a batch of clean orders (from ``order_records_check``), matched by number.
+
+    The numbers must be distinct. Counts are added to ``result``. Runs in a
+    transaction of its own, or in the caller's, so a caller writing many batches
+    can still write all or nothing.
+    """
+    result = result if result is not None else OrderImportResult()
+    with transaction.atomic():
+        _upsert(orders, result)
+    return result
 
 
 def _upsert(orders: list[ParsedOrder], result: OrderImportResult) -> None:
@@ -413,36 +586,40 @@ def _upsert(orders: list[ParsedOrder], result: OrderImportResult) -> None:
             result.updated += 1
         else:
             result.unchanged += 1
-    Order.objects.bulk_create([order for order, _ in new_orders], batch_size=500)
+    Order.objects.bulk_create([order for order, _ in new_orders], batch_size=BATCH)
     OrderLine.objects.bulk_create(
-        [OrderLine(order=order, **values) for order, lines in new_orders for values in lines.values()], batch_size=500
+        [OrderLine(order=order, **values) for order, lines in new_orders for values in lines.values()],
+        batch_size=BATCH,
     )
-    result.created = len(new_orders)
+    result.created += len(new_orders)
 
 
 def orders_import(*, path: str | Path, dry_run: bool = False) -> OrderImportResult:
     """Check the whole file, then create or update every order in it in one transaction.
 
+    Memory stays the same whatever the size of the file: it is read as a stream
+    twice over, first checked into a scratch file, then written in batches.
     With ``dry_run`` the same work is done and rolled back, so the counts are exactly
     what a real import would report. Raises ImportErrors; then nothing was written.
     """
     path = Path(path)
     if path.suffix.lower() not in (".json", ".csv"):
         raise ImportErrors([Problem(f"'{path.name}' is not a .json or .csv file")])
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ImportErrors([Problem(f"cannot read '{path}': {error.strerror}")]) from None
-    orders = _parse(data, path.suffix.lower())
     result = OrderImportResult()
-    try:
-        with transaction.atomic():
-            _upsert(orders, result)
-            if dry_run:
-                transaction.set_rollback(True)
-    except IntegrityError as error:
-        # Only a concurrent writer can break a constraint the checks above guarantee.
-        raise ImportErrors(
-            [Problem(f"the database refused the import, maybe another import ran at once: {error}")]
-        ) from error
+    with tempfile.TemporaryDirectory(prefix="import_orders-") as scratch:
+        checked = _Checked(scratch)
+        try:
+            _file_check(path, checked)
+            with transaction.atomic():
+                for batch in checked.batches(BATCH):
+                    _upsert(batch, result)
+                if dry_run:
+                    transaction.set_rollback(True)
+        except IntegrityError as error:
+            # Only a concurrent writer can break a constraint the checks above guarantee.
+            raise ImportErrors(
+                [Problem(f"the database refused the import, maybe another import ran at once: {error}")]
+            ) from error
+        finally:
+            checked.db.close()
     return result

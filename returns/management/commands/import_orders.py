@@ -30,10 +30,10 @@ class Command(BaseCommand):
         except ImportErrors as error:
             for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
                 self.stderr.write(str(problem))
-            hidden = len(error.problems) - MAX_PROBLEMS_SHOWN
+            hidden = error.count - min(len(error.problems), MAX_PROBLEMS_SHOWN)
             if hidden > 0:
                 self.stderr.write(f"... and {hidden} more.")
-            count = len(error.problems)
+            count = error.count
             raise CommandError(
                 f"{name} has {count} problem{'' if count == 1 else 's'}; nothing was written."
             ) from error
