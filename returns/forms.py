@@ -12,12 +12,12 @@ import uuid
 from django import forms
 from django.forms.utils import ErrorDict
 
-from . import images, policy, selectors
+from . import images, photos, policy, selectors
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation
-from .models import DamagePhoto, Order, OrderLine, Reason, Resolution
+from .models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
 from .selectors import Claim, LineView
-from .services import LineRequest, NewPhoto
+from .services import PHOTO_EXPIRED, LineRequest
 
 FAULT_GROUP = "Something is wrong with it"
 STANDARD_GROUP = "Other reasons"
@@ -45,6 +45,24 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(f, initial) for f in files if f]
 
 
+class PendingPhotosField(forms.Field):
+    """The ids of photos already uploaded for this line (``returns.photos``); what is not a number is dropped."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [int(v) for v in values if str(v).isdigit()][: images.DEFAULTS["PHOTO_MAX_COUNT"] * 4]
+
+
+def photo_limits_text() -> str:
+    """The limits, shown before the customer picks a photo."""
+    count = images.setting("PHOTO_MAX_COUNT")
+    size = images.mb(images.setting("PHOTO_MAX_BYTES"), up=False)
+    kinds = "JPEG, PNG, WebP or HEIC" if images.HEIF_AVAILABLE else "JPEG, PNG or WebP"
+    return f"Up to {count} photos per return, {size} MB each; {kinds}."
+
+
 class ReturnLineForm(forms.Form):
     """What the customer asks for one order line. Unticked lines are ignored, whatever they hold."""
 
@@ -64,17 +82,20 @@ class ReturnLineForm(forms.Form):
     issue_photos = PhotosField(
         required=False,
         label="Photos of the damage or fault",
-        help_text="At least one for damaged or defective items. JPEG, PNG or HEIC.",
+        help_text="At least one for damaged or defective items.",
     )
     packaging_photos = PhotosField(
         required=False,
         label="Photos of the packaging it arrived in",
         help_text="At least one for damaged or defective items.",
     )
+    pending_photos = PendingPhotosField(required=False)
 
     def __init__(self, *args, line_view: LineView, **kwargs):
         self.line_view = line_view
         self.line: OrderLine = line_view.line
+        # Photos already uploaded and kept for this line, by kind (set by StartReturnForm).
+        self.kept: dict[str, list[PendingPhoto]] = {k: [] for k in DamagePhoto.Kind.values}
         self.eligibility = line_view.eligibility
         kwargs.setdefault("prefix", f"line-{self.line.pk}")
         kwargs.setdefault("initial", {"quantity": 1, "preference": Resolution.REFUND})
@@ -110,8 +131,11 @@ class ReturnLineForm(forms.Form):
         f["condition_confirmed"].widget.attrs.update({"class": "form-check-input"})
         f["selected"].widget.attrs.update({"class": "form-check-input", "data-select-line": ""})
         f["preference"].widget.attrs.update({"class": "form-check-input"})
-        for photos in ("issue_photos", "packaging_photos"):
-            f[photos].widget.attrs.update({"class": "form-control", "accept": "image/*"})
+        limits = photo_limits_text()
+        for kind in DamagePhoto.Kind.values:
+            field = f[f"{kind}_photos"]
+            field.help_text = f"{field.help_text} {limits}"
+            field.widget.attrs.update({"class": "form-control", "accept": "image/*", "data-photo-kind": kind})
 
     @property
     def is_selected(self) -> bool:
@@ -145,7 +169,7 @@ class ReturnLineForm(forms.Form):
         return data
 
     def photo_uploads(self) -> dict[str, list]:
-        """The files chosen for a fault claim, by kind; none for a standard reason."""
+        """The files chosen in the plain file inputs (no script) for a fault claim, by kind."""
         if not (self.is_selected and self.is_fault):
             return {DamagePhoto.Kind.ISSUE: [], DamagePhoto.Kind.PACKAGING: []}
         return {
@@ -153,12 +177,24 @@ class ReturnLineForm(forms.Form):
             DamagePhoto.Kind.PACKAGING: self.cleaned_data.get("packaging_photos") or [],
         }
 
+    def photos_for_request(self) -> list[PendingPhoto]:
+        """The kept photos that go with the request: only a selected fault claim carries photos."""
+        if not (self.is_selected and self.is_fault):
+            return []
+        return [p for kind in DamagePhoto.Kind.values for p in self.kept[kind]]
+
+    def add_photo_error(self, kind: str, message: str) -> None:
+        field = f"{kind}_photos"
+        if self.has_error(field):
+            self.errors[field].append(message)
+        else:
+            self.add_error(field, message)
+
     def add_decision(self, decision: policy.Decision) -> None:
         """Put a rule the line breaks next to the field it concerns."""
         field = {"R2": "condition_confirmed", "R3": "reason", "R4": "quantity"}.get(decision.rule)
         if decision.rule == "R7":
-            counts = self.photo_uploads()
-            missing_issue = not counts[DamagePhoto.Kind.ISSUE] and "issue_photos" not in self.errors
+            missing_issue = not self.kept[DamagePhoto.Kind.ISSUE] and "issue_photos" not in self.errors
             field = "issue_photos" if missing_issue else "packaging_photos"
         if field and not self.has_error(field):
             self.add_error(field, _rule_message(decision))
@@ -185,21 +221,24 @@ class ReturnLineForm(forms.Form):
 class StartReturnForm:
     """The whole start-a-return page: one ``ReturnLineForm`` per returnable line and a submission key.
 
-    ``is_valid()`` checks the shape, runs the policy engine on every chosen line,
-    and decodes every photo (``returns.images``); ``line_requests()`` is then ready
-    for ``services.return_request_submit``.
+    Photos are uploaded one by one as they are picked (``returns.photos``) and the
+    form carries their ids; without the script, files sent in the plain inputs are
+    processed and kept the same way when the form is checked. Either way a form
+    that bounces keeps its photos. ``is_valid()`` checks the shape, keeps the
+    photos and runs the policy engine on every chosen line; ``line_requests()`` is
+    then ready for ``services.return_request_submit``.
     """
 
-    def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None):
+    def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None, request=None):
         self.order = order
+        self.request = request
         self.is_bound = data is not None
         self.data = data
         self.line_forms = [ReturnLineForm(data, files, line_view=lv) for lv in line_views if lv.eligibility.can_return]
         self.blocked = [lv for lv in line_views if not lv.eligibility.can_return]
         self.submission_key = self._key(data)
         self.non_field_errors: list[str] = []
-        self.photos: dict[int, list[NewPhoto]] = {}
-        self.had_files = bool(files) and any(files.getlist(k) for k in files)
+        self._photos_collected = False
         self._valid: bool | None = None
 
     @staticmethod
@@ -231,55 +270,76 @@ class StartReturnForm:
             self.non_field_errors.append("Choose at least one item to return: tick the box next to it. (R5)")
         for form in self.line_forms:
             form.is_valid()
+        self.collect_photos()
         for form in chosen:
             if form.has_error("quantity") or form.has_error("reason"):
                 continue
             for decision in self._policy_problems(form):
                 form.add_decision(decision)
-        self._process_photos(chosen)
         return not self.non_field_errors and all(f.is_valid() for f in self.line_forms)
 
     def _policy_problems(self, form: ReturnLineForm) -> list[policy.Decision]:
         data, line = form.cleaned_data, form.line
-        uploads = form.photo_uploads()
         return policy.check_requested_line(
             line=selectors.line_facts(line),
             requested=policy.RequestedLine(
                 quantity=data["quantity"],
                 reason=data["reason"],
                 condition_confirmed=bool(data.get("condition_confirmed")),
-                issue_photos=len(uploads[DamagePhoto.Kind.ISSUE]),
-                packaging_photos=len(uploads[DamagePhoto.Kind.PACKAGING]),
+                issue_photos=len(form.kept[DamagePhoto.Kind.ISSUE]),
+                packaging_photos=len(form.kept[DamagePhoto.Kind.PACKAGING]),
             ),
             delivered_on=self.order.delivered_on,
             today=store_today(),
             cfg=policy_config(),
         )
 
-    def _process_photos(self, chosen: list[ReturnLineForm]) -> None:
-        """Decode and re-encode every photo; a file that is not a usable image is named next to its input."""
-        total = sum(len(files) for f in chosen for files in f.photo_uploads().values())
-        if not total:
+    def collect_photos(self) -> None:
+        """Find the photos the form names (this visitor's own, not expired), then keep any sent in the plain inputs.
+
+        A file that is not a usable image is named next to its input; every file that
+        is accepted is stored as a pending photo at once, so it survives a bounce.
+        """
+        if self._photos_collected or not self.is_bound:
             return
-        try:
-            images.check_photo_count(count=total)
-        except images.ImageRejected as exc:
-            self.non_field_errors.append(_message(exc))
+        self._photos_collected = True
+        for form in self.line_forms:
+            form.is_valid()
+        wanted = {form.line.pk: form.cleaned_data.get("pending_photos") or [] for form in self.line_forms}
+        ids = {pk for line_ids in wanted.values() for pk in line_ids}
+        found = {}
+        if ids and self.request is not None:
+            found = {p.pk: p for p in photos.visible_pending(self.request).filter(pk__in=ids)}
+        total = 0
+        for form in self.line_forms:
+            expired = False
+            for pk in dict.fromkeys(wanted[form.line.pk]):
+                photo = found.get(pk)
+                if photo is None or photo.order_line_id != form.line.pk:
+                    expired = True
+                    continue
+                form.kept[photo.kind].append(photo)
+                total += 1
+            if expired and form.is_selected:
+                form.add_photo_error(DamagePhoto.Kind.ISSUE, PHOTO_EXPIRED)
+        if self.request is None:
             return
-        for form in chosen:
-            processed: list[NewPhoto] = []
+        limit = images.setting("PHOTO_MAX_COUNT")
+        for form in self.chosen():
             for kind, uploads in form.photo_uploads().items():
-                field = f"{kind}_photos"
                 for upload in uploads:
+                    if total >= limit:
+                        form.add_photo_error(kind, _over_limit(upload, limit))
+                        continue
                     try:
-                        processed.append(images.process_photo(upload=upload, kind=kind))
+                        form.kept[kind].append(keep_upload(self.request, form.line, kind, upload))
+                        total += 1
                     except images.ImageRejected as exc:
-                        message = _message(exc)  # it names the file
-                        if form.has_error(field):
-                            form.errors[field].append(message)
-                        else:
-                            form.add_error(field, message)
-            self.photos[form.line.pk] = processed
+                        form.add_photo_error(kind, _message(exc))  # it names the file
+
+    @property
+    def kept_count(self) -> int:
+        return sum(len(v) for f in self.line_forms for v in f.kept.values())
 
     def line_requests(self) -> list[LineRequest]:
         requests = []
@@ -294,7 +354,7 @@ class StartReturnForm:
                     description=data["description"],
                     condition_confirmed=bool(data.get("condition_confirmed")) and not fault,
                     preference=(data.get("preference") or Resolution.REFUND) if fault else Resolution.REFUND,
-                    photos=tuple(self.photos.get(form.line.pk, ())),
+                    photos=tuple(form.photos_for_request()),
                 )
             )
         return requests
@@ -326,6 +386,21 @@ class StartReturnForm:
 
 def _message(exc: Exception) -> str:
     return getattr(exc, "message", None) or str(exc)
+
+
+def _over_limit(upload, limit: int) -> str:
+    name = getattr(upload, "name", "") or "This file"
+    return f"“{name}” was not added: a return can have at most {limit} photos."
+
+
+def keep_upload(request, order_line: OrderLine, kind: str, upload) -> PendingPhoto:
+    """Count, process and store one photo for this visitor; raises ImageRejected (with a message for them)."""
+    photos.count_upload(request)
+    processed = images.process_photo(upload=upload, kind=kind)
+    user = request.user if request.user.is_authenticated else None
+    return photos.pending_photo_create(
+        order_line=order_line, owner=photos.session_owner(request, create=True), user=user, photo=processed
+    )
 
 
 class ShipmentForm(forms.Form):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import math
 import posixpath
+import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +22,6 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .exceptions import ReturnsError
-from .services import NewPhoto
 
 try:  # iPhone photos. Without the library HEIC is refused with its own message.
     from pillow_heif import register_heif_opener
@@ -36,6 +37,8 @@ DEFAULTS = {
     "PHOTO_MAX_PIXELS": 40_000_000,
     "PHOTO_MAX_DIMENSION": 2560,
     "PHOTO_THUMBNAIL_SIZE": 320,
+    "PHOTO_DECODES_PER_PROCESS": 1,
+    "PHOTO_DECODE_WAIT": 5.0,
 }
 JPEG_QUALITY = 85
 # Pillow's plugin names. "JPEG" also opens MPO, the multi-picture JPEG some phone cameras write.
@@ -52,7 +55,37 @@ class ImageRejected(ReturnsError):
         self.filename = filename
 
 
-def _setting(name: str) -> int:
+class PhotoServerBusy(ImageRejected):
+    """Every decoding slot of this process stayed taken: nothing is wrong with the photo; try again shortly."""
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A photo decoded and re-encoded here: only these bytes are ever stored."""
+
+    kind: str
+    image: ContentFile
+    thumbnail: ContentFile
+    width: int
+    height: int
+    original_name: str = ""
+
+
+_slots_lock = threading.Lock()
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _decode_slots() -> threading.BoundedSemaphore:
+    """One semaphore per process, sized by PHOTO_DECODES_PER_PROCESS (remade if the setting changes)."""
+    global _slots
+    size = max(1, int(setting("PHOTO_DECODES_PER_PROCESS")))
+    with _slots_lock:
+        if _slots is None or _slots[0] != size:
+            _slots = (size, threading.BoundedSemaphore(size))
+        return _slots[1]
+
+
+def setting(name: str) -> int:
     return getattr(settings, name, DEFAULTS[name])
 
 
@@ -60,7 +93,7 @@ def _accepted_formats() -> tuple[str, ...]:
     return (*BASE_FORMATS, "HEIF") if HEIF_AVAILABLE else BASE_FORMATS
 
 
-def _mb(size: int, *, up: bool) -> str:
+def mb(size: int, *, up: bool) -> str:
     """Megabytes with one decimal, rounded so a file just over the limit never reads as equal to it."""
     tenths = size * 10 / (1024 * 1024)
     tenths = math.ceil(tenths) if up else math.floor(tenths)
@@ -69,45 +102,78 @@ def _mb(size: int, *, up: bool) -> str:
 
 def check_photo_count(*, count: int) -> None:
     """Refuse a request with more photos than one return may carry."""
-    limit = _setting("PHOTO_MAX_COUNT")
+    limit = setting("PHOTO_MAX_COUNT")
     if count > limit:
         raise ImageRejected(f"You added {count} photos; a return can have at most {limit}.")
 
 
-def process_photo(*, upload: File, kind: str) -> NewPhoto:
-    """Check one upload and return a clean JPEG and thumbnail for it, or raise ImageRejected."""
+def process_photo(*, upload: File, kind: str) -> ProcessedPhoto:
+    """Check one upload and return a clean JPEG and thumbnail for it, or raise ImageRejected.
+
+    The decoding runs in one of PHOTO_DECODES_PER_PROCESS slots, so however many
+    uploads arrive at once, a process decodes only that many and its other threads
+    keep answering pages. An upload that waits longer than PHOTO_DECODE_WAIT is
+    refused with ``PhotoServerBusy`` (the customer tries again; nothing is lost).
+    """
     name = posixpath.basename(str(getattr(upload, "name", "") or "").replace("\\", "/")).strip()[:255]
     label = f"“{name}”" if name else "This file"
     data = _read_limited(upload, label, name)
-    image = _decode(data, label, name)
-    image.thumbnail((_setting("PHOTO_MAX_DIMENSION"),) * 2, Image.Resampling.LANCZOS)
-    clean = _flatten(image)
-    thumb = clean.copy()
-    thumb.thumbnail((_setting("PHOTO_THUMBNAIL_SIZE"),) * 2, Image.Resampling.LANCZOS)
-    return NewPhoto(
-        kind=kind,
-        image=ContentFile(_jpeg(clean), name="photo.jpg"),
-        thumbnail=ContentFile(_jpeg(thumb), name="thumb.jpg"),
-        original_name=name,
-    )
+    slots = _decode_slots()
+    if not slots.acquire(timeout=float(setting("PHOTO_DECODE_WAIT"))):
+        raise PhotoServerBusy(
+            f"{label} could not be processed now: many photos are arriving at once. Please try again in a minute.",
+            filename=name,
+        )
+    try:
+        image = _decode(data, label, name)
+        del data
+        image.thumbnail((setting("PHOTO_MAX_DIMENSION"),) * 2, Image.Resampling.LANCZOS)
+        clean = _flatten(image)
+        del image
+        thumb = clean.copy()
+        thumb.thumbnail((setting("PHOTO_THUMBNAIL_SIZE"),) * 2, Image.Resampling.LANCZOS)
+        return ProcessedPhoto(
+            kind=kind,
+            image=ContentFile(_jpeg(clean), name="photo.jpg"),
+            thumbnail=ContentFile(_jpeg(thumb), name="thumb.jpg"),
+            width=clean.width,
+            height=clean.height,
+            original_name=name,
+        )
+    finally:
+        slots.release()
+
+
+def draft_size(width: int, height: int, longest: int) -> tuple[int, int]:
+    """The size the kept photo will have: ``width`` × ``height`` scaled so its longer side is ``longest``.
+
+    JPEG draft decoding (1/2, 1/4, 1/8 scale) reduces only while the result still
+    covers the requested box in both directions. Asking for a square box would
+    never reduce a 4:3 or 3:2 photo (its short side is below the box); asking for
+    the photo's own display size lets a 6000 × 4000 photo decode at 3000 × 2000.
+    """
+    if max(width, height) <= longest:
+        return width, height
+    scale = longest / max(width, height)
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def _read_limited(upload: File, label: str, name: str) -> bytes:
     """Refuse a big file on its declared size, and never read more than the limit plus one byte."""
-    limit = _setting("PHOTO_MAX_BYTES")
+    limit = setting("PHOTO_MAX_BYTES")
     try:
         size = upload.size
     except (AttributeError, OSError, ValueError):
         size = None
     if size is not None and size > limit:
-        message = f"{label} is {_mb(size, up=True)} MB; photos can be at most {_mb(limit, up=False)} MB each."
+        message = f"{label} is {mb(size, up=True)} MB; photos can be at most {mb(limit, up=False)} MB each."
         raise ImageRejected(message, filename=name)
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:  # the declared size was missing or wrong
         raise ImageRejected(
-            f"{label} is more than {_mb(limit, up=False)} MB; photos can be at most that size each.", filename=name
+            f"{label} is more than {mb(limit, up=False)} MB; photos can be at most that size each.", filename=name
         )
     return data
 
@@ -123,7 +189,7 @@ def _decode(data: bytes, label: str, name: str) -> Image.Image:
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise ImproperlyConfigured("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False: cut-short photos would pass.")
-    limit = _setting("PHOTO_MAX_PIXELS")
+    limit = setting("PHOTO_MAX_PIXELS")
     megapixels = f"the limit is {limit / 1_000_000:g} megapixels"
     damaged = (
         f"{label} seems to be cut short or damaged (the upload may have been interrupted). "
@@ -144,7 +210,7 @@ def _decode(data: bytes, label: str, name: str) -> Image.Image:
     try:
         # JPEG only: decode at 1/2, 1/4 or 1/8 scale when that still covers the
         # largest size we keep. It still reads the whole stream, so truncation shows.
-        image.draft(None, (_setting("PHOTO_MAX_DIMENSION"),) * 2)
+        image.draft(None, draft_size(width, height, setting("PHOTO_MAX_DIMENSION")))
         image.load()
         ImageOps.exif_transpose(image, in_place=True)
     except Exception as exc:

@@ -252,6 +252,39 @@ class DamagePhoto(models.Model):
         return f"{self.get_kind_display()} photo for {self.line_id}"
 
 
+class PendingPhoto(models.Model):
+    """A photo uploaded while the customer fills in the start-a-return form, not yet part of a request.
+
+    Its files are already processed and stored; it belongs to one browser session
+    (``owner``, a random token kept in the session), the signed-in user if any, and
+    one order line. Submitting the form turns it into a ``DamagePhoto`` without
+    touching storage; ``manage.py sweep_photos`` deletes those left behind after
+    PENDING_PHOTO_MAX_AGE.
+    """
+
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    owner = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=DamagePhoto.Kind.choices)
+    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=photo_upload_to, blank=True)
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    original_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["issue", "packaging"]), name="pendingphoto_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"Pending {self.kind} photo for line {self.order_line_id}"
+
+
 class Refund(models.Model):
     """The money for one request (R10-R12): its breakdown, where it goes, and whether it went.
 

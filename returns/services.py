@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.core.files import File
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,7 +19,17 @@ from django.utils import timezone
 from . import policy, selectors
 from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
-from .models import DamagePhoto, Order, OrderLine, Refund, Resolution, ReturnLine, ReturnRequest, StatusChange
+from .models import (
+    DamagePhoto,
+    Order,
+    OrderLine,
+    PendingPhoto,
+    Refund,
+    Resolution,
+    ReturnLine,
+    ReturnRequest,
+    StatusChange,
+)
 from .notifications import notification_record
 from .policy import day
 from .transitions import check_transition
@@ -87,16 +97,6 @@ def _hold_units(order_line_id: int, quantity: int) -> None:
 
 
 @dataclass(frozen=True)
-class NewPhoto:
-    """A photo already decoded and re-encoded (see ``returns.images``)."""
-
-    kind: str
-    image: File
-    thumbnail: File | None = None
-    original_name: str = ""
-
-
-@dataclass(frozen=True)
 class LineRequest:
     order_line_id: int
     quantity: int
@@ -104,7 +104,8 @@ class LineRequest:
     description: str
     condition_confirmed: bool = False
     preference: str = Resolution.REFUND
-    photos: Sequence[NewPhoto] = field(default_factory=tuple)
+    # Uploaded and processed before the request is sent (``returns.photos``); attached here.
+    photos: Sequence[PendingPhoto] = field(default_factory=tuple)
 
 
 def return_request_submit(
@@ -135,6 +136,7 @@ def return_request_submit(
                         raise PolicyViolation("This form was already used for another order. Please start again.")
                     return existing
             order_lines = {ol.pk: ol for ol in order.lines.all()}
+            pending = _lock_pending_photos(lines)
             problems: list[tuple[OrderLine | None, policy.Decision]] = []
             seen: set[int] = set()
             for req in lines:
@@ -143,7 +145,10 @@ def return_request_submit(
                     problems.append((None, policy.Decision(False, "R5", "An item chosen is not on this order.")))
                     continue
                 seen.add(ol.pk)
-                counts = {k: sum(1 for p in req.photos if p.kind == k) for k in DamagePhoto.Kind.values}
+                photos = [pending[p.pk] for p in req.photos if p.pk in pending]
+                if len(photos) < len(req.photos) or any(p.order_line_id != ol.pk for p in photos):
+                    problems.append((ol, policy.Decision(False, "R7", PHOTO_EXPIRED)))
+                counts = {k: sum(1 for p in photos if p.kind == k) for k in DamagePhoto.Kind.values}
                 for decision in policy.check_requested_line(
                     line=selectors.line_facts(ol),
                     requested=policy.RequestedLine(
@@ -178,20 +183,42 @@ def return_request_submit(
                     condition_confirmed=req.condition_confirmed and not fault,
                     preference=req.preference if fault else Resolution.REFUND,
                 )
-                for photo in req.photos:
-                    DamagePhoto.objects.create(
-                        line=line,
-                        kind=photo.kind,
-                        image=photo.image,
-                        thumbnail=photo.thumbnail,
-                        original_name=photo.original_name[:255],
-                    )
+                _attach_photos(line, [pending[p.pk] for p in req.photos])
                 _hold_units(req.order_line_id, req.quantity)
             _record(request, by=by, event="submitted", from_status="", to_status=S.SUBMITTED)
             return request
     except IntegrityError as exc:
         # Only reachable if something bypassed the order lock: the constraint holds R4.
         raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
+
+
+PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
+
+
+def _lock_pending_photos(lines: Sequence[LineRequest]) -> dict[int, PendingPhoto]:
+    """The pending photos the request names that still exist and have not expired, locked until commit."""
+    ids = [p.pk for req in lines for p in req.photos]
+    if not ids:
+        return {}
+    cutoff = timezone.now() - timedelta(seconds=settings.PENDING_PHOTO_MAX_AGE)
+    rows = PendingPhoto.objects.select_for_update().filter(pk__in=ids, created_at__gte=cutoff)
+    return {p.pk: p for p in rows}
+
+
+def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
+    """Pending photos become the line's photos. Their files are already stored: nothing is written to storage
+    here, so a rollback leaves the pending rows (and their files) as they were."""
+    for photo in photos:
+        DamagePhoto.objects.create(
+            line=line,
+            kind=photo.kind,
+            image=photo.image.name,
+            thumbnail=photo.thumbnail.name,
+            width=photo.width,
+            height=photo.height,
+            original_name=photo.original_name[:255],
+        )
+    PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
 # --- review -----------------------------------------------------------------

@@ -14,16 +14,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, policy, selectors, services
+from . import access, images, photos, policy, selectors, services
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation, ReturnsError
-from .forms import ShipmentForm, StartReturnForm
-from .models import Order, ReturnRequest
+from .forms import ShipmentForm, StartReturnForm, keep_upload
+from .models import DamagePhoto, Order, ReturnRequest
 from .transitions import can_transition
 
 S = ReturnRequest.Status
@@ -122,15 +122,19 @@ def order_detail(request, number):
 def start_return(request, number):
     order = _order(request, number)
     line_views = selectors.line_views(order)
-    estimating = "estimate" in request.POST
+    removing = request.POST.get("remove_photo", "")
+    estimating = "estimate" in request.POST or bool(removing)
     if request.method == "POST":
         key = request.POST.get("submission_key", "")
         already = selectors.return_for_submission(order, key) if key and not estimating else None
         if already is not None:
             # A double click, a reload or the back button: the request exists; show it.
             return redirect("returns:return_detail", rma=already.rma)
-        form = StartReturnForm(order=order, line_views=line_views, data=request.POST, files=request.FILES)
-        if not estimating and form.is_valid():
+        data = _without_photo(request, request.POST, removing) if removing else request.POST
+        form = StartReturnForm(order=order, line_views=line_views, data=data, files=request.FILES, request=request)
+        if estimating:
+            form.collect_photos()  # photos picked in the plain inputs are kept, even on "Update the estimate"
+        elif form.is_valid():
             try:
                 made = services.return_request_submit(
                     order=order, lines=form.line_requests(), by=_customer(request), submission_key=form.submission_key
@@ -150,6 +154,7 @@ def start_return(request, number):
         "show_errors": request.method == "POST" and not estimating,
         "estimate": selectors.refund_estimate(order, form.claims()),
         "policy": policy_config(),
+        "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
     }
     return render(request, "returns/start_return.html", context)
 
@@ -162,6 +167,78 @@ def estimate(request, number):
     form = StartReturnForm(order=order, line_views=selectors.line_views(order), data=request.POST)
     context = {"order": order, "estimate": selectors.refund_estimate(order, form.claims())}
     return render(request, "returns/_estimate.html", context)
+
+
+def _without_photo(request, data, removing: str):
+    """Without the script, "Remove" is a submit button: forget that photo and show the form again."""
+    if removing.isdigit():
+        found = photos.visible_pending(request).filter(pk=int(removing)).first()
+        if found is not None:
+            photos.pending_photo_remove(photo=found)
+    data = data.copy()
+    for key in list(data):
+        if key.endswith("-pending_photos"):
+            data.setlist(key, [v for v in data.getlist(key) if v != removing])
+    return data
+
+
+# --- photos picked one by one (the start page's script) --------------------------
+
+
+def _photo_json(photo) -> dict:
+    return {
+        "id": photo.pk,
+        "kind": photo.kind,
+        "name": photo.original_name,
+        "thumbnail": reverse("returns:pending_photo_thumbnail", args=[photo.pk]),
+        "remove": reverse("returns:pending_photo_remove", args=[photo.pk]),
+    }
+
+
+@require_POST
+@private
+def upload_photo(request, number):
+    """One photo, sent as soon as it is picked: processed now and kept for the form (``returns.photos``).
+
+    Answers JSON: the kept photo, or ``{"error": ...}`` in words for the customer (400, 429 over the
+    hourly limit, 503 when every decoding slot stayed busy).
+    """
+    order = _order(request, number)
+    lines = {str(lv.line.pk): lv for lv in selectors.line_views(order) if lv.eligibility.can_return}
+    line_view = lines.get(request.POST.get("line", ""))
+    kind = request.POST.get("kind", "")
+    upload = request.FILES.get("photo")
+    if line_view is None or kind not in DamagePhoto.Kind.values:
+        return JsonResponse({"error": "This item cannot take photos. Please reload the page."}, status=400)
+    if upload is None:
+        return JsonResponse({"error": "No photo arrived. Please choose it again."}, status=400)
+    limit = images.setting("PHOTO_MAX_COUNT")
+    if photos.visible_pending(request).filter(order_line__order=order).count() >= limit:
+        message = f"“{upload.name}” was not added: a return can have at most {limit} photos. Remove one first."
+        return JsonResponse({"error": message}, status=400)
+    try:
+        photo = keep_upload(request, line_view.line, kind, upload)
+    except photos.TooManyUploads as exc:
+        return JsonResponse({"error": str(exc)}, status=429, headers={"Retry-After": "600"})
+    except images.PhotoServerBusy as exc:
+        return JsonResponse({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
+    except images.ImageRejected as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(_photo_json(photo), status=201)
+
+
+@require_POST
+@private
+def remove_pending_photo(request, pk):
+    photos.pending_photo_remove(photo=photos.pending_for(request, pk))
+    return JsonResponse({"removed": pk})
+
+
+@require_GET
+@private
+def pending_photo_thumbnail(request, pk):
+    found = photos.pending_for(request, pk)
+    return _image(found.thumbnail.name or found.image.name)
 
 
 # --- a return -----------------------------------------------------------------

@@ -79,3 +79,13 @@ def jpeg_bytes(size=(64, 48), color=(200, 40, 40)) -> bytes:
 
 def jpeg_file(name="photo.jpg", **kwargs) -> ContentFile:
     return ContentFile(jpeg_bytes(**kwargs), name=name)
+
+
+def pending_photo(order_line, kind="issue", name="photo.jpg", *, owner="test-session", user=None, **kwargs):
+    """A photo uploaded for ``order_line`` and kept for the form, as the upload view makes it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from returns import images, photos
+
+    processed = images.process_photo(upload=SimpleUploadedFile(name, jpeg_bytes(**kwargs)), kind=kind)
+    return photos.pending_photo_create(order_line=order_line, owner=owner, user=user, photo=processed)

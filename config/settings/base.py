@@ -185,3 +185,12 @@ PHOTO_MAX_COUNT = env.int("PHOTO_MAX_COUNT", default=8)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_MAX_DIMENSION = env.int("PHOTO_MAX_DIMENSION", default=2560)
 PHOTO_THUMBNAIL_SIZE = env.int("PHOTO_THUMBNAIL_SIZE", default=320)
+# Photos upload as they are picked and wait this long (seconds) for the form to be sent;
+# `manage.py sweep_photos` (cron) deletes them after that.
+PENDING_PHOTO_MAX_AGE = env.int("PENDING_PHOTO_MAX_AGE", default=24 * 60 * 60)
+# Photos one client (address, and browser session) may upload per hour; counted in CACHES.
+PHOTO_UPLOADS_PER_HOUR = env.int("PHOTO_UPLOADS_PER_HOUR", default=60)
+# Photos decoded at once per process, and how long (seconds) an upload waits for a turn
+# before the customer is asked to try again. Bounds CPU and memory whatever arrives.
+PHOTO_DECODES_PER_PROCESS = env.int("PHOTO_DECODES_PER_PROCESS", default=1)
+PHOTO_DECODE_WAIT = env.float("PHOTO_DECODE_WAIT", default=5.0)

@@ -12,8 +12,8 @@ from django.core import mail
 
 from returns import services
 from returns.models import Refund, ReturnRequest
-from returns.services import LineRequest, NewPhoto
-from tests.factories import jpeg_file
+from returns.services import LineRequest
+from tests.factories import pending_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = ReturnRequest.Status
@@ -57,8 +57,8 @@ def test_review_receive_inspect_and_refund(
                 reason="damaged",
                 description="The shade is cracked.",
                 photos=[
-                    NewPhoto(kind="issue", image=jpeg_file(size=(400, 300))),
-                    NewPhoto(kind="packaging", image=jpeg_file(size=(400, 300), color=(150, 120, 60))),
+                    pending_photo(lamp, "issue", size=(400, 300)),
+                    pending_photo(lamp, "packaging", size=(400, 300), color=(150, 120, 60)),
                 ],
             ),
         ],

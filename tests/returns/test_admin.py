@@ -19,8 +19,8 @@ from returns import services
 from returns.conf import store_today
 from returns.models import DamagePhoto, Order, OrderLine, Refund, ReturnLine, ReturnRequest, new_rma_number
 from returns.selectors import store_week
-from returns.services import LineRequest, LineVerdict, NewPhoto
-from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, jpeg_file
+from returns.services import LineRequest, LineVerdict
+from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
 S = ReturnRequest.Status
@@ -55,8 +55,8 @@ def damaged(ol, quantity=1, preference="refund"):
         description="Cracked in the box",
         preference=preference,
         photos=[
-            NewPhoto(kind="issue", image=jpeg_file("a.jpg"), thumbnail=jpeg_file("a-t.jpg", size=(16, 12))),
-            NewPhoto(kind="packaging", image=jpeg_file("b.jpg"), thumbnail=jpeg_file("b-t.jpg", size=(16, 12))),
+            pending_photo(ol, "issue", "a.jpg"),
+            pending_photo(ol, "packaging", "b.jpg"),
         ],
     )
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from returns import services
 from returns.models import Notification, ReturnRequest
 from returns.notifications import notification_retry, notifications_send_due
-from returns.services import LineRequest, LineVerdict, NewPhoto
-from tests.factories import jpeg_file
+from returns.services import LineRequest, LineVerdict
+from tests.factories import pending_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def _submit(order, customer):
                 quantity=1,
                 reason="damaged",
                 description="Cracked shade",
-                photos=[NewPhoto(kind="issue", image=jpeg_file()), NewPhoto(kind="packaging", image=jpeg_file())],
+                photos=[pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")],
             ),
         ],
     )
@@ -165,7 +165,7 @@ def test_replacement_and_cancel_emails(order, customer, service_agent, send):
                 reason="defective",
                 description="Flickers",
                 preference="replacement",
-                photos=[NewPhoto(kind="issue", image=jpeg_file()), NewPhoto(kind="packaging", image=jpeg_file())],
+                photos=[pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")],
             )
         ],
     )

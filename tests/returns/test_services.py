@@ -9,9 +9,9 @@ from returns import services
 from returns.conf import store_today
 from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from returns.models import DamagePhoto, OrderLine, Refund, ReturnLine, ReturnRequest
-from returns.services import LineRequest, LineVerdict, NewPhoto
+from returns.services import LineRequest, LineVerdict
 from returns.transitions import ALLOWED
-from tests.factories import OrderFactory, OrderLineFactory, jpeg_file
+from tests.factories import OrderFactory, OrderLineFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
 S = ReturnRequest.Status
@@ -36,8 +36,8 @@ def damaged(ol, quantity=1, preference="refund", photos=True):
         preference=preference,
         photos=(
             [
-                NewPhoto(kind="issue", image=jpeg_file("IMG_1234.jpg"), original_name="IMG_1234.jpg"),
-                NewPhoto(kind="packaging", image=jpeg_file("IMG_1235.jpg"), original_name="IMG_1235.jpg"),
+                pending_photo(ol, "issue", "IMG_1234.jpg"),
+                pending_photo(ol, "packaging", "IMG_1235.jpg"),
             ]
             if photos
             else []
@@ -122,7 +122,7 @@ class TestSubmit:
             quantity=1,
             reason="defective",
             description="Leaks",
-            photos=[NewPhoto(kind="issue", image=jpeg_file())],
+            photos=[pending_photo(mug, "issue")],
         )
         with pytest.raises(PolicyViolation) as exc:
             submit(order, only_issue)

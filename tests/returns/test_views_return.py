@@ -10,8 +10,8 @@ from django.urls import reverse
 from returns import services
 from returns.conf import store_today
 from returns.models import DamagePhoto, Refund, ReturnRequest
-from returns.services import LineRequest, LineVerdict, NewPhoto
-from tests.factories import OrderLineFactory, StaffFactory, jpeg_file
+from returns.services import LineRequest, LineVerdict
+from tests.factories import OrderLineFactory, StaffFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
 S = ReturnRequest.Status
@@ -29,8 +29,8 @@ def damaged(ol, preference="refund"):
         "Cracked base",
         preference=preference,
         photos=[
-            NewPhoto(kind="issue", image=jpeg_file("i.jpg"), thumbnail=jpeg_file("t.jpg", size=(16, 12))),
-            NewPhoto(kind="packaging", image=jpeg_file("p.jpg")),
+            pending_photo(ol, "issue", "i.jpg"),
+            pending_photo(ol, "packaging", "p.jpg"),
         ],
     )
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from returns import access, services
 from returns.conf import store_today
 from returns.exceptions import PolicyViolation
-from returns.models import DamagePhoto, ReturnRequest
+from returns.models import DamagePhoto, PendingPhoto, ReturnRequest
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +252,25 @@ class TestErrors:
         text = error_of(response, lamp, "packaging_photos")
         assert "Add at least one photo of the packaging" in text and "R7" in text
         assert error_of(response, lamp, "issue_photos") == ""
-        assert "please add the photos again" in response.content.decode()
+        # The photo already sent is kept: the page names it and the form carries it.
+        html = response.content.decode()
+        kept = PendingPhoto.objects.get()
+        assert "crack.jpg" in html and "The 1 photo you added is kept." in html
+        assert f'name="{name(lamp, "pending_photos")}" value="{kept.pk}"' in html
+        assert reverse("returns:pending_photo_thumbnail", args=[kept.pk]) in html
+
+        # Sending again with the kept photo and a packaging photo makes the request with both.
+        again = post(
+            signed_in,
+            order,
+            line_data(lamp, reason="damaged", confirm=False, packaging_photos=[photo("box.jpg")]),
+            **{name(lamp, "pending_photos"): [str(kept.pk)]},
+        )
+        assert again.status_code == 302
+        photos = ReturnRequest.objects.get().lines.get().photos.order_by("kind")
+        assert [(p.kind, p.original_name) for p in photos] == [("issue", "crack.jpg"), ("packaging", "box.jpg")]
+        assert photos[0].image.name == kept.image.name  # attached, not written again
+        assert not PendingPhoto.objects.exists()
 
     def test_damaged_without_any_photo(self, signed_in, order, lamp):
         response = post(signed_in, order, line_data(lamp, reason="defective", confirm=False))
@@ -276,7 +294,10 @@ class TestErrors:
         text = error_of(response, lamp, "issue_photos")
         assert "broken.jpg" in text and "not a photo we can read" in text
         assert error_of(response, lamp, "packaging_photos") == ""
-        assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+        # The two good photos are kept for the next try; the broken file is stored nowhere.
+        assert sorted(PendingPhoto.objects.values_list("original_name", flat=True)) == ["box.jpg", "crack.jpg"]
+        stored = {str(p.relative_to(settings.MEDIA_ROOT)) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
+        assert stored == {n for p in PendingPhoto.objects.all() for n in (p.image.name, p.thumbnail.name)}
 
     def test_too_many_photos_in_one_request(self, signed_in, order, lamp, settings):
         settings.PHOTO_MAX_COUNT = 2
@@ -292,7 +313,8 @@ class TestErrors:
             ),
         )
         self.assert_nothing_made(response)
-        assert "You added 3 photos; a return can have at most 2." in response.content.decode()
+        assert "“c.jpg” was not added: a return can have at most 2 photos." in response.content.decode()
+        assert sorted(PendingPhoto.objects.values_list("original_name", flat=True)) == ["a.jpg", "b.jpg"]
 
     def test_description_missing(self, signed_in, order, mug):
         response = post(signed_in, order, line_data(mug, description="   "))

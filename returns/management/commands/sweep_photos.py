@@ -1,0 +1,18 @@
+"""Delete photos uploaded for a return that was never sent, and photo files no row refers to (cron, hourly)."""
+
+from django.core.management.base import BaseCommand
+
+from returns.photos import photos_sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete pending photo uploads older than PENDING_PHOTO_MAX_AGE and photo files with no row "
+        "(left by a crash). Safe to run any number of times, beside the web processes."
+    )
+
+    def handle(self, *args, **options):
+        result = photos_sweep()
+        self.stdout.write(
+            f"{result.expired} expired pending photo(s) deleted, {result.orphan_files} file(s) with no row deleted."
+        )

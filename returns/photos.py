@@ -1,0 +1,245 @@
+"""Photos that upload as they are picked: held as pending uploads until the form is sent.
+
+A pending photo belongs to one browser session (a random token kept in the
+session), to the signed-in user if any, and to one order line the visitor may
+see. It is processed (``returns.images``) when it arrives, so the form only
+references it: a form that bounces keeps its photos.
+
+Storage is written outside any database transaction that could still roll
+back: the files are saved first, then the row; if the row cannot be written the
+files are deleted at once. Whatever a crash still leaves (a file with no row, a
+pending upload never attached) is removed by ``manage.py sweep_photos``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from . import access, images
+from .models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
+
+log = logging.getLogger(__name__)
+
+OWNER_SESSION_KEY = "photo_owner"
+PHOTO_ROOT = "photos"
+THROTTLE_WINDOW = 60 * 60
+
+
+class TooManyUploads(images.ImageRejected):
+    """The client passed PHOTO_UPLOADS_PER_HOUR."""
+
+
+def max_age() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PENDING_PHOTO_MAX_AGE", 24 * 60 * 60))
+
+
+def session_owner(request, *, create: bool) -> str:
+    """This browser session's random token; pending photos carry it (survives sign-in: the session is kept)."""
+    token = request.session.get(OWNER_SESSION_KEY, "")
+    if not token and create:
+        token = secrets.token_urlsafe(24)
+        request.session[OWNER_SESSION_KEY] = token
+    return token
+
+
+def visible_pending(request) -> QuerySet[PendingPhoto]:
+    """The visitor's own pending photos that have not expired: this session, this user, orders they may see."""
+    owner = session_owner(request, create=False)
+    if not owner:
+        return PendingPhoto.objects.none()
+    user = request.user if request.user.is_authenticated else None
+    return PendingPhoto.objects.filter(
+        owner=owner,
+        user=user,
+        created_at__gte=timezone.now() - max_age(),
+        order_line__order__in=access.visible_orders(request),
+    )
+
+
+def pending_for(request, pk: int) -> PendingPhoto:
+    found = visible_pending(request).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such photo")
+    return found
+
+
+# --- the per-client limit ---------------------------------------------------------
+
+
+def _client_address(request) -> str:
+    try:
+        from accounts.views import client_address
+    except ImportError:  # pragma: no cover - the accounts app is part of the project
+        return request.META.get("REMOTE_ADDR", "")
+    return client_address(request)
+
+
+def count_upload(request) -> None:
+    """Count one photo for this client (its address and its session); raise TooManyUploads over the limit.
+
+    Fixed windows on the clock hour, in the shared cache (CACHES), so the count holds
+    across processes and hosts when the cache is shared (Redis or the database cache).
+    """
+    limit = getattr(settings, "PHOTO_UPLOADS_PER_HOUR", 60)
+    now = time.time()
+    window = int(now // THROTTLE_WINDOW)
+    remaining = int((window + 1) * THROTTLE_WINDOW - now) + 1
+    over = False
+    for kind, value in (("client", _client_address(request)), ("session", session_owner(request, create=True))):
+        key = f"throttle:photos:{kind}:{hashlib.sha256(value.encode()).hexdigest()}:{window}"
+        if cache.add(key, 1, timeout=remaining):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=remaining)
+                count = 1
+            cache.touch(key, timeout=remaining)
+        over = over or count > limit
+    if over:
+        minutes = max(1, remaining // 60)
+        raise TooManyUploads(
+            f"You have sent {limit} photos in the last hour, the most we accept. "
+            f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+
+
+# --- writing and deleting -------------------------------------------------------------
+
+
+def _save(content) -> str:
+    return default_storage.save(photo_upload_to(None, content.name), content)
+
+
+def _delete_files(*names: str) -> None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            default_storage.delete(name)
+        except Exception:  # a file we cannot delete now is found again by sweep_photos
+            log.warning("Could not delete photo file %s", name, exc_info=True)
+
+
+def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: images.ProcessedPhoto) -> PendingPhoto:
+    """Store a processed photo's files, then its row; if the row fails, the files go too.
+
+    Files first (never inside a transaction that could roll back and leave them
+    unreferenced), then the row in its own short transaction.
+    """
+    if not owner:
+        raise ValueError("A pending photo needs the session's owner token.")
+    image_name = _save(photo.image)
+    thumb_name = ""
+    try:
+        thumb_name = _save(photo.thumbnail)
+        with transaction.atomic():
+            return PendingPhoto.objects.create(
+                order_line=order_line,
+                owner=owner,
+                user=user,
+                kind=photo.kind,
+                image=image_name,
+                thumbnail=thumb_name,
+                width=photo.width,
+                height=photo.height,
+                original_name=photo.original_name[:255],
+            )
+    except BaseException:
+        _delete_files(image_name, thumb_name)
+        raise
+
+
+def pending_photo_remove(*, photo: PendingPhoto) -> None:
+    """The customer removed a photo before sending: the row, then (once that is committed) its files."""
+    with transaction.atomic():
+        deleted, _ = PendingPhoto.objects.filter(pk=photo.pk).delete()
+        if deleted:
+            names = (photo.image.name, photo.thumbnail.name)
+            transaction.on_commit(lambda: _delete_unreferenced(names))
+
+
+def _delete_unreferenced(names) -> None:
+    """Delete files no row points at any more (a DamagePhoto may share a pending photo's files)."""
+    names = [n for n in names if n]
+    used = set()
+    for model in (DamagePhoto, PendingPhoto):
+        used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
+        used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    _delete_files(*(n for n in names if n not in used))
+
+
+# --- the sweep (cron) -----------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    expired: int = 0
+    orphan_files: int = 0
+
+
+def photos_sweep(*, now=None, orphan_grace: timedelta = timedelta(hours=1)) -> SweepResult:
+    """Delete pending photos older than PENDING_PHOTO_MAX_AGE, and photo files no row refers to.
+
+    A file with no row is left alone for ``orphan_grace`` (its row may be about to be
+    written). Safe to run any number of times, and beside the web processes: a pending
+    photo being attached right now is locked by the submit and skipped.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    cutoff = now - max_age()
+    for pk in list(PendingPhoto.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = PendingPhoto.objects.select_for_update(skip_locked=True).filter(pk=pk, created_at__lt=cutoff).first()
+            if row is None:
+                continue
+            names = (row.image.name, row.thumbnail.name)
+            row.delete()
+            transaction.on_commit(lambda names=names: _delete_unreferenced(names))
+        result.expired += 1
+    result.orphan_files = _sweep_orphan_files(now - orphan_grace)
+    return result
+
+
+def _sweep_orphan_files(older_than) -> int:
+    deleted = 0
+    try:
+        folders, _files = default_storage.listdir(PHOTO_ROOT)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    for folder in [f"{PHOTO_ROOT}/{d}" for d in folders] + [PHOTO_ROOT]:
+        try:
+            names = [f"{folder}/{f}" for f in default_storage.listdir(folder)[1]]
+        except FileNotFoundError:
+            continue
+        if not names:
+            continue
+        used = set()
+        for model in (DamagePhoto, PendingPhoto):
+            used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
+            used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+        for name in names:
+            if name in used:
+                continue
+            try:
+                modified = default_storage.get_modified_time(name)
+            except (FileNotFoundError, NotImplementedError):
+                continue
+            if modified < older_than:
+                _delete_files(name)
+                deleted += 1
+    return deleted
