@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        # The guest-link email is written by the sender, which looks the order up off the request.
+        from returns.notifications import PREPARERS
+
+        from .emails import prepare_guest_link
+
+        PREPARERS["guest_link"] = prepare_guest_link

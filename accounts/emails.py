@@ -7,19 +7,20 @@ header, so a forged Host cannot make the portal mail a link to someone else's si
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
-from django.db import connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from returns.access import guest_link
-from returns.models import Order
+from returns.access import guest_code_issue, guest_code_request, guest_link
+from returns.models import GuestCode, Notification, Order
+from returns.notifications import notifications_send_soon
 
 from .models import User
 
@@ -33,56 +34,60 @@ def absolute_url(path: str) -> str:
 
 
 def duration_words(seconds: int) -> str:
-    """How long a link works, as a customer reads it: "3 days", "1 day", "12 hours"."""
+    """How long a link works, as a customer reads it: "3 days", "1 day", "12 hours", "10 minutes"."""
     days, rest = divmod(max(seconds, 0), 86400)
     if days and not rest:
         return f"{days} day{'s' if days != 1 else ''}"
+    if seconds < 3600:
+        minutes = max(1, round(seconds / 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
     hours = max(1, round(seconds / 3600))
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
-# Link emails are rendered and sent off the request thread, so the time a page takes
-# to answer does not tell whether an order or an account exists (the page's words
-# never do). A link email lost to a process restart is asked for again by the visitor.
-_background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="account-email")
+# Link emails go through the same outbox as status emails (returns.notifications):
+# the request only records the row, and the worker (or, with EMAIL_DELIVERY=immediate,
+# a background thread) sends it, so none is lost to a restart or a mail server that is
+# down, and no answer waits on SMTP. Their bodies carry secrets: marked ``secret``, they
+# are never shown to staff and are erased once sent or once the link has expired.
 
 
-def send(event: str, *, to: str, context: dict) -> Future | None:
-    """Send templates/accounts/emails/<event>_* to one address, in the background unless set otherwise."""
-    if settings.ACCOUNT_EMAILS_IN_BACKGROUND:
-        return _background.submit(_send_in_background, event, to=to, context=context)
-    _send_now(event, to=to, context=context)
-    return None
-
-
-def _send_in_background(event: str, *, to: str, context: dict) -> None:
-    try:
-        _send_now(event, to=to, context=context)
-    finally:
-        connection.close()  # this thread's own database connection, if rendering opened one
-
-
-def _send_now(event: str, *, to: str, context: dict) -> None:
-    """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html and send them."""
-    context = {
+def _context(context: dict) -> dict:
+    return {
         "store_name": settings.STORE_NAME,
         "store_url": settings.STORE_URL,
         "support_email": settings.STORE_SUPPORT_EMAIL,
         "portal_url": absolute_url("/"),
         **context,
     }
+
+
+def render(event: str, context: dict) -> tuple[str, str, str]:
+    """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html."""
+    context = _context(context)
     base = f"accounts/emails/{event}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
     text = render_to_string(f"{base}_body.txt", context).strip() + "\n"
     html = render_to_string(f"{base}_body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:
-        # Logged, not raised: an error page would tell the visitor that the address
-        # or order exists, which the answer they see must never do.
-        log.exception("Could not send the %s email", event)
+    return subject, text, html
+
+
+def send(event: str, *, to: str, context: dict, valid_for_seconds: int) -> Notification:
+    """Record a link email in the outbox (sent after commit, off the request)."""
+    subject, text, html = render(event, context)
+    with transaction.atomic():
+        note = Notification.objects.create(
+            event=event,
+            audience="customer",
+            to=to,
+            subject=subject[:255],
+            body_text=text,
+            body_html=html,
+            secret=True,
+            expires_at=timezone.now() + timedelta(seconds=valid_for_seconds),
+        )
+        notifications_send_soon([note.pk])
+    return note
 
 
 # --- email verification -------------------------------------------------------
@@ -115,6 +120,7 @@ def send_verification(user: User) -> None:
             "verify_url": absolute_url(reverse("accounts:verify_email", args=[verification_token(user)])),
             "valid_for": duration_words(settings.EMAIL_VERIFICATION_MAX_AGE),
         },
+        valid_for_seconds=settings.EMAIL_VERIFICATION_MAX_AGE,
     )
 
 
@@ -128,6 +134,7 @@ def send_account_exists(email: str) -> None:
             "login_url": absolute_url(reverse("accounts:login")),
             "password_reset_url": absolute_url(reverse("accounts:password_reset")),
         },
+        valid_for_seconds=settings.EMAIL_VERIFICATION_MAX_AGE,
     )
 
 
@@ -139,16 +146,56 @@ def spend_password_hashing_time(password: str) -> None:
 # --- guest links and password reset ----------------------------------------------
 
 
-def send_guest_link(order: Order) -> Future | None:
-    return send(
-        "guest_link",
-        to=order.email,
-        context={
-            "order": order,
-            "link": guest_link(order),
-            "valid_for": duration_words(settings.GUEST_LINK_MAX_AGE),
-        },
-    )
+def request_guest_link(*, number: str, email: str) -> GuestCode:
+    """Record a request for a guest link and code, as typed. No lookup here: the sender does it.
+
+    The request does the same two inserts whether or not the order exists, so its
+    answer takes the same time either way.
+    """
+    with transaction.atomic():
+        note = Notification.objects.create(
+            event="guest_link",
+            audience="customer",
+            to=email,
+            subject="",
+            body_text="",
+            secret=True,
+            expires_at=timezone.now() + timedelta(seconds=settings.GUEST_LINK_MAX_AGE),
+        )
+        guest_code = guest_code_request(number=number, email=email)
+        guest_code.notification = note
+        guest_code.save(update_fields=["notification"])
+        notifications_send_soon([note.pk])
+    return guest_code
+
+
+def prepare_guest_link(note: Notification) -> bool:
+    """In the sender: find the order; if there is one, make the code and write the email (link + code).
+
+    When no order matches, the row is deleted and nothing is sent.
+    """
+    with transaction.atomic():
+        guest_code = GuestCode.objects.select_for_update().filter(notification_id=note.pk).first()
+        order = None
+        if guest_code is not None:
+            order = Order.objects.filter(email=guest_code.email, number__iexact=guest_code.number).first()
+        if order is None:
+            Notification.objects.filter(pk=note.pk).delete()
+            return False
+        code = guest_code_issue(guest_code=guest_code, order=order)
+        subject, text, html = render(
+            "guest_link",
+            {
+                "order": order,
+                "link": guest_link(order),
+                "valid_for": duration_words(settings.GUEST_LINK_MAX_AGE),
+                "code": code,
+                "code_valid_for": duration_words(settings.GUEST_CODE_MAX_AGE),
+            },
+        )
+        note.subject, note.body_text, note.body_html = subject[:255], text, html
+        note.save(update_fields=["subject", "body_text", "body_html"])
+    return True
 
 
 def send_password_reset(*, to: str, uid: str, token: str) -> None:
@@ -160,4 +207,5 @@ def send_password_reset(*, to: str, uid: str, token: str) -> None:
             "reset_url": absolute_url(reverse("accounts:password_reset_confirm", args=[uid, token])),
             "valid_for": duration_words(settings.PASSWORD_RESET_TIMEOUT),
         },
+        valid_for_seconds=settings.PASSWORD_RESET_TIMEOUT,
     )

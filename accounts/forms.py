@@ -166,3 +166,21 @@ class GuestLinkForm(FocusFirstErrorMixin, forms.Form):
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
+
+
+class GuestCodeForm(FocusFirstErrorMixin, forms.Form):
+    code = forms.CharField(
+        label="Code from the email",
+        max_length=12,
+        help_text="6 digits. Or open the link in the email instead.",
+        error_messages={"required": "Enter the 6-digit code from the email."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise forms.ValidationError("The code is 6 digits, like 123456.", code="invalid")
+        return code

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import IntegrityError, transaction
 
 from . import emails
@@ -12,7 +10,8 @@ from .models import User
 
 def user_signup(*, email: str, full_name: str, password: str) -> None:
     """Make an unverified account and mail its verification link; if the address has an
-    account already, mail its owner instead. The visitor cannot tell which happened."""
+    account already, mail its owner instead. The visitor cannot tell which happened.
+    The email is recorded in the outbox in the same transaction as the account."""
     with transaction.atomic():
         user = None
         if not User.objects.filter(email__iexact=email).exists():
@@ -25,9 +24,9 @@ def user_signup(*, email: str, full_name: str, password: str) -> None:
                 user = None
         if user is None:
             emails.spend_password_hashing_time(password)
-            transaction.on_commit(partial(emails.send_account_exists, email), robust=True)
+            emails.send_account_exists(email)
         else:
-            transaction.on_commit(partial(emails.send_verification, user), robust=True)
+            emails.send_verification(user)
 
 
 def user_verify_email(*, user: User) -> None:

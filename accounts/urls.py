@@ -16,5 +16,6 @@ urlpatterns = [
     path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("guest/", views.guest, name="guest"),
+    path("guest/code/", views.guest_code, name="guest_code"),
     path("guest/<str:token>/", views.guest_open, name="guest_open"),
 ]

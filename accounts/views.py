@@ -25,11 +25,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from returns.access import grant_guest_order, has_customer_access, order_from_guest_token
-from returns.models import Order
+from returns.access import (
+    CodeResult,
+    grant_guest_order,
+    guest_code_use,
+    has_customer_access,
+    order_from_guest_token,
+)
 
 from . import emails
 from .forms import (
+    GuestCodeForm,
     GuestLinkForm,
     NewPasswordForm,
     PasswordResetRequestForm,
@@ -220,9 +226,33 @@ def _guest_page(request, form, *, status=200, alert="", link_problem=False):
     return render(request, "accounts/guest.html", context, status=status)
 
 
+GUEST_CODE_SESSION_KEY = "guest_code"
+CODE_WRONG = "That code is not right. Check the 6 digits in the email and try again."
+CODE_SPENT = "This code has expired or was tried too many times. Ask for a new one below."
+
+
+def _guest_sent_page(request, *, code_form=None, alert="", status=200, new_code=False):
+    pending = request.session.get(GUEST_CODE_SESSION_KEY) or {}
+    initial = {"order_number": pending.get("number", ""), "email": pending.get("email", "")}
+    context = {
+        "guest_form": GuestLinkForm(initial=initial) if new_code else None,
+        "number": pending.get("number", ""),
+        "email": pending.get("email", ""),
+        "valid_for": emails.duration_words(settings.GUEST_LINK_MAX_AGE),
+        "code_valid_for": emails.duration_words(settings.GUEST_CODE_MAX_AGE),
+        "code_form": code_form or GuestCodeForm(),
+        "alert": alert,
+    }
+    return render(request, "accounts/guest_sent.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def guest(request):
-    """Order number + email: mail a link that opens the order, if there is one. Same answer either way."""
+    """Order number + email: mail a link and a code that open the order, if there is one. Same answer either way.
+
+    The request only records what was typed; the order is looked up and the email
+    written by the sender, off the request, so the answer also takes the same time.
+    """
     if request.method == "GET":
         return _guest_page(request, GuestLinkForm())
     form = GuestLinkForm(request.POST)
@@ -231,11 +261,28 @@ def guest(request):
     number, email = form.cleaned_data["order_number"], form.cleaned_data["email"]
     if throttle_hit(request, "guest-link", email):
         return _guest_page(request, form, status=429, alert=TOO_MANY)
-    order = Order.objects.filter(email=email, number__iexact=number).first()
-    if order is not None:
-        emails.send_guest_link(order)
-    context = {"number": number, "email": email, "valid_for": emails.duration_words(settings.GUEST_LINK_MAX_AGE)}
-    return render(request, "accounts/guest_sent.html", context)
+    guest_code = emails.request_guest_link(number=number, email=email)
+    request.session[GUEST_CODE_SESSION_KEY] = {"id": guest_code.pk, "number": number, "email": email}
+    return _guest_sent_page(request)
+
+
+@require_http_methods(["POST"])
+def guest_code(request):
+    """The 6-digit code from the guest email, typed on the "check your inbox" page."""
+    form = GuestCodeForm(request.POST)
+    if not form.is_valid():
+        return _guest_sent_page(request, code_form=form)
+    pending = request.session.get(GUEST_CODE_SESSION_KEY) or {}
+    guest_code_id = pending.get("id") if isinstance(pending.get("id"), int) else None
+    result, order = guest_code_use(guest_code_id=guest_code_id, code=form.cleaned_data["code"])
+    if order is None:
+        if result == CodeResult.WRONG:
+            return _guest_sent_page(request, alert=CODE_WRONG, status=400)
+        return _guest_sent_page(request, alert=CODE_SPENT, status=400, new_code=True)
+    request.session.pop(GUEST_CODE_SESSION_KEY, None)
+    grant_guest_order(request, order)
+    request.session.cycle_key()
+    return redirect("returns:order_detail", order.number)
 
 
 @require_GET

@@ -1,36 +1,62 @@
 """Who may see which order, return and photo. Everything private goes through here.
 
 A customer sees the orders placed with their email once that email is verified,
-plus any order opened through a guest link in this browser session. Anything
+plus any order opened through a guest link or code in this browser session. Anything
 else is a 404, never a 403, so order numbers and RMAs cannot be probed.
+
+A guest grant is bound to the order's address as it was when the link or code was
+mailed: when staff change the order's email, old links stop working and open
+sessions lose the order at once. A grant lasts at most GUEST_SESSION_MAX_AGE.
 """
 
+import secrets
+import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .models import DamagePhoto, Order, ReturnRequest
+from .models import DamagePhoto, GuestCode, Order, ReturnRequest
 
-GUEST_SESSION_KEY = "guest_order_ids"
+GUEST_SESSION_KEY = "guest_orders"
+
+
+def _live_grants(request) -> list[dict]:
+    now = time.time()
+    grants = request.session.get(GUEST_SESSION_KEY, [])
+    if not isinstance(grants, list):
+        return []
+    return [g for g in grants if isinstance(g, dict) and g.get("until", 0) > now and "order" in g and "email" in g]
 
 
 def guest_order_ids(request) -> list[int]:
-    return list(request.session.get(GUEST_SESSION_KEY, []))
+    """Orders granted to this session that have not expired (their address is checked by ``visible_orders``)."""
+    return [g["order"] for g in _live_grants(request)]
 
 
 def grant_guest_order(request, order: Order) -> None:
-    """A verified guest link opens this order (only) for this browser session."""
-    ids = guest_order_ids(request)
-    if order.pk not in ids:
-        request.session[GUEST_SESSION_KEY] = [*ids, order.pk]
+    """A verified guest link or code opens this order (only) for this browser session, while its address stays."""
+    grants = [g for g in _live_grants(request) if g["order"] != order.pk]
+    until = time.time() + settings.GUEST_SESSION_MAX_AGE
+    request.session[GUEST_SESSION_KEY] = [*grants, {"order": order.pk, "email": order.email, "until": until}]
+
+
+def _guest_condition(request) -> Q:
+    condition = Q(pk__in=[])
+    for grant in _live_grants(request):
+        condition |= Q(pk=grant["order"], email=grant["email"])
+    return condition
 
 
 def visible_orders(request) -> QuerySet[Order]:
-    condition = Q(pk__in=guest_order_ids(request))
+    condition = _guest_condition(request)
     user = request.user
     if user.is_authenticated and user.email_verified:
         condition |= Q(email=user.email)
@@ -63,18 +89,78 @@ def photo_for(request, photo_id: int) -> DamagePhoto:
 GUEST_LINK_SALT = "returns.guest-order"
 
 
+def address_digest(email: str) -> str:
+    """A keyed digest of an order's address, signed into guest links so they die when it changes."""
+    return salted_hmac("returns.guest-order-address", email).hexdigest()[:16]
+
+
 def guest_token(order: Order) -> str:
-    """A signed, time-limited token that opens one order (checked by ``order_from_guest_token``)."""
-    return signing.dumps({"order": order.pk}, salt=GUEST_LINK_SALT, compress=True)
+    """A signed, time-limited token that opens one order while its address stays (``order_from_guest_token``)."""
+    return signing.dumps({"order": order.pk, "a": address_digest(order.email)}, salt=GUEST_LINK_SALT, compress=True)
 
 
 def order_from_guest_token(token: str) -> Order | None:
-    """The order a token opens, or None if it is forged or older than GUEST_LINK_MAX_AGE."""
+    """The order a token opens, or None if forged, older than GUEST_LINK_MAX_AGE, or the address changed."""
     try:
         data = signing.loads(token, salt=GUEST_LINK_SALT, max_age=settings.GUEST_LINK_MAX_AGE)
     except signing.BadSignature:  # includes SignatureExpired
         return None
-    return Order.objects.filter(pk=data.get("order")).first() if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    order = Order.objects.filter(pk=data.get("order")).first()
+    if order is None or not constant_time_compare(str(data.get("a", "")), address_digest(order.email)):
+        return None
+    return order
+
+
+# --- one-time codes ----------------------------------------------------------------
+
+CODE_DIGITS = 6
+
+
+def code_hash(guest_code_id: int, code: str) -> str:
+    """Only this keyed hash of a code is stored: the database alone cannot give a code away."""
+    return salted_hmac("returns.guest-code", f"{guest_code_id}:{code}").hexdigest()
+
+
+def guest_code_request(*, number: str, email: str) -> GuestCode:
+    """Record a request for a link and code as typed; the email worker looks the order up (off the request)."""
+    return GuestCode.objects.create(
+        number=number, email=email, expires_at=timezone.now() + timedelta(seconds=settings.GUEST_CODE_MAX_AGE)
+    )
+
+
+def guest_code_issue(*, guest_code: GuestCode, order: Order) -> str:
+    """Make the code for a request that matched ``order``; returns the code (to email), stores its hash."""
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    guest_code.order = order
+    guest_code.code_hash = code_hash(guest_code.pk, code)
+    guest_code.save(update_fields=["order", "code_hash"])
+    return code
+
+
+class CodeResult:
+    OPENED = "opened"
+    WRONG = "wrong"
+    SPENT = "spent"  # expired, used, or out of tries: a new code is needed
+
+
+def guest_code_use(*, guest_code_id: int | None, code: str) -> tuple[str, Order | None]:
+    """Check a typed code. Takes the same steps whether or not the order exists."""
+    with transaction.atomic():
+        row = GuestCode.objects.select_for_update().filter(pk=guest_code_id).first() if guest_code_id else None
+        if row is None or row.used_at or row.expires_at <= timezone.now() or row.tries >= settings.GUEST_CODE_TRIES:
+            return CodeResult.SPENT, None
+        row.tries += 1
+        # Compared even when no order matched (against nothing), so both cases take the same time.
+        matches = constant_time_compare(row.code_hash or "-", code_hash(row.pk, code))
+        order = Order.objects.filter(pk=row.order_id, email=row.email).first() if matches and row.order_id else None
+        if order is not None:
+            row.used_at = timezone.now()
+        row.save(update_fields=["tries", "used_at"])
+    if order is not None:
+        return CodeResult.OPENED, order
+    return (CodeResult.SPENT if row.tries >= settings.GUEST_CODE_TRIES else CodeResult.WRONG), None
 
 
 def guest_link(order: Order, *, next_name: str | None = None, next_args=()) -> str:

@@ -434,3 +434,30 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+
+class GuestCode(models.Model):
+    """One request for a guest link: the order number and address typed, and the one-time code mailed.
+
+    Written by the request as typed (no lookup, so the answer takes as long whether or
+    not the order exists); the email worker looks the order up and, when there is one,
+    sets ``order`` and the code's hash. Only a keyed hash of the code is stored.
+    """
+
+    number = models.CharField(max_length=40)
+    email = models.EmailField()
+    notification = models.OneToOneField(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="guest_code"
+    )
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    code_hash = models.CharField(max_length=64, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"Code for order {self.number}"

@@ -159,13 +159,15 @@ LOGGING = {
 }
 
 # Customer accounts and guest links
-# Link emails (guest link, sign-up, password reset) go out on a background thread, so
-# response times do not reveal whether an order or account exists.
-ACCOUNT_EMAILS_IN_BACKGROUND = env.bool("ACCOUNT_EMAILS_IN_BACKGROUND", default=True)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "returns:orders"
 LOGOUT_REDIRECT_URL = "home"
 # GUEST_LINK_MAX_AGE (how long a guest link opens its order) is set with the email settings above.
+# How long a guest link or code keeps an order open in one browser session, at most.
+GUEST_SESSION_MAX_AGE = env.int("GUEST_SESSION_MAX_AGE", default=60 * 60 * 24)
+# The 6-digit code in the guest email: seconds it works, and tries before a new one is needed.
+GUEST_CODE_MAX_AGE = env.int("GUEST_CODE_MAX_AGE", default=10 * 60)
+GUEST_CODE_TRIES = env.int("GUEST_CODE_TRIES", default=5)
 # How long the link that verifies a new account's email address works.
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=60 * 60 * 24 * 3)
 # Emails with a link (guest link, sign-up, verification, password reset) per hour,

@@ -25,8 +25,6 @@ DEMO_DATA_ALLOWED = True
 # Serve static files from the apps' folders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# Deterministic mail in tests: link emails are sent in the request (see test_account_email_background).
-ACCOUNT_EMAILS_IN_BACKGROUND = False
 # Outbox emails in EMAIL_DELIVERY=immediate are sent in the caller's thread after commit
 # (tests of the background sender turn this back on).
 EMAIL_IN_BACKGROUND = False

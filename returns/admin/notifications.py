@@ -26,10 +26,17 @@ class NotificationAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
         "last_error",
-        "body_text",
+        "body",
     )
     fields = readonly_fields
     actions = ["send_again"]
+
+    @admin.display(description="Body")
+    def body(self, obj):
+        # Link emails carry sign-in links, reset links and codes: nobody reads those here.
+        if obj.secret:
+            return "Hidden: this email carries a private link or code (erased once sent)."
+        return obj.body_text
 
     def has_add_permission(self, request):
         return False

@@ -422,7 +422,8 @@ def test_a_wrong_email_or_unknown_number_sends_nothing_and_looks_the_same(client
     assert SAME_PAGE_AS_ALWAYS.format(number=number, email=email) in text(wrong)
 
     def without_echo(response, number, email):
-        return text(response).replace(number, "<number>").replace(email, "<email>")
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text(response))
+        return page.replace(number, "<number>").replace(email, "<email>")
 
     assert without_echo(wrong, number, email) == without_echo(right, "100234", "ana@example.com")
 
@@ -571,18 +572,3 @@ def cache_expiry_times(table) -> list[datetime]:
         values = [value for (value,) in cursor.fetchall()]
     values = [datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
     return [v if timezone.is_aware(v) else timezone.make_aware(v, UTC) for v in values]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_link_emails_go_out_in_the_background(settings, order):
-    """Off the request thread, so answer times do not tell whether the order exists; the email still arrives."""
-    from django.core import mail
-
-    from accounts import emails
-
-    settings.ACCOUNT_EMAILS_IN_BACKGROUND = True
-    future = emails.send_guest_link(order)
-    assert future is not None
-    future.result(timeout=10)
-    (message,) = mail.outbox
-    assert message.to == [order.email] and "/account/guest/" in message.body

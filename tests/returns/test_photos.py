@@ -153,16 +153,12 @@ class TestPrivacy:
     def test_a_guest_of_the_same_order_in_another_session_gets_404(self, signed_in, order, lamp):
         kept = upload(signed_in, order, lamp).json()
         guest = Client()
-        session = guest.session
-        session[access.GUEST_SESSION_KEY] = [order.pk]
-        session.save()
+        guest.get(reverse("accounts:guest_open", args=[access.guest_token(order)]))
         assert guest.get(kept["thumbnail"]).status_code == 404
         assert Client().get(kept["thumbnail"]).status_code == 404  # nobody signed in
 
     def test_a_guest_uploads_within_the_order_the_link_opened(self, client, order, lamp):
-        session = client.session
-        session[access.GUEST_SESSION_KEY] = [order.pk]
-        session.save()
+        client.get(reverse("accounts:guest_open", args=[access.guest_token(order)]))
         response = upload(client, order, lamp)
         assert response.status_code == 201
         assert PendingPhoto.objects.get().user is None

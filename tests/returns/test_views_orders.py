@@ -88,9 +88,7 @@ class TestOrdersPage:
     def test_a_guest_sees_only_the_order_of_the_link(self, client, customer, order):
         other = OrderFactory(email=customer.email, number="100999")
         OrderLineFactory(order=other)
-        session = client.session
-        session[access.GUEST_SESSION_KEY] = [order.pk]
-        session.save()
+        client.get(reverse("accounts:guest_open", args=[access.guest_token(order)]))
         html = client.get(ORDERS).content.decode()
         assert "Order 100234" in html and "100999" not in html
 
