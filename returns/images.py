@@ -38,7 +38,7 @@ DEFAULTS = {
     "PHOTO_MAX_DIMENSION": 2560,
     "PHOTO_THUMBNAIL_SIZE": 320,
     "PHOTO_DECODES_PER_PROCESS": 1,
-    "PHOTO_DECODE_WAIT": 5.0,
+    "PHOTO_DECODE_WAIT": 20.0,
 }
 JPEG_QUALITY = 85
 # Pillow's plugin names. "JPEG" also opens MPO, the multi-picture JPEG some phone cameras write.

@@ -195,4 +195,4 @@ PHOTO_UPLOADS_PER_HOUR = env.int("PHOTO_UPLOADS_PER_HOUR", default=60)
 # Photos decoded at once per process, and how long (seconds) an upload waits for a turn
 # before the customer is asked to try again. Bounds CPU and memory whatever arrives.
 PHOTO_DECODES_PER_PROCESS = env.int("PHOTO_DECODES_PER_PROCESS", default=1)
-PHOTO_DECODE_WAIT = env.float("PHOTO_DECODE_WAIT", default=5.0)
+PHOTO_DECODE_WAIT = env.float("PHOTO_DECODE_WAIT", default=20.0)
