@@ -75,3 +75,17 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ThrottleCount(models.Model):
+    """A rate-limit counter shared by every process and host (when no CACHE_URL is set).
+
+    One row per limit and clock-hour window; the key is a hash, so no address is stored.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -7,9 +7,7 @@ way, and only the address's owner learns more, by email.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +16,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,7 +30,7 @@ from returns.access import (
     order_from_guest_token,
 )
 
-from . import emails
+from . import emails, throttle
 from .forms import (
     GuestCodeForm,
     GuestLinkForm,
@@ -47,7 +44,6 @@ from .models import normalize_email
 from .services import user_signup, user_verify_email
 
 TOO_MANY = "Too many link requests; please try again in an hour."
-THROTTLE_WINDOW = 60 * 60
 AUTH_BACKEND = "accounts.backends.EmailBackend"
 
 
@@ -72,31 +68,8 @@ def client_address(request) -> str:
 
 
 def throttle_hit(request, scope: str, email: str) -> bool:
-    """Count one request for a link; True when the address or the client is over its hourly limit.
-
-    Fixed windows on the clock hour. Keys are hashes, so the cache holds no email addresses.
-    """
-    now = time.time()
-    window = int(now // THROTTLE_WINDOW)
-    remaining = int((window + 1) * THROTTLE_WINDOW - now) + 1
-    over = False
-    for kind, value, limit in (
-        ("address", normalize_email(email), settings.GUEST_LINK_RATE_PER_ADDRESS),
-        ("client", client_address(request), settings.GUEST_LINK_RATE_PER_CLIENT),
-    ):
-        key = f"throttle:{scope}:{kind}:{hashlib.sha256(value.encode()).hexdigest()}:{window}"
-        if cache.add(key, 1, timeout=remaining):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=remaining)
-                count = 1
-            # The database cache's incr resets the expiry to its default; put it back.
-            cache.touch(key, timeout=remaining)
-        over = over or count > limit
-    return over
+    """Count one request for a link; True when the address, the client, or the pair is over its hourly limit."""
+    return throttle.over_limit(scope, address=normalize_email(email), client=client_address(request))
 
 
 # --- pages -------------------------------------------------------------------------

@@ -171,15 +171,20 @@ GUEST_CODE_TRIES = env.int("GUEST_CODE_TRIES", default=5)
 # How long the link that verifies a new account's email address works.
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=60 * 60 * 24 * 3)
 # Emails with a link (guest link, sign-up, verification, password reset) per hour,
-# per email address and per client; over the limit the portal sends nothing.
+# over the limit the portal sends nothing:
+# per email address and per client and address pair; and a ceiling per client, sized for
+# customers behind one shared address (an office, a carrier's NAT).
 GUEST_LINK_RATE_PER_ADDRESS = env.int("GUEST_LINK_RATE_PER_ADDRESS", default=5)
-GUEST_LINK_RATE_PER_CLIENT = env.int("GUEST_LINK_RATE_PER_CLIENT", default=20)
+GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS = env.int("GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS", default=3)
+GUEST_LINK_RATE_PER_CLIENT = env.int("GUEST_LINK_RATE_PER_CLIENT", default=100)
 # Reverse proxies in front of the app: the client is the Nth address from the right of
 # X-Forwarded-For. 0 trusts REMOTE_ADDR (no proxy, or a proxy that rewrites it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
-# The throttle counts here. locmem counts per process: with several processes use a
-# shared cache, e.g. dbcache://portal_cache (after `manage.py createcachetable`).
+# A shared cache; Redis in production: CACHE_URL=redis://host:6379/0. Without one, the
+# throttles count in the database (THROTTLE_STORE=database), shared by every process.
+CACHE_URL = env("CACHE_URL", default="")
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+THROTTLE_STORE = env("THROTTLE_STORE", default="cache" if CACHE_URL else "database")
 
 # Customer photos (R7): every upload is decoded and re-encoded; these bound the work and the storage.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -31,6 +31,7 @@ def _setup(settings):
     settings.EMAIL_DELIVERY = "immediate"
     settings.GUEST_LINK_RATE_PER_ADDRESS = 1000
     settings.GUEST_LINK_RATE_PER_CLIENT = 1000
+    settings.GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS = 1000
     cache.clear()
     yield
     cache.clear()

@@ -1,0 +1,120 @@
+"""How many duplicate emails does a `kill -9` of the email worker cause? (a real SMTP server, aiosmtpd)
+
+    .venv/bin/python bench/outbox_crash.py [--emails 400] [--kills 10] [--project DIR]
+
+Makes a throwaway SQLite database with N emails in the outbox, starts
+`manage.py send_notifications --loop` against an aiosmtpd server on 127.0.0.1 that
+takes SMTP_DELAY per message, kills the worker with SIGKILL at random moments during
+the batch, restarts it each time, lets the last one finish, then counts the messages
+the server received per outbox row (by the X-Alotrop-Notification header).
+--project runs the same against another checkout (e.g. an older commit) for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+SMTP_DELAY = 0.03
+
+
+class Inbox:
+    def __init__(self):
+        self.by_row = collections.Counter()
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(SMTP_DELAY)
+        message = message_from_bytes(envelope.content)
+        self.by_row[message["X-Alotrop-Notification"]] += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+MAKE_ROWS = """
+from returns.models import Notification
+Notification.objects.bulk_create([
+    Notification(event="approved", audience="customer", to=f"c{n}@example.com", subject=f"Mail {n}", body_text="Hi")
+    for n in range({n})
+])
+print(Notification.objects.count())
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emails", type=int, default=400)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--project", default=str(Path(__file__).resolve().parents[1]))
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    random.seed(args.seed)
+    project = Path(args.project)
+    python = str(Path(sys.executable))
+    tmp = Path(tempfile.mkdtemp(prefix="outbox-crash-"))
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "False",
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "EMAIL_DELIVERY": "worker",
+        "NOTIFICATION_LEASE_SECONDS": "2",
+        "LOG_LEVEL": "ERROR",
+    }
+    run = {"cwd": project, "env": env, "check": True, "capture_output": True, "text": True}
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)  # noqa: S603
+    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ROWS.replace("{n}", str(args.emails))], **run)  # noqa: S603
+    worker_cmd = [python, "manage.py", "send_notifications", "--loop", "--interval", "0.2"]
+    kills = 0
+    try:
+        while kills < args.kills:
+            worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+            time.sleep(random.uniform(1.5, 2.5))  # start-up (about 1 s) plus some sending
+            if worker.poll() is not None:
+                break
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+            kills += 1
+        # The last worker finishes the batch (crashed claims come back after their lease).
+        worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(inbox.by_row) < args.emails:
+            time.sleep(0.5)
+        time.sleep(3)  # anything a retry would still send
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    finally:
+        controller.stop()
+    received = sum(inbox.by_row.values())
+    duplicates = received - len(inbox.by_row)
+    print(f"project: {project}")
+    print(f"emails in the outbox: {args.emails}; kill -9 during the batch: {kills}")
+    print(f"messages received: {received}; distinct emails received: {len(inbox.by_row)}")
+    missing = args.emails - len(inbox.by_row)
+    print(f"duplicates: {duplicates} ({duplicates / max(kills, 1):.2f} per kill); missing: {missing}")
+
+
+if __name__ == "__main__":
+    main()
