@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from . import policy
@@ -158,7 +159,14 @@ class ReturnRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "ship_by"]), models.Index(fields=["tracking_number"])]
+        indexes = [
+            models.Index(fields=["status", "ship_by"]),
+            models.Index(fields=["tracking_number"]),
+            # The admin's default sort and its queues at any size (see returns.admin.search for the search ones).
+            models.Index(fields=["created_at", "id"], name="request_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="request_status_created_idx"),
+            models.Index(Upper("tracking_number"), name="request_tracking_upper_idx"),
+        ]
         permissions = [
             ("review_returnrequest", "Can approve or reject return requests"),
             ("receive_returnrequest", "Can receive returned parcels"),
@@ -207,6 +215,12 @@ class ReturnLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # "Replacements to send": a handful of rows among all lines.
+            models.Index(
+                fields=["request"], condition=Q(replacement_status="pending"), name="returnline_replace_todo_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["request", "order_line"], name="returnline_one_per_order_line"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="returnline_quantity_positive"),
@@ -320,6 +334,12 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="refund_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="refund_state_created_idx"),
+            models.Index(fields=["state", "issued_on"], name="refund_state_issued_idx"),
+            models.Index(fields=["reference"], name="refund_reference_idx"),
+        ]
         permissions = [("issue_refund", "Can issue refunds and mark them failed")]
         constraints = [
             models.CheckConstraint(
@@ -421,7 +441,12 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["created_at", "id"], name="notification_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="notif_state_created_idx"),
+            models.Index(fields=["to"], name="notification_to_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["change", "audience"], name="notification_once_per_change_and_audience"),
             models.CheckConstraint(

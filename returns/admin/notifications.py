@@ -6,14 +6,17 @@ from django.contrib import admin, messages
 
 from ..models import Notification
 from ..notifications import notification_retry
+from .search import RequestSearchMixin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
     list_display = ("created_at", "to", "subject", "event", "state", "attempts", "next_attempt_at", "sent_at")
-    list_filter = ("state", "audience", "event")
-    search_fields = ("to", "subject", "request__rma")
-    date_hierarchy = "created_at"
+    list_filter = ("state", "audience", "event", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("to",)  # and the request's RMA, order, email, tracking: returns.admin.search
+    search_help_text = "Recipient's email, RMA, order number or tracking number."
+    search_request_field = "request"
+    search_extra_exact = ("to",)
     list_select_related = ("request",)
     readonly_fields = (
         "request",

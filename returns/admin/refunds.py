@@ -16,6 +16,7 @@ from ..models import Refund
 from .display import money, person
 from .filters import IssuedFilter
 from .forms import RefundExportForm
+from .search import RequestSearchMixin
 
 PERM_VIEW_REFUND = "returns.view_refund"
 EXPORT_COLUMNS = [
@@ -67,12 +68,14 @@ def refunds_csv(refunds) -> HttpResponse:
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(RequestSearchMixin, admin.ModelAdmin):
     list_display = ("rma", "order_number", "total_column", "state", "issued_on", "reference", "issued_by")
     list_filter = ("state", IssuedFilter, "currency")
-    search_fields = ("request__rma", "order__number", "order__email", "reference")
+    search_fields = ("reference",)  # and the request's RMA, order, email, tracking: returns.admin.search
+    search_help_text = "RMA, order number, customer email, tracking number or the processor's reference."
+    search_request_field = "request"
+    search_extra_exact = ("reference",)
     list_select_related = ("request", "order", "issued_by")
-    date_hierarchy = "created_at"
     change_list_template = "admin/returns/refund/change_list.html"
     fields = (
         "return_request_link",
