@@ -14,6 +14,16 @@ from ..models import Reason, ReturnLine
 QUEUE_REVIEW = "review"
 QUEUE_OVERDUE = "overdue"
 QUEUE_INSPECTION = "inspection"
+QUEUE_ON_THE_WAY = "on_the_way"
+QUEUE_REPLACEMENTS = "replacements"
+
+QUEUE_LABELS = {
+    QUEUE_REVIEW: "To review",
+    QUEUE_OVERDUE: "Overdue to ship (R6)",
+    QUEUE_ON_THE_WAY: "On the way",
+    QUEUE_INSPECTION: "To inspect",
+    QUEUE_REPLACEMENTS: "Replacements to send",
+}
 
 
 def queue_condition(queue: str):
@@ -21,8 +31,12 @@ def queue_condition(queue: str):
         return selectors.waiting_for_review_q()
     if queue == QUEUE_OVERDUE:
         return selectors.overdue_to_ship_q(store_today())
+    if queue == QUEUE_ON_THE_WAY:
+        return selectors.on_the_way_q()
     if queue == QUEUE_INSPECTION:
         return selectors.awaiting_inspection_q()
+    if queue == QUEUE_REPLACEMENTS:
+        return selectors.replacements_to_send_q()
     return None
 
 
@@ -31,11 +45,7 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [
-            (QUEUE_REVIEW, "Waiting for review"),
-            (QUEUE_OVERDUE, "Overdue to ship (R6)"),
-            (QUEUE_INSPECTION, "Awaiting inspection"),
-        ]
+        return list(QUEUE_LABELS.items())
 
     def queryset(self, request, queryset):
         condition = queue_condition(self.value())

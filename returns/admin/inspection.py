@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from .. import policy, services
 from ..exceptions import PolicyViolation, ReturnsError
+from ..history import status_label
 from ..models import Refund
 from .display import money
 from .forms import LineVerdictForm
@@ -115,5 +116,6 @@ class InspectionView:
             "page_url": self.page_url(obj),
             "changelist_url": self._url("changelist"),
             "currency": obj.order.currency,
+            "status_text": status_label(obj.status),
         }
         return TemplateResponse(request, "admin/returns/returnrequest/inspect.html", context)

@@ -1,17 +1,84 @@
-"""The overview at the top of the admin index: the queues and this week's refunds, each linking to its list.
+"""The overview at the top of the admin index: a tile per queue, each a count linking to its list.
 
-Django's AdminSite has no hook for extra index context short of replacing the
-site (a settings change), so the default site's ``index`` is wrapped once here.
+A person sees the tiles their role can act on; warehouse staff see theirs first
+and the receiving desk as the main button. Django's AdminSite has no hook for
+extra index context short of replacing the site (a settings change), so the
+default site's ``index`` is wrapped once here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.http import urlencode
 
-from .. import selectors
+from .. import selectors, services
+from ..models import Notification, Refund
 from .display import money
-from .filters import QUEUE_INSPECTION, QUEUE_OVERDUE, QUEUE_REVIEW
+from .filters import (
+    QUEUE_INSPECTION,
+    QUEUE_LABELS,
+    QUEUE_ON_THE_WAY,
+    QUEUE_OVERDUE,
+    QUEUE_REPLACEMENTS,
+    QUEUE_REVIEW,
+)
+
+WAREHOUSE_TILES = ("on_the_way", "to_inspect")
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str
+    label: str
+    count: int
+    url: str
+    warehouse: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.count > 0 and self.key in ("overdue", "refunds_failed", "emails_failed")
+
+
+def _list(model: str, **params) -> str:
+    return f"{reverse(f'admin:returns_{model}_changelist')}?{urlencode(params)}"
+
+
+def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
+    """The tiles this user may act on, in the order they work them."""
+    candidates = [
+        (services.PERM_REVIEW, "review", QUEUE_LABELS[QUEUE_REVIEW], data.waiting_for_review,
+         _list("returnrequest", queue=QUEUE_REVIEW)),
+        (services.PERM_REVIEW, "overdue", QUEUE_LABELS[QUEUE_OVERDUE], data.overdue_to_ship,
+         _list("returnrequest", queue=QUEUE_OVERDUE)),
+        (services.PERM_RECEIVE, "on_the_way", QUEUE_LABELS[QUEUE_ON_THE_WAY], data.on_the_way,
+         _list("returnrequest", queue=QUEUE_ON_THE_WAY)),
+        (services.PERM_INSPECT, "to_inspect", QUEUE_LABELS[QUEUE_INSPECTION], data.awaiting_inspection,
+         _list("returnrequest", queue=QUEUE_INSPECTION)),
+        ("returns.view_refund", "refunds_to_issue", "Refunds to issue", data.refunds_to_issue,
+         _list("refund", state__exact=Refund.State.PENDING)),
+        ("returns.view_refund", "refunds_failed", "Refunds failed", data.refunds_failed,
+         _list("refund", state__exact=Refund.State.FAILED)),
+        (services.PERM_REPLACEMENT, "replacements", QUEUE_LABELS[QUEUE_REPLACEMENTS], data.replacements_to_send,
+         _list("returnrequest", queue=QUEUE_REPLACEMENTS)),
+        ("returns.view_notification", "emails_failed", "Emails failed", data.emails_failed,
+         _list("notification", state__exact=Notification.State.FAILED)),
+    ]  # fmt: skip
+    tiles = [
+        Tile(key, label, count, url, warehouse=key in WAREHOUSE_TILES)
+        for perm, key, label, count, url in candidates
+        if user.has_perm(perm)
+    ]
+    if is_warehouse_first(user):
+        tiles.sort(key=lambda t: not t.warehouse)  # stable: warehouse tiles first, the rest in order
+    return tiles
+
+
+def is_warehouse_first(user) -> bool:
+    """Receives parcels and does not review: the warehouse's desk."""
+    return user.has_perm(services.PERM_RECEIVE) and not user.has_perm(services.PERM_REVIEW)
 
 
 def overview_context(request) -> dict | None:
@@ -19,14 +86,11 @@ def overview_context(request) -> dict | None:
     if not user.has_perm("returns.view_returnrequest"):
         return None
     data = selectors.staff_overview()
-    changelist = reverse("admin:returns_returnrequest_changelist")
     can_see_refunds = user.has_perm("returns.view_refund")
     return {
-        "queues": [
-            ("Waiting for review", data.waiting_for_review, f"{changelist}?queue={QUEUE_REVIEW}"),
-            ("Overdue to ship (R6)", data.overdue_to_ship, f"{changelist}?queue={QUEUE_OVERDUE}"),
-            ("Awaiting inspection", data.awaiting_inspection, f"{changelist}?queue={QUEUE_INSPECTION}"),
-        ],
+        "tiles": tiles_for(user, data),
+        "warehouse_first": is_warehouse_first(user),
+        "can_receive": user.has_perm(services.PERM_RECEIVE),
         "refunds_count": data.refunds_this_week_count,
         "refund_totals": [money(row["total"], row["currency"]) for row in data.refunds_this_week],
         "week_start": data.week_start,

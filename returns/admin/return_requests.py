@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .. import history as staff_history
 from .. import policy, selectors, services
 from ..conf import policy_config, store_today
 from ..exceptions import ReturnsError
@@ -20,13 +21,14 @@ from ..policy import day
 from .display import age_in_days, money, person, photo_urls
 from .filters import FaultClaimFilter, QueueFilter, ReasonFilter
 from .inspection import InspectionView
+from .search import RequestSearchMixin
 from .workflow import RECEIVING, WorkflowViews, allowed_actions
 
 S = ReturnRequest.Status
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
+class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admin.ModelAdmin):
     list_display = (
         "rma",
         "customer",
@@ -38,10 +40,10 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
         "refund_column",
     )
     list_display_links = ("rma",)
-    list_filter = (QueueFilter, "status", ReasonFilter, FaultClaimFilter)
-    search_fields = ("rma", "order__number", "order__email", "tracking_number")
-    search_help_text = "RMA, order number, customer email or tracking number."
-    date_hierarchy = "created_at"
+    list_filter = (QueueFilter, "status", ReasonFilter, FaultClaimFilter, ("created_at", admin.DateFieldListFilter))
+    # Searched through indexes (returns.admin.search), not with the admin's LIKE across joins.
+    search_fields = ("rma",)
+    search_help_text = "RMA, order number, customer email or tracking number (part of one on PostgreSQL)."
     # One query for the page whatever it shows: the order and the refund come with each row.
     list_select_related = ("order", "refund")
     list_per_page = 50
@@ -51,7 +53,7 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
     change_form_template = "admin/returns/returnrequest/request_page.html"
     change_list_template = "admin/returns/returnrequest/change_list.html"
     fieldsets = (
-        (None, {"fields": ("rma", "status", "order_link", "customer_contact", "submitted_by", "created_at")}),
+        (None, {"fields": ("rma", "status_text", "order_link", "customer_contact", "submitted_by_text", "created_at")}),
         (
             "Approval and shipping (R5, R6, R9)",
             {"fields": ("return_required", "approved_on", "ship_by", "carrier", "tracking_number", "rejection_reason")},
@@ -59,10 +61,10 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
     )
     readonly_fields = (
         "rma",
-        "status",
+        "status_text",
         "order_link",
         "customer_contact",
-        "submitted_by",
+        "submitted_by_text",
         "created_at",
         "return_required",
         "approved_on",
@@ -107,8 +109,16 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_column(self, obj):
-        """The short state; the full label (the customer's wording) is the tooltip."""
-        return format_html('<span title="{}">{}</span>', obj.get_status_display(), obj.status.capitalize())
+        """Staff's wording ("Approved – awaiting parcel"), never the code."""
+        return staff_history.status_label(obj.status)
+
+    @admin.display(description="Status")
+    def status_text(self, obj):
+        return staff_history.status_label(obj.status)
+
+    @admin.display(description="Submitted by")
+    def submitted_by_text(self, obj):
+        return staff_history.actor_name(obj.submitted_by, "submitted")
 
     @admin.display(description="Order", ordering="order__number")
     def order_number(self, obj):
@@ -236,7 +246,16 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
             }
             for line in lines
         ]
-        history = [{"change": c, "who": person(c.by)} for c in detail.history.all()]
+        history = [
+            {
+                "change": c,
+                "who": staff_history.actor(c),
+                "step": staff_history.event_label(c.event),
+                "from": staff_history.status_label(c.from_status) if c.from_status else "",
+                "to": staff_history.status_label(c.to_status),
+            }
+            for c in detail.history.all()
+        ]
         refund_info = None
         if refund is not None:
             cur = refund.currency
@@ -266,6 +285,7 @@ class ReturnRequestAdmin(InspectionView, WorkflowViews, admin.ModelAdmin):
             "order_lines": order_lines,
             "claims": claims,
             "history": history,
+            "status_text": staff_history.status_label(detail.status),
             "refund_info": refund_info,
             "allowed": allowed,
             "replacement_forms": [

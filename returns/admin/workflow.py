@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..exceptions import ReturnsError
+from ..history import status_label
 from ..models import Refund, ReturnLine, ReturnRequest
 from ..policy import day
 from ..transitions import can_transition
@@ -57,7 +58,7 @@ def inspection_blocker(user, obj: ReturnRequest) -> str | None:
     if obj.status == S.APPROVED and obj.return_required:
         return f"{obj.rma} must be received before it is inspected."
     if not can_transition(obj.status, S.INSPECTED):
-        return f"Cannot inspect {obj.rma}: it is {obj.get_status_display().lower()}."
+        return f"Cannot inspect {obj.rma}: it is {status_label(obj.status).lower()}."
     if obj.status == S.APPROVED and not user.has_perm(services.PERM_REVIEW):
         return "Your role does not allow you to inspect returns that are not sent back."
     if obj.status != S.APPROVED and not user.has_perm(services.PERM_INSPECT):
@@ -173,7 +174,7 @@ class WorkflowViews:
                 if not is_receivable(found):
                     self.message_user(
                         request,
-                        f"{found.rma} is {found.get_status_display().lower()}: there is nothing to receive.",
+                        f"{found.rma} is {status_label(found.status).lower()}: there is nothing to receive.",
                         level=messages.WARNING,
                     )
                 return HttpResponseRedirect(f"{self.page_url(found)}?from={RECEIVING}")

@@ -363,7 +363,11 @@ def test_the_page_shows_the_claim_history_with_staff_email_and_breakdown(client,
     # History: who did what, staff by email.
     assert f"{service_agent.email} (staff)" in html
     assert f"{warehouse.email} (staff)" in html
-    assert "submitted → approved" in html and "approved → received" in html and "received → inspected" in html
+    # Steps and statuses in staff's words, never codes.
+    assert "Submitted – to review → Approved – awaiting parcel" in html
+    assert "Approved – awaiting parcel → Received – to inspect" in html
+    assert "Received – to inspect → Inspected – refund or replacement to send" in html
+    assert "Parcel received" in html and "Refund_issued" not in html and ">received<" not in html
     # The refund breakdown, line by line with its rule.
     assert "Stoneware mug × 2" in html and "25.00 USD" in html
     assert "Tax on Stoneware mug × 2" in html and "2.00 USD" in html
@@ -452,11 +456,11 @@ def test_overview_counts_each_queue_and_this_weeks_refunds(client, service_agent
     client.force_login(service_agent)
     response = client.get(reverse("admin:index"))
     overview = response.context["returns_overview"]
-    queues = {label: (number, url) for label, number, url in overview["queues"]}
+    queues = {t.label: (t.count, t.url) for t in overview["tiles"]}
     changelist = admin_url("changelist")
-    assert queues["Waiting for review"] == (1, f"{changelist}?queue=review")
+    assert queues["To review"] == (1, f"{changelist}?queue=review")
     assert queues["Overdue to ship (R6)"] == (1, f"{changelist}?queue=overdue")
-    assert queues["Awaiting inspection"] == (2, f"{changelist}?queue=inspection")
+    assert queues["To inspect"] == (2, f"{changelist}?queue=inspection")
     assert overview["refunds_count"] == 2
     assert overview["refund_totals"] == ["43.20 USD"]
     assert (overview["week_start"], overview["week_end"]) == (monday, sunday)
@@ -537,7 +541,7 @@ def test_receiving_desk_warns_when_there_is_nothing_to_receive(client, warehouse
     client.force_login(warehouse)
     response = client.get(admin_url("receiving"), {"rma": submitted.rma})
     assert response.status_code == 302
-    assert ("warning", f"{submitted.rma} is submitted – waiting for review: there is nothing to receive.") in (
+    assert ("warning", f"{submitted.rma} is submitted – to review: there is nothing to receive.") in (
         messages_of(response)
     )
 

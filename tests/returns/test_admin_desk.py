@@ -1,0 +1,265 @@
+"""The staff desk at scale and at a glance: the overview's tiles per role, indexed search, capped counts,
+and who did what in a request's history."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from returns import services
+from returns.admin import search
+from returns.conf import store_today
+from returns.models import Notification, Refund, ReturnLine, ReturnRequest, StatusChange
+from tests.factories import OrderFactory, OrderLineFactory
+from tests.returns.test_admin import (  # noqa: F401  (fixtures)
+    admin_url,
+    damaged,
+    fixture_approved,
+    fixture_submitted,
+    inspect_all,
+    page_url,
+    standard,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+S = ReturnRequest.Status
+
+
+def _rmas(response):
+    return {r.rma for r in response.context["cl"].result_list}
+
+
+def _new(customer, line_kwargs=None, lines=standard):
+    o = OrderFactory(email=customer.email)
+    return submit(o, lines(OrderLineFactory(order=o, **(line_kwargs or {}))))
+
+
+@pytest.fixture(name="desk")
+def fixture_desk(customer, service_agent, warehouse):
+    """One request in every queue, plus a refund of each state and a failed email."""
+    today = store_today()
+    out = {"review": _new(customer)}
+    overdue = _new(customer)
+    services.return_request_approve(request=overdue, by=service_agent, return_required=True)
+    ReturnRequest.objects.filter(pk=overdue.pk).update(ship_by=today - timedelta(days=1))
+    out["overdue"] = overdue
+    shipped = _new(customer)
+    services.return_request_approve(request=shipped, by=service_agent)
+    services.return_request_record_shipment(request=shipped, by=None, carrier="UPS", tracking_number="1zAbc77")
+    out["on_the_way"] = shipped
+    received = _new(customer)
+    services.return_request_approve(request=received, by=service_agent)
+    out["to_inspect"] = services.return_request_receive(request=received, by=warehouse)
+    to_pay = _new(customer, {"unit_price": Decimal("70.51"), "unit_tax": Decimal("0")})
+    services.return_request_approve(request=to_pay, by=service_agent)
+    services.return_request_receive(request=to_pay, by=warehouse)
+    out["refund_to_issue"] = inspect_all(to_pay, warehouse)
+    failed = _new(customer)
+    services.return_request_approve(request=failed, by=service_agent)
+    services.return_request_receive(request=failed, by=warehouse)
+    inspect_all(failed, warehouse)
+    services.refund_mark_failed(refund=failed.refund, by=service_agent, reason="Card closed")
+    out["refund_failed"] = failed
+    replace = _new(customer, lines=lambda ol: damaged(ol, preference="replacement"))
+    services.return_request_approve(request=replace, by=service_agent)
+    services.return_request_receive(request=replace, by=warehouse)
+    line = replace.lines.get()
+    services.return_request_inspect(
+        request=replace,
+        by=warehouse,
+        verdicts={line.pk: services.LineVerdict(accepted=True, fault_confirmed=True, replace=True)},
+    )
+    out["replacement"] = replace
+    Notification.objects.filter(request=out["review"]).update(state=Notification.State.FAILED)
+    return out
+
+
+def _tiles(client):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    return response, response.context["returns_overview"]["tiles"]
+
+
+def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(client, service_agent, desk):
+    client.force_login(service_agent)
+    response, tiles = _tiles(client)
+    got = {t.key: t.count for t in tiles}
+    assert got == {
+        "review": 1,
+        "overdue": 1,
+        "to_inspect": 1,
+        "refunds_to_issue": 1,
+        "refunds_failed": 1,
+        "replacements": 1,
+        "emails_failed": Notification.objects.filter(state="failed").count(),
+    }
+    assert [t.key for t in tiles][:2] == ["review", "overdue"]  # customer service's own work first
+    html = response.content.decode()
+    for tile in tiles:
+        assert f'href="{tile.url.replace("&", "&amp;")}"' in html
+        listed = client.get(tile.url)
+        assert listed.status_code == 200
+        assert listed.context["cl"].result_count == tile.count, tile.key
+    by_key = {t.key: t for t in tiles}
+    assert _rmas(client.get(by_key["review"].url)) == {desk["review"].rma}
+    assert _rmas(client.get(by_key["overdue"].url)) == {desk["overdue"].rma}
+    assert _rmas(client.get(by_key["replacements"].url)) == {desk["replacement"].rma}
+    refunds = client.get(by_key["refunds_to_issue"].url).context["cl"].result_list
+    assert [r.request.rma for r in refunds] == [desk["refund_to_issue"].rma]
+    assert "70.51 USD" in client.get(by_key["refunds_to_issue"].url).content.decode()
+    failed = client.get(by_key["refunds_failed"].url).context["cl"].result_list
+    assert [r.request.rma for r in failed] == [desk["refund_failed"].rma]
+    emails = client.get(by_key["emails_failed"].url).context["cl"].result_list
+    assert {n.request_id for n in emails} == {desk["review"].pk}
+    # The week's refunds tile links to its list too.
+    assert f'href="{admin_url("changelist", model="refund")}?issued=this_week"' in html
+
+
+def test_warehouse_sees_its_tiles_first_and_the_receiving_desk_as_the_main_button(client, warehouse, desk):
+    client.force_login(warehouse)
+    response, tiles = _tiles(client)
+    keys = [t.key for t in tiles]
+    assert keys == ["on_the_way", "to_inspect"]  # nothing it cannot act on: no review, refunds or emails
+    assert {t.key: t.count for t in tiles} == {"on_the_way": 1, "to_inspect": 1}
+    assert _rmas(client.get(tiles[0].url)) == {desk["on_the_way"].rma}
+    assert _rmas(client.get(tiles[1].url)) == {desk["to_inspect"].rma}
+    html = response.content.decode()
+    assert f'<a class="button default rr-primary" href="{admin_url("receiving")}">Open the receiving desk</a>' in html
+    assert html.index("rr-primary") < html.index('id="tile-on_the_way"')
+
+
+def test_the_overview_costs_the_same_queries_however_much_history(client, service_agent, desk, customer):
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(service_agent)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("admin:index"))
+    for _ in range(5):
+        _new(customer)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("admin:index"))
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # The request counts look only at open statuses, never at the whole history.
+    counting = [q["sql"] for q in many.captured_queries if "returns_returnrequest" in q["sql"] and "COUNT" in q["sql"]]
+    assert counting and all("IN (" in sql for sql in counting)
+
+
+# --- search ----------------------------------------------------------------------
+
+
+def test_search_finds_exact_forms_in_any_case(client, service_agent, desk):
+    client.force_login(service_agent)
+    shipped = desk["on_the_way"]
+    for term in (shipped.rma.lower(), shipped.rma[4:].replace("-", ""), shipped.order.number, "1ZABC77", " 1zabc77 "):
+        assert _rmas(client.get(admin_url("changelist"), {"q": term})) == {shipped.rma}, term
+    everyone = {r.rma for r in desk.values()}
+    assert _rmas(client.get(admin_url("changelist"), {"q": "ANA@example.com"})) == everyone
+
+
+def test_search_partial_matches_on_postgresql_only(client, service_agent, desk):
+    client.force_login(service_agent)
+    shipped = desk["on_the_way"]
+    found = _rmas(client.get(admin_url("changelist"), {"q": "abc7"}))
+    if connection.vendor == "postgresql":
+        assert found == {shipped.rma}
+        assert _rmas(client.get(admin_url("changelist"), {"q": shipped.rma[4:8]})) >= {shipped.rma}
+    else:
+        assert found == set()  # SQLite: exact forms only
+
+
+def test_refund_and_email_lists_search_through_the_request(client, service_agent, desk):
+    client.force_login(service_agent)
+    rma = desk["refund_to_issue"].rma
+    refunds = client.get(admin_url("changelist", model="refund"), {"q": rma.lower()}).context["cl"].result_list
+    assert [r.request.rma for r in refunds] == [rma]
+    emails = client.get(admin_url("changelist", model="notification"), {"q": rma}).context["cl"].result_list
+    assert emails and {n.request_id for n in emails} == {desk["refund_to_issue"].pk}
+
+
+def test_lists_count_up_to_a_cap_and_say_more_than(client, service_agent, desk, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    client.force_login(service_agent)
+    response = client.get(admin_url("changelist"))
+    assert "More than 3 return requests" in response.content.decode()
+    assert len(response.context["cl"].result_list) == len(desk)  # the page itself is whole
+    small = client.get(admin_url("changelist"), {"queue": "review"})
+    assert "1 return request" in small.content.decode()
+
+
+def test_no_unfiltered_count_and_no_date_scan_on_the_lists(client, service_agent, desk):
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(service_agent)
+    for model in ("returnrequest", "refund", "notification"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(admin_url("changelist", model=model), {"q": "x"}).status_code == 200
+        sqls = [q["sql"].upper() for q in ctx.captured_queries]
+        assert not any("DISTINCT" in s and "CREATED_AT" in s for s in sqls), model
+        counts = [s for s in sqls if "COUNT(" in s]
+        assert all("LIMIT" in s or "WHERE" in s for s in counts), (model, counts)
+
+
+# --- who did what -------------------------------------------------------------------
+
+
+def _history(client, req):
+    return client.get(page_url(req)).context["history"]
+
+
+def test_history_names_the_customer_by_account_or_guest_link_and_staff(client, service_agent, customer, order):
+    by_account = submit(order, standard(order.lines.get(sku="MUG-01")), by=customer)
+    guest_order = OrderFactory(email="guest@example.com")
+    by_guest = submit(guest_order, standard(OrderLineFactory(order=guest_order)))
+    services.return_request_approve(request=by_guest, by=service_agent)
+    services.return_request_record_shipment(request=by_guest, by=None, carrier="DHL", tracking_number="JD1")
+    client.force_login(service_agent)
+    rows = _history(client, by_account)
+    assert [(r["who"], r["step"], r["to"]) for r in rows] == [
+        ("ana@example.com (customer)", "Return requested", "Submitted – to review")
+    ]
+    rows = _history(client, by_guest)
+    assert [(r["who"], r["step"]) for r in rows] == [
+        ("Customer via guest link", "Return requested"),
+        ("cara@alotrop.com (staff)", "Approved"),
+        ("Customer via guest link", "Parcel shipped"),
+    ]
+    html = client.get(page_url(by_guest)).content.decode()
+    assert "Approved – awaiting parcel → Shipped – on the way" in html
+    assert "Submitted by" in html and "Customer via guest link" in html
+    assert "System (automatic)" not in html
+
+
+def test_history_names_the_job_that_acted(client, service_agent, approved):
+    services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+    # Steps with no person: auto-approval and the refund provider record them with their event.
+    StatusChange.objects.create(request=approved, by=None, event="held", from_status=S.EXPIRED, to_status=S.EXPIRED)
+    StatusChange.objects.create(
+        request=approved, by=None, event="refund_failed", from_status=S.EXPIRED, to_status=S.EXPIRED
+    )
+    client.force_login(service_agent)
+    who = [(r["who"], r["step"]) for r in _history(client, approved)][-3:]
+    assert who == [
+        ("System: deadline job", "Expired"),
+        ("System: auto-approval", "Held for review"),
+        ("System: refund provider", "Refund failed"),
+    ]
+
+
+def test_statuses_read_in_staff_words_in_the_list_and_the_page(client, service_agent, approved):
+    client.force_login(service_agent)
+    assert "Approved – awaiting parcel" in client.get(admin_url("changelist")).content.decode()
+    html = client.get(page_url(approved)).content.decode()
+    assert '<span class="rr-status">Approved – awaiting parcel</span>' in html
+    assert "waiting for your parcel" not in html
+
+
+def test_replacement_queue_empties_when_sent(client, service_agent, desk):
+    line = desk["replacement"].lines.get()
+    services.replacement_send(line=line, by=service_agent)
+    assert ReturnLine.objects.filter(replacement_status="pending").count() == 0
+    client.force_login(service_agent)
+    assert _rmas(client.get(admin_url("changelist"), {"queue": "replacements"})) == set()
+    assert Refund.objects.filter(state="failed").count() == 1
