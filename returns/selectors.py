@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
@@ -323,3 +324,84 @@ def normalize_rma(text: str) -> str:
 def return_by_rma(text: str) -> ReturnRequest | None:
     code = normalize_rma(text)
     return ReturnRequest.objects.filter(rma=code).first() if code else None
+
+
+# --- risk at review: the customer's history for the same email ------------------
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """What staff weigh at review: the same email's returns, refunds, rejections and unconfirmed fault claims."""
+
+    email: str
+    returns_90_days: int
+    returns_12_months: int
+    refunded_90_days: list[tuple[Decimal, str]]  # (total, currency), one per currency
+    refunded_12_months: list[tuple[Decimal, str]]
+    bought_12_months: Decimal  # value of the items on orders placed in 12 months
+    returned_12_months: Decimal  # of those, the value asked back (requests not cancelled or rejected)
+    rejections_12_months: int
+    fault_claims_not_confirmed: int  # fault claims inspection did not confirm, in 12 months
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        """Share of the value bought in 12 months that came back, 0-1 (None with nothing bought)."""
+        if not self.bought_12_months:
+            return None
+        return (self.returned_12_months / self.bought_12_months).quantize(Decimal("0.001"))
+
+
+def customer_history(email: str, today: date | None = None) -> CustomerHistory:
+    """Four queries, each on the email's index, however long the store's history."""
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Count, DecimalField, ExpressionWrapper, F
+    from django.utils import timezone
+
+    today = today or store_today()
+    email = (email or "").strip().lower()
+
+    def since(days: int):
+        return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
+
+    d90, d365 = since(90), since(365)
+    S = ReturnRequest.Status
+    requests = ReturnRequest.objects.filter(order__email=email, created_at__gte=d365)
+    counts = requests.aggregate(
+        r90=Count("pk", filter=Q(created_at__gte=d90) & ~Q(status=S.CANCELLED)),
+        r365=Count("pk", filter=~Q(status=S.CANCELLED)),
+        rejected=Count("pk", filter=Q(status=S.REJECTED)),
+    )
+    refunds = (
+        Refund.objects.filter(order__email=email, state=Refund.State.ISSUED, issued_on__gte=today - timedelta(days=365))
+        .values("currency")
+        .annotate(
+            t365=Sum("total"),
+            t90=Sum("total", filter=Q(issued_on__gte=today - timedelta(days=90))),
+        )
+        .order_by("currency")
+    )
+    refunds = list(refunds)
+    cents = DecimalField(max_digits=14, decimal_places=2)
+    value = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=cents)
+    bought = OrderLine.objects.filter(order__email=email, order__placed_at__gte=d365).aggregate(v=Sum(value))["v"]
+    returned_value = ExpressionWrapper(F("quantity") * F("order_line__unit_price"), output_field=cents)
+    lines = ReturnLine.objects.filter(order_line__order__email=email, order_line__order__placed_at__gte=d365).aggregate(
+        returned=Sum(returned_value, filter=~Q(request__status__in=[S.CANCELLED, S.REJECTED])),
+        unconfirmed=Count(
+            "pk",
+            filter=Q(reason__in=policy.FAULT_REASONS, inspected_at__isnull=False, fault_confirmed=False),
+        ),
+    )
+    zero = Decimal("0.00")
+    return CustomerHistory(
+        email=email,
+        returns_90_days=counts["r90"],
+        returns_12_months=counts["r365"],
+        refunded_90_days=[(r["t90"] or zero, r["currency"]) for r in refunds if r["t90"]],
+        refunded_12_months=[(r["t365"] or zero, r["currency"]) for r in refunds],
+        bought_12_months=Decimal(bought or 0),
+        returned_12_months=Decimal(lines["returned"] or 0),
+        rejections_12_months=counts["rejected"],
+        fault_claims_not_confirmed=lines["unconfirmed"],
+    )

@@ -14,7 +14,7 @@ from .. import policy, services
 from ..exceptions import PolicyViolation, ReturnsError
 from ..history import status_label
 from ..models import Refund
-from .display import money
+from .display import money, photo_urls
 from .forms import LineVerdictForm
 from .workflow import inspection_blocker
 
@@ -45,6 +45,8 @@ class InspectionView:
                 return HttpResponseRedirect(self.page_url(obj))
         lines = list(obj.lines.select_related("order_line").prefetch_related("photos").order_by("id"))
         forms = [LineVerdictForm(post, line=line) for line in lines]
+        for form in forms:  # the evidence beside each verdict: the customer's photos of this line
+            form.evidence = [{"photo": p, "urls": photo_urls(p)} for p in form.line.photos.all()]
         if post is None or EDIT in post or not all(f.is_valid() for f in forms):
             return self._inspection_page(request, obj, forms)
 

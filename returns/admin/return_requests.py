@@ -27,6 +27,16 @@ from .workflow import RECEIVING, WorkflowViews, allowed_actions
 S = ReturnRequest.Status
 
 
+def held_by(obj: ReturnRequest) -> dict | None:
+    """The risk rule that held this request for staff at submission, in staff's words (None if none did)."""
+    if getattr(obj, "auto_review", "") != "held":
+        return None
+    from .. import risk
+
+    rule = obj.auto_review_rule
+    return {"rule": rule, "label": risk.RULE_LABELS.get(rule, rule), "note": obj.auto_review_note}
+
+
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admin.ModelAdmin):
     list_display = (
@@ -275,6 +285,7 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
                 "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
             }
         allowed = allowed_actions(request.user, detail, refund, lines)
+        risk = self._risk_context(detail, today)
         urls = {
             name: self._url(name, detail.pk)
             for name in ("approve", "reject", "receive", "inspect", "refund_issue", "refund_fail", "reinstate")
@@ -285,6 +296,7 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
             "order_lines": order_lines,
             "claims": claims,
             "history": history,
+            "risk": risk,
             "status_text": staff_history.status_label(detail.status),
             "refund_info": refund_info,
             "allowed": allowed,
@@ -299,6 +311,22 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
             and detail.ship_by
             and policy.is_ship_by_overdue(detail.ship_by, today),
             "waiting_note": self._waiting_note(detail, refund),
+        }
+
+    @staticmethod
+    def _risk_context(obj: ReturnRequest, today) -> dict:
+        """The same email's history for the risk panel, and the rule that held the request, if one did."""
+        history = selectors.customer_history(obj.order.email, today)
+        currency = obj.order.currency
+        rate = history.return_rate
+        return {
+            "history": history,
+            "refunded_90": [money(total, cur) for total, cur in history.refunded_90_days],
+            "refunded_365": [money(total, cur) for total, cur in history.refunded_12_months],
+            "rate_text": f"{rate * 100:.1f}%" if rate is not None else "",
+            "returned": money(history.returned_12_months, currency),
+            "bought": money(history.bought_12_months, currency),
+            "held": held_by(obj),
         }
 
     @staticmethod

@@ -263,3 +263,86 @@ def test_replacement_queue_empties_when_sent(client, service_agent, desk):
     client.force_login(service_agent)
     assert _rmas(client.get(admin_url("changelist"), {"queue": "replacements"})) == set()
     assert Refund.objects.filter(state="failed").count() == 1
+
+
+# --- inspection with the evidence ---------------------------------------------------
+
+
+def test_the_inspection_page_shows_each_lines_photos_and_claim_beside_its_verdict(
+    client, warehouse, service_agent, customer, order
+):
+    from returns.models import DamagePhoto
+
+    req = submit(order, damaged(order.lines.get(sku="LAMP-02")), standard(order.lines.get(sku="MUG-01")), by=customer)
+    services.return_request_approve(request=req, by=service_agent)
+    services.return_request_receive(request=req, by=warehouse)
+    client.force_login(warehouse)
+    html = client.get(admin_url("inspect", req.pk)).content.decode()
+    photos = DamagePhoto.objects.filter(line__request=req).order_by("id")
+    assert photos.count() == 2
+    for photo in photos:
+        assert f'href="{reverse("returns:photo", args=[photo.pk])}"' in html  # full size, a link: keyboard-reachable
+        assert f'src="{reverse("returns:photo_thumbnail", args=[photo.pk])}"' in html
+    assert "The issue" in html and "The packaging" in html
+    assert 'alt="The issue photo 1 for Desk lamp (opens full size)"' in html
+    assert "Cracked in the box" in html and "No longer needed" in html  # each line's own claim
+    # The photos sit in the lamp's row, before its verdict; the mug's row has none.
+    lamp_row = html[html.index("Desk lamp</strong>") : html.index("Stoneware mug</strong>")]
+    assert lamp_row.count("<img") == 2 and lamp_row.index("<img") < lamp_row.index('name="')
+
+
+# --- risk at review ----------------------------------------------------------------
+
+
+def test_the_risk_panel_sums_the_same_emails_history(client, service_agent, warehouse, customer, order):
+    """ana@example.com: 4 orders in a year, 3 counted requests; numbers worked out by hand."""
+    from django.utils import timezone
+
+    today = store_today()
+    now = timezone.now()
+    # 1. This order (70.00 bought): 2 mugs back, refunded 27.00 today.
+    now_req = submit(order, standard(order.lines.get(sku="MUG-01"), 2), by=customer)
+    services.return_request_approve(request=now_req, by=service_agent)
+    services.return_request_receive(request=now_req, by=warehouse)
+    services.refund_issue(refund=inspect_all(now_req, warehouse).refund, by=service_agent, reference="re_1")
+    # 2. 100 days ago (40.00 bought): a damaged claim inspection did not confirm, refunded 21.60 then.
+    old = OrderFactory(email=customer.email, placed_at=now - timedelta(days=110))
+    old_line = OrderLineFactory(order=old, quantity=2, unit_price=Decimal("20.00"), unit_tax=Decimal("1.60"))
+    old_req = submit(old, damaged(old_line))
+    services.return_request_approve(request=old_req, by=service_agent)
+    services.return_request_receive(request=old_req, by=warehouse)
+    refund = inspect_all(old_req, warehouse, accepted=True, fault_confirmed=False).refund
+    services.refund_issue(refund=refund, by=service_agent, reference="re_2")
+    Refund.objects.filter(pk=refund.pk).update(issued_on=today - timedelta(days=100))
+    ReturnRequest.objects.filter(pk=old_req.pk).update(created_at=now - timedelta(days=105))
+    # 3. 200 days ago (30.00 bought): rejected; its value is not "asked back".
+    rej = OrderFactory(email=customer.email, placed_at=now - timedelta(days=210))
+    rej_req = submit(rej, standard(OrderLineFactory(order=rej, unit_price=Decimal("30.00"))))
+    services.return_request_reject(request=rej_req, by=service_agent, reason="Worn")
+    ReturnRequest.objects.filter(pk=rej_req.pk).update(created_at=now - timedelta(days=200))
+    # 4. Cancelled today (10.00 bought): not counted as a return.
+    gone = OrderFactory(email=customer.email)
+    gone_req = submit(gone, standard(OrderLineFactory(order=gone, unit_price=Decimal("10.00"))))
+    services.return_request_cancel(request=gone_req, by=None)
+    # Older than a year, and another customer's: left out.
+    ancient = OrderFactory(email=customer.email, placed_at=now - timedelta(days=400))
+    a_req = submit(ancient, standard(OrderLineFactory(order=ancient)))
+    ReturnRequest.objects.filter(pk=a_req.pk).update(created_at=now - timedelta(days=390))
+    stranger = OrderFactory(email="someone@example.com")
+    submit(stranger, standard(OrderLineFactory(order=stranger)))
+
+    client.force_login(service_agent)
+    response = client.get(page_url(now_req))
+    risk = response.context["risk"]
+    h = risk["history"]
+    assert (h.returns_90_days, h.returns_12_months) == (1, 3)
+    assert risk["refunded_90"] == ["27.00 USD"]
+    assert risk["refunded_365"] == ["48.60 USD"]  # 27.00 + 21.60
+    assert (h.bought_12_months, h.returned_12_months) == (Decimal("150.00"), Decimal("45.00"))  # 70+40+30+10; 25+20
+    assert risk["rate_text"] == "30.0%"
+    assert h.rejections_12_months == 1
+    assert h.fault_claims_not_confirmed == 1
+    html = response.content.decode()
+    assert 'id="risk-refunded-365">48.60 USD<' in html and 'id="risk-rate">30.0%<' in html
+    assert 'id="risk-unconfirmed">1<' in html and 'id="risk-rejections">1<' in html
+    assert "Held for review" not in html
