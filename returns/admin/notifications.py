@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
 
+from ..history import EVENT_LABELS, event_label
 from ..models import Notification
 from ..notifications import notification_retry
 from .search import RequestSearchMixin
 
 
+class EventFilter(admin.SimpleListFilter):
+    """By the step the email tells of, from a fixed list (the admin's own would scan every row for its choices)."""
+
+    title = "step"
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return list(EVENT_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
-    list_display = ("created_at", "to", "subject", "event", "state", "attempts", "next_attempt_at", "sent_at")
-    list_filter = ("state", "audience", "event", ("created_at", admin.DateFieldListFilter))
+    # Five columns fit 1280 px: attempts and times sit under the state; the rest is on the email's page.
+    list_display = ("created", "to", "subject", "step", "state_column")
+    list_display_links = ("subject",)
+    list_filter = ("state", "audience", EventFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("to",)  # and the request's RMA, order, email, tracking: returns.admin.search
     search_help_text = "Recipient's email, RMA, order number or tracking number."
     search_request_field = "request"
@@ -40,6 +58,34 @@ class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
         if obj.secret:
             return "Hidden: this email carries a private link or code (erased once sent)."
         return obj.body_text
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return format_html(
+            '<span class="rr-nowrap">{}</span>', timezone.localtime(obj.created_at).strftime("%b %d %H:%M")
+        )
+
+    @admin.display(description="Step", ordering="event")
+    def step(self, obj):
+        return event_label(obj.event)
+
+    @admin.display(description="State", ordering="state")
+    def state_column(self, obj):
+        if obj.state == Notification.State.SENT and obj.sent_at:
+            when = f"sent {timezone.localtime(obj.sent_at):%b %d %H:%M}"
+        elif obj.state in (Notification.State.PENDING, Notification.State.FAILED):
+            when = f"next try {timezone.localtime(obj.next_attempt_at):%b %d %H:%M}"
+        else:
+            when = ""
+        tries = f"{obj.attempts} attempt{'s' if obj.attempts != 1 else ''}"
+        strong = obj.state == Notification.State.FAILED
+        return format_html(
+            '<span class="{}">{}</span><br><span class="rr-muted">{}{}</span>',
+            "rr-overdue" if strong else "",
+            obj.get_state_display(),
+            tries,
+            f" · {when}" if when else "",
+        )
 
     def has_add_permission(self, request):
         return False

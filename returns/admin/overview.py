@@ -102,6 +102,9 @@ def overview_context(request) -> dict | None:
 
 
 def install(site: admin.AdminSite) -> None:
+    # The app list in a side bar would take a fifth of a 1280 px screen from the lists staff work in;
+    # the breadcrumbs and the overview lead to every list.
+    site.enable_nav_sidebar = False
     if getattr(site.index, "returns_overview", False):
         return
     original = site.index

@@ -19,7 +19,7 @@ from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
 from ..policy import day
 from .display import age_in_days, money, person, photo_urls
-from .filters import FaultClaimFilter, QueueFilter, ReasonFilter
+from .filters import FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from .inspection import InspectionView
 from .search import RequestSearchMixin
 from .workflow import RECEIVING, WorkflowViews, allowed_actions
@@ -50,7 +50,7 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
         "refund_column",
     )
     list_display_links = ("rma",)
-    list_filter = (QueueFilter, "status", ReasonFilter, FaultClaimFilter, ("created_at", admin.DateFieldListFilter))
+    list_filter = (QueueFilter, StatusFilter, ReasonFilter, FaultClaimFilter, ("created_at", admin.DateFieldListFilter))
     # Searched through indexes (returns.admin.search), not with the admin's LIKE across joins.
     search_fields = ("rma",)
     search_help_text = "RMA, order number, customer email or tracking number (part of one on PostgreSQL)."

@@ -39,6 +39,17 @@ def _ids(qs: QuerySet) -> list[int]:
     return list(qs.order_by().values_list("pk", flat=True)[:MAX_MATCHES])
 
 
+def matching_order_ids(term: str) -> list[int]:
+    """Orders whose number or email is ``term`` or, on PostgreSQL when none is, contains it."""
+    term = (term or "").strip()
+    if not term:
+        return []
+    found = _ids(Order.objects.filter(Q(number__in={term, term.upper()}) | Q(email=term.lower())))
+    if found or not partial_search_available() or len(term) < MIN_PARTIAL:
+        return found
+    return _ids(Order.objects.filter(Q(number__icontains=term) | Q(email__icontains=term)))
+
+
 def matching_request_ids(term: str) -> list[int]:
     """Requests whose RMA, order number, customer email or tracking number is ``term``, or contains it."""
     term = (term or "").strip()

@@ -346,3 +346,32 @@ def test_the_risk_panel_sums_the_same_emails_history(client, service_agent, ware
     assert 'id="risk-refunded-365">48.60 USD<' in html and 'id="risk-rate">30.0%<' in html
     assert 'id="risk-unconfirmed">1<' in html and 'id="risk-rejections">1<' in html
     assert "Held for review" not in html
+
+
+# --- lists that fit, pages a screen reader can use ----------------------------------
+
+
+def test_order_page_names_every_inline_field_and_both_halves_of_a_date(client, service_agent, order):
+    client.force_login(service_agent)
+    html = client.get(admin_url("change", order.pk, model="order")).content.decode()
+    assert 'aria-label="Placed at: date"' in html and 'aria-label="Placed at: time"' in html
+    for label in ("Sku", "Name", "Quantity", "Unit price", "Unit tax", "Final sale", "Personalized"):
+        assert html.count(f'aria-label="{label}"') >= 2, label  # one per line (two lines, plus the empty form)
+
+
+def test_order_search_is_exact_on_sqlite_and_partial_on_postgresql(client, service_agent, order):
+    client.force_login(service_agent)
+    found = client.get(admin_url("changelist", model="order"), {"q": "ANA@example.com"}).context["cl"].result_list
+    assert [o.number for o in found] == [order.number]
+    partial = client.get(admin_url("changelist", model="order"), {"q": "0023"}).context["cl"].result_list
+    assert [o.number for o in partial] == ([order.number] if connection.vendor == "postgresql" else [])
+
+
+def test_the_email_list_shows_state_attempts_and_step_in_staff_words(client, service_agent, desk):
+    client.force_login(service_agent)
+    response = client.get(
+        admin_url("changelist", model="notification"), {"event": "submitted", "state__exact": "failed"}
+    )
+    html = response.content.decode()
+    assert "Gave up – needs attention" in html and "Return requested" in html and "attempt" in html
+    assert {n.event for n in response.context["cl"].result_list} == {"submitted"}
