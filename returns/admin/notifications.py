@@ -27,6 +27,10 @@ class EventFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
+    class Media:  # the double-click guard on every form that changes something
+        css = {"all": ("css/staff-desk.css",)}
+        js = ("js/staff-once.js",)
+
     # Five columns fit 1280 px: attempts and times sit under the state; the rest is on the email's page.
     list_display = ("created", "to", "subject", "step", "state_column")
     list_display_links = ("subject",)

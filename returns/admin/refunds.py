@@ -69,6 +69,10 @@ def refunds_csv(refunds) -> HttpResponse:
 
 @admin.register(Refund)
 class RefundAdmin(RequestSearchMixin, admin.ModelAdmin):
+    class Media:  # the double-click guard on every form that changes something
+        css = {"all": ("css/staff-desk.css",)}
+        js = ("js/staff-once.js",)
+
     list_display = ("rma", "order_number", "total_column", "state", "issued_on", "reference", "issued_by")
     list_filter = ("state", IssuedFilter, "currency")
     search_fields = ("reference",)  # and the request's RMA, order, email, tracking: returns.admin.search

@@ -39,6 +39,10 @@ def held_by(obj: ReturnRequest) -> dict | None:
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admin.ModelAdmin):
+    class Media:  # the double-click guard on every form that changes something
+        css = {"all": ("css/staff-desk.css",)}
+        js = ("js/staff-once.js",)
+
     list_display = (
         "rma",
         "customer",
