@@ -98,6 +98,9 @@ def overview_context(request) -> dict | None:
         "refunds_url": f"{reverse('admin:returns_refund_changelist')}?issued=this_week" if can_see_refunds else "",
         "receiving_url": reverse("admin:returns_returnrequest_receiving"),
         "export_url": reverse("admin:returns_refund_export") if can_see_refunds else "",
+        "analytics_url": reverse("admin:returns_returnrequest_analytics")
+        if user.has_perm(services.PERM_REVIEW)
+        else "",
     }
 
 

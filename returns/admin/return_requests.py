@@ -18,6 +18,7 @@ from ..conf import policy_config, store_today
 from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
 from ..policy import day
+from .analytics import AnalyticsView
 from .display import age_in_days, money, person, photo_urls
 from .filters import FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from .inspection import InspectionView
@@ -38,7 +39,7 @@ def held_by(obj: ReturnRequest) -> dict | None:
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admin.ModelAdmin):
+class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, WorkflowViews, admin.ModelAdmin):
     class Media:  # the double-click guard on every form that changes something
         css = {"all": ("css/staff-desk.css",)}
         js = ("js/staff-once.js",)
@@ -176,6 +177,7 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
     def changelist_view(self, request, extra_context=None):
         extra = {
             "receiving_url": self._url(RECEIVING),
+            "analytics_url": self._url("analytics") if request.user.has_perm(services.PERM_REVIEW) else "",
             "export_url": reverse("admin:returns_refund_export")
             if request.user.has_perm("returns.view_refund")
             else "",
@@ -228,7 +230,12 @@ class ReturnRequestAdmin(RequestSearchMixin, InspectionView, WorkflowViews, admi
     # --- a request's page --------------------------------------------------------
 
     def get_urls(self):
-        return self.workflow_urls() + super().get_urls()
+        from django.urls import path
+
+        analytics = path(
+            "analytics/", self.admin_site.admin_view(self.analytics_view), name="returns_returnrequest_analytics"
+        )
+        return [analytics, *self.workflow_urls(), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))

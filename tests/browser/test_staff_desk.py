@@ -80,6 +80,7 @@ def test_admin_pages_have_no_serious_axe_findings_and_fit_1280(
         ("receiving desk", "/admin/returns/returnrequest/receiving/"),
         ("notifications", "/admin/returns/notification/"),
         ("order page", f"/admin/returns/order/{order.pk}/change/"),
+        ("analytics", "/admin/returns/returnrequest/analytics/"),
     ]
     for name, path in pages:
         page.goto(base + path)
