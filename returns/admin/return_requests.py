@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -110,7 +110,9 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
 
     def get_queryset(self, request):
         fault = ReturnLine.objects.filter(request=OuterRef("pk"), reason__in=policy.FAULT_REASONS)
-        return super().get_queryset(request).annotate(fault_claimed=Exists(fault))
+        # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL may run an EXISTS in the select list as a
+        # "hashed SubPlan" that reads every fault line of the store before returning the first 50 rows.
+        return super().get_queryset(request).annotate(first_fault_line=Subquery(fault.values("pk")[:1]))
 
     @admin.display(description="Customer", ordering="order__email")
     def customer(self, obj):
@@ -159,9 +161,9 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             return format_html('<strong class="rr-overdue" title="{}">{} · overdue</strong>', obj.ship_by, text)
         return format_html('<span title="{}">{}</span>', obj.ship_by, text)
 
-    @admin.display(description="Fault", boolean=True, ordering="fault_claimed")
+    @admin.display(description="Fault", boolean=True, ordering="first_fault_line")
     def fault_claim(self, obj):
-        return getattr(obj, "fault_claimed", None)
+        return getattr(obj, "first_fault_line", None) is not None
 
     @admin.display(description="Refund", ordering="refund__total")
     def refund_column(self, obj):
