@@ -336,6 +336,11 @@ class StartReturnForm:
                         total += 1
                     except images.ImageRejected as exc:
                         form.add_photo_error(kind, _message(exc))  # it names the file
+        attached = sum(len(form.photos_for_request()) for form in self.chosen())
+        if attached > limit:  # uploads raced past the upload view's check: the form has the last word
+            self.non_field_errors.append(
+                f"You added {attached} photos; a return can have at most {limit}. Please remove {attached - limit}."
+            )
 
     @property
     def kept_count(self) -> int:

@@ -214,6 +214,18 @@ class TestForm:
         assert f'name="{name(lamp, "pending_photos")}" value="{issue["id"]}"' in html
         assert "The 1 photo you added is kept." in html
 
+    def test_a_form_with_more_kept_photos_than_the_limit_is_refused(self, signed_in, order, lamp, settings):
+        ids = [upload(signed_in, order, lamp, kind).json()["id"] for kind in ("issue", "packaging", "issue")]
+        settings.PHOTO_MAX_COUNT = 2  # as if the three uploads had raced past the upload view's count
+        response = post(
+            signed_in,
+            order,
+            line_data(lamp, reason="damaged", confirm=False),
+            **{name(lamp, "pending_photos"): [str(i) for i in ids]},
+        )
+        assert not ReturnRequest.objects.exists()
+        assert "You added 3 photos; a return can have at most 2. Please remove 1." in response.content.decode()
+
     def test_remove_without_the_script(self, signed_in, order, lamp, settings, django_capture_on_commit_callbacks):
         first = upload(signed_in, order, lamp).json()
         second = upload(signed_in, order, lamp, "packaging", photo("box.jpg")).json()
