@@ -49,10 +49,17 @@ def free_port() -> int:
 
 
 MAKE_ROWS = """
-from returns.models import Notification
+from django.utils import timezone
+from returns.models import Notification, Order, ReturnRequest, StatusChange
+order = Order.objects.create(number="B-1", email="c@example.com", placed_at=timezone.now(), payment_method="Visa")
+req = ReturnRequest.objects.create(order=order)
+changes = StatusChange.objects.bulk_create(
+    [StatusChange(request=req, to_status="submitted", event="submitted") for _ in range(COUNT)]
+)
 Notification.objects.bulk_create([
-    Notification(event="approved", audience="customer", to=f"c{n}@example.com", subject=f"Mail {n}", body_text="Hi")
-    for n in range({n})
+    Notification(request=req, change=c, event="submitted", audience="customer", to="c@example.com",
+                 subject="Mail %s" % n, body_text="Hi")
+    for n, c in enumerate(changes)
 ])
 print(Notification.objects.count())
 """
@@ -85,14 +92,19 @@ def main():
     }
     run = {"cwd": project, "env": env, "check": True, "capture_output": True, "text": True}
     subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)  # noqa: S603
-    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ROWS.replace("{n}", str(args.emails))], **run)  # noqa: S603
+    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ROWS.replace("COUNT", str(args.emails))], **run)  # noqa: S603
     worker_cmd = [python, "manage.py", "send_notifications", "--loop", "--interval", "0.2"]
     kills = 0
     try:
         while kills < args.kills:
             worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
-            time.sleep(random.uniform(1.5, 2.5))  # start-up (about 1 s) plus some sending
-            if worker.poll() is not None:
+            # Once this worker is sending (a few more messages arrived), kill it at a random moment.
+            before = sum(inbox.by_row.values())
+            deadline = time.monotonic() + 60
+            while sum(inbox.by_row.values()) < before + 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(random.uniform(0, 0.2))
+            if worker.poll() is not None or len(inbox.by_row) >= args.emails:
                 break
             worker.send_signal(signal.SIGKILL)
             worker.wait()

@@ -301,6 +301,10 @@ def notifications_send_due(
             message = _message(note, connection)
             _smtp.active = True
             try:
+                # Opened here, not by send(): send() would also close a connection it opened, and
+                # the QUIT exchange would widen the moment between "accepted" and "marked sent".
+                if getattr(connection, "connection", True) is None:
+                    connection.open()
                 message.send()
             except SendInterrupted:
                 _smtp.active = False
