@@ -1,6 +1,6 @@
 """How many duplicate emails does a `kill -9` of the email worker cause? (a real SMTP server, aiosmtpd)
 
-    .venv/bin/python bench/outbox_crash.py [--emails 400] [--kills 10] [--project DIR]
+    .venv/bin/python bench/outbox_crash.py [--emails 400] [--kills 10] [--project DIR] [--database-url URL]
 
 Makes a throwaway SQLite database with N emails in the outbox, starts
 `manage.py send_notifications --loop` against an aiosmtpd server on 127.0.0.1 that
@@ -34,11 +34,13 @@ SMTP_DELAY = 0.03
 class Inbox:
     def __init__(self):
         self.by_row = collections.Counter()
+        self.message_ids = collections.defaultdict(set)
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(SMTP_DELAY)
         message = message_from_bytes(envelope.content)
         self.by_row[message["X-Alotrop-Notification"]] += 1
+        self.message_ids[message["X-Alotrop-Notification"]].add(message["Message-ID"])
         return "250 OK"
 
 
@@ -71,6 +73,7 @@ def main():
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--project", default=str(Path(__file__).resolve().parents[1]))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url", default="", help="an empty database to use (default: a new SQLite file)")
     args = parser.parse_args()
     random.seed(args.seed)
     project = Path(args.project)
@@ -84,7 +87,7 @@ def main():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_DEBUG": "False",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'db.sqlite3'}",
         "EMAIL_URL": f"smtp://127.0.0.1:{port}",
         "EMAIL_DELIVERY": "worker",
         "NOTIFICATION_LEASE_SECONDS": "2",
@@ -125,6 +128,9 @@ def main():
     print(f"emails in the outbox: {args.emails}; kill -9 during the batch: {kills}")
     print(f"messages received: {received}; distinct emails received: {len(inbox.by_row)}")
     missing = args.emails - len(inbox.by_row)
+    resent = [row for row, n in inbox.by_row.items() if n > 1]
+    same_id = sum(1 for row in resent if len(inbox.message_ids[row]) == 1)
+    print(f"resent emails that kept their Message-ID: {same_id} of {len(resent)}")
     print(f"duplicates: {duplicates} ({duplicates / max(kills, 1):.2f} per kill); missing: {missing}")
 
 
