@@ -486,3 +486,25 @@ class GuestCode(models.Model):
 
     def __str__(self):
         return f"Code for order {self.number}"
+
+
+class BlockedEmail(models.Model):
+    """An email whose requests always wait for staff (``returns.risk``); customer service keeps the list."""
+
+    email = models.EmailField(unique=True, help_text="Stored lower-case; matched exactly against the order's email.")
+    reason = models.TextField(blank=True, help_text="Why, for staff: shown on every request it holds.")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = "blocked email"
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)

@@ -151,6 +151,12 @@ FREE_SHIPPING_RETURN_FEE = Decimal(env("FREE_SHIPPING_RETURN_FEE", default="9.99
 REFUND_BUSINESS_DAYS_MIN = env.int("REFUND_BUSINESS_DAYS_MIN", default=5)
 REFUND_BUSINESS_DAYS_MAX = env.int("REFUND_BUSINESS_DAYS_MAX", default=10)
 
+# Risk rules (returns/risk.py) that hold a request for staff rather than approve it at once:
+# a refund above AUTO_APPROVE_MAX_REFUND, more than AUTO_APPROVE_MAX_RETURNS_90_DAYS requests
+# from the same email in 90 days, or an email on the block list (kept in the admin).
+AUTO_APPROVE_MAX_REFUND = Decimal(env("AUTO_APPROVE_MAX_REFUND", default="200.00"))
+AUTO_APPROVE_MAX_RETURNS_90_DAYS = env.int("AUTO_APPROVE_MAX_RETURNS_90_DAYS", default=3)
+
 # seed_demo makes accounts with a known password: only where this is True.
 DEMO_DATA_ALLOWED = False
 

@@ -6,6 +6,8 @@ step is a button or a bulk action that calls a service.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import OuterRef, Subquery
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .. import history as staff_history
-from .. import policy, selectors, services
+from .. import policy, risk, selectors, services
 from ..conf import policy_config, store_today
 from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
@@ -32,8 +34,6 @@ def held_by(obj: ReturnRequest) -> dict | None:
     """The risk rule that held this request for staff at submission, in staff's words (None if none did)."""
     if getattr(obj, "auto_review", "") != "held":
         return None
-    from .. import risk
-
     rule = obj.auto_review_rule
     return {"rule": rule, "label": risk.RULE_LABELS.get(rule, rule), "note": obj.auto_review_note}
 
@@ -298,7 +298,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
                 "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
             }
         allowed = allowed_actions(request.user, detail, refund, lines)
-        risk = self._risk_context(detail, today)
+        risk = self._risk_context(detail, today, order=order, lines=lines, refund=refund)
         urls = {
             name: self._url(name, detail.pk)
             for name in ("approve", "reject", "receive", "inspect", "refund_issue", "refund_fail", "reinstate")
@@ -327,11 +327,25 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         }
 
     @staticmethod
-    def _risk_context(obj: ReturnRequest, today) -> dict:
-        """The same email's history for the risk panel, and the rule that held the request, if one did."""
+    def _risk_context(obj: ReturnRequest, today, *, order, lines, refund) -> dict:
+        """The same email's history for the risk panel, the risk rules this request trips now,
+        and the rule that held it at submission, if one did."""
         history = selectors.customer_history(obj.order.email, today)
         currency = obj.order.currency
         rate = history.return_rate
+        if refund is not None:
+            estimated = refund.total
+        else:
+            claims = [selectors.Claim(ln.order_line, ln.quantity, ln.reason, ln.preference) for ln in lines]
+            estimate = selectors.refund_estimate(order, claims)
+            estimated = estimate.breakdown.total if estimate.breakdown else Decimal("0")
+        facts = risk.RiskFacts(
+            email=obj.order.email,
+            currency=currency,
+            estimated_refund=estimated,
+            returns_90_days=history.returns_90_days,
+            reasons=tuple(ln.reason for ln in lines),
+        )
         return {
             "history": history,
             "refunded_90": [money(total, cur) for total, cur in history.refunded_90_days],
@@ -340,6 +354,8 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             "returned": money(history.returned_12_months, currency),
             "bought": money(history.bought_12_months, currency),
             "held": held_by(obj),
+            "holds": risk.holds(facts),
+            "estimated": money(estimated, currency),
         }
 
     @staticmethod

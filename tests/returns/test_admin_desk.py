@@ -375,3 +375,62 @@ def test_the_email_list_shows_state_attempts_and_step_in_staff_words(client, ser
     html = response.content.decode()
     assert "Gave up – needs attention" in html and "Return requested" in html and "attempt" in html
     assert {n.event for n in response.context["cl"].result_list} == {"submitted"}
+
+
+# --- the risk rules and the block list -------------------------------------------------
+
+
+def test_customer_service_keeps_the_block_list_and_the_warehouse_cannot(client, service_agent, warehouse):
+    from returns.models import BlockedEmail
+
+    client.force_login(service_agent)
+    response = client.post(
+        admin_url("add", model="blockedemail"), {"email": " Fraud@Example.COM ", "reason": "Chargebacks"}
+    )
+    assert response.status_code == 302
+    entry = BlockedEmail.objects.get()
+    assert (entry.email, entry.reason, entry.added_by) == ("fraud@example.com", "Chargebacks", service_agent)
+    found = client.get(admin_url("changelist", model="blockedemail"), {"q": "FRAUD@example.com"})
+    assert [e.email for e in found.context["cl"].result_list] == ["fraud@example.com"]
+    client.force_login(warehouse)
+    assert client.get(admin_url("changelist", model="blockedemail")).status_code == 403
+
+
+def test_the_request_page_says_which_risk_rules_hold_it(client, service_agent, customer, order, settings):
+    from returns import risk
+    from returns.models import BlockedEmail
+
+    settings.AUTO_APPROVE_MAX_REFUND = Decimal("60.00")
+    settings.AUTO_APPROVE_MAX_RETURNS_90_DAYS = 1
+    first = submit(order, standard(order.lines.get(sku="MUG-01")), by=customer)
+    client.force_login(service_agent)
+    html = client.get(page_url(first)).content.decode()
+    assert "No risk rule trips for this request (refund could reach 13.50 USD)" in html  # 12.50 + 1.00 tax
+    # A second request (two in 90 days) for the 45.00 lamp + 3.60 tax + its shipping share, from a blocked email.
+    BlockedEmail.objects.create(email="ana@example.com", reason="Chargebacks in 2025")
+    second = submit(order, damaged(order.lines.get(sku="LAMP-02")), by=customer)
+    response = client.get(page_url(second))
+    holds = response.context["risk"]["holds"]
+    assert [h.rule for h in holds] == [risk.BLOCKED_EMAIL, risk.MAX_RETURNS_90_DAYS]
+    html = response.content.decode()
+    assert "Email on the block list</strong>: ana@example.com is on the block list: Chargebacks in 2025" in html
+    assert "2 return requests from ana@example.com in the last 90 days (automatic approval allows 1)" in html
+    settings.AUTO_APPROVE_MAX_REFUND = Decimal("40.00")
+    holds = client.get(page_url(second)).context["risk"]["holds"]
+    assert risk.MAX_REFUND in [h.rule for h in holds]
+
+
+def test_risk_rules_in_one_place_first_hold_wins():
+    from returns import risk
+
+    facts = risk.RiskFacts(
+        email="x@example.com", currency="USD", estimated_refund=Decimal("250.00"), returns_90_days=5, reasons=()
+    )
+    limits = risk.Limits(max_refund=Decimal("200.00"), max_returns_90_days=3)
+    found = risk.holds(facts, limits=limits)
+    assert [h.rule for h in found] == [risk.MAX_REFUND, risk.MAX_RETURNS_90_DAYS]
+    assert found[0].label == "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)"
+    quiet = risk.RiskFacts(
+        email="x@example.com", currency="USD", estimated_refund=Decimal("200.00"), returns_90_days=3, reasons=()
+    )
+    assert risk.holds(quiet, limits=limits) == []

@@ -1,0 +1,138 @@
+"""The risk rules that hold a return request for staff instead of approving it at once.
+
+One place for them, which auto-approval calls and the staff desk's risk panel shows:
+each rule looks at ``RiskFacts`` and may return a ``Hold`` naming itself. The first
+hold wins; a held request waits for staff, who see which rule held it.
+
+* ``AUTO_APPROVE_MAX_REFUND``: the refund the request could reach;
+* ``AUTO_APPROVE_MAX_RETURNS_90_DAYS``: requests from the same email in 90 days;
+* the block list (``BlockedEmail``, kept by customer service in the admin).
+
+Every rule of the policy (R1-R7) was checked by the submit service before any of
+this runs: these rules only decide who approves, never whether it may be asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+# Rule IDs, as staff see them next to a held request.
+MAX_REFUND = "max_refund"
+MAX_RETURNS_90_DAYS = "returns_90_days"
+BLOCKED_EMAIL = "blocked_email"
+RULE_LABELS = {
+    MAX_REFUND: "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)",
+    MAX_RETURNS_90_DAYS: "Many returns from this email in 90 days (AUTO_APPROVE_MAX_RETURNS_90_DAYS)",
+    BLOCKED_EMAIL: "Email on the block list",
+}
+
+
+@dataclass(frozen=True)
+class RiskFacts:
+    """What the risk rules look at for one new request."""
+
+    email: str
+    currency: str
+    estimated_refund: Decimal  # what the request would refund if inspection confirms every claim
+    returns_90_days: int  # requests from this email in the last 90 days, this one included
+    reasons: tuple[str, ...]  # each line's reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_refund: Decimal
+    max_returns_90_days: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            max_refund=Decimal(str(settings.AUTO_APPROVE_MAX_REFUND)),
+            max_returns_90_days=settings.AUTO_APPROVE_MAX_RETURNS_90_DAYS,
+        )
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A risk rule that keeps a request for staff: which one, and why (for staff)."""
+
+    rule: str
+    message: str
+
+    @property
+    def label(self) -> str:
+        return RULE_LABELS.get(self.rule, self.rule)
+
+
+def _max_refund(facts: RiskFacts, limits: Limits) -> Hold | None:
+    if facts.estimated_refund > limits.max_refund:
+        return Hold(
+            MAX_REFUND,
+            f"The refund could reach {facts.estimated_refund} {facts.currency}, above the "
+            f"{limits.max_refund} limit for automatic approval.",
+        )
+    return None
+
+
+def _max_returns_90_days(facts: RiskFacts, limits: Limits) -> Hold | None:
+    if facts.returns_90_days > limits.max_returns_90_days:
+        return Hold(
+            MAX_RETURNS_90_DAYS,
+            f"{facts.returns_90_days} return requests from {facts.email} in the last 90 days "
+            f"(automatic approval allows {limits.max_returns_90_days}).",
+        )
+    return None
+
+
+def _blocked_email(facts: RiskFacts, limits: Limits) -> Hold | None:
+    from .models import BlockedEmail
+
+    entry = BlockedEmail.objects.filter(email=facts.email.strip().lower()).first()
+    if entry is not None:
+        why = f": {entry.reason}" if entry.reason else "."
+        return Hold(BLOCKED_EMAIL, f"{entry.email} is on the block list{why}")
+    return None
+
+
+RiskRule = Callable[[RiskFacts, Limits], "Hold | None"]
+# In the order staff read them; the first that holds is recorded.
+RULES: list[RiskRule] = [_blocked_email, _max_refund, _max_returns_90_days]
+
+
+def holds(facts: RiskFacts, *, limits: Limits | None = None, rules: Sequence[RiskRule] | None = None) -> list[Hold]:
+    """Every risk rule that holds this request for staff (empty: no risk rule objects)."""
+    limits = limits or Limits.from_settings()
+    return [hold for rule in (RULES if rules is None else rules) if (hold := rule(facts, limits)) is not None]
+
+
+# --- facts from the database --------------------------------------------------
+
+
+def returns_in_90_days(email: str, today: date) -> int:
+    """Requests from orders with this email created in the 90 days up to ``today`` (cancelled ones not counted)."""
+    from .models import ReturnRequest
+
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=90), time.min))
+    return (
+        # Emails are stored lower-case: an exact match uses the index on the order's email.
+        ReturnRequest.objects.filter(order__email=email.strip().lower(), created_at__gte=since)
+        .exclude(status=ReturnRequest.Status.CANCELLED)
+        .count()
+    )
+
+
+def risk_facts(*, request, estimated_refund: Decimal, today: date) -> RiskFacts:
+    """The facts for a request already saved (its lines and order loaded)."""
+    order = request.order
+    return RiskFacts(
+        email=order.email,
+        currency=order.currency,
+        estimated_refund=estimated_refund,
+        returns_90_days=returns_in_90_days(order.email, today),
+        reasons=tuple(line.reason for line in request.lines.all()),
+    )
