@@ -36,7 +36,7 @@ from django.utils.crypto import salted_hmac
 from . import policy
 from .access import guest_link
 from .conf import policy_config, store_today
-from .models import Notification, Refund, ReturnRequest, StatusChange
+from .models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,8 @@ def _expire_links(now: datetime) -> int:
     Notification.objects.filter(secret=True, expires_at__lte=now).exclude(body_text="", body_html="").exclude(
         state=Notification.State.SENDING
     ).update(**blank)
+    # Requests for a guest code (order number and address as typed) are of no use a day after the code died.
+    GuestCode.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return expired
 
 

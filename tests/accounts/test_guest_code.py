@@ -7,6 +7,7 @@ import html
 import re
 import statistics
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -157,6 +158,16 @@ def test_a_link_email_not_sent_before_its_link_expires_is_erased(settings, clien
     note = Notification.objects.get()
     assert note.state == Notification.State.EXPIRED and note.body_text == ""
     assert not mail.outbox
+
+
+def test_requests_for_a_code_are_deleted_a_day_after_the_code_died(settings, client, order):
+    settings.EMAIL_DELIVERY = "worker"
+    ask(client), ask(client, number="999999")
+    notifications_send_due()
+    assert GuestCode.objects.count() == 2
+    GuestCode.objects.filter(number="999999").update(expires_at=timezone.now() - timedelta(days=1, minutes=1))
+    notifications_send_due()
+    assert list(GuestCode.objects.values_list("number", flat=True)) == ["100234"]
 
 
 # --- bound to the order's address ---------------------------------------------------
