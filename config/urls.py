@@ -10,6 +10,7 @@ admin.site.index_title = "Returns desk"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
+    path("api/v1/", include("returns.api.urls")),
     path("", accounts_views.home, name="home"),
     path("", include("returns.urls")),
 ]

@@ -41,6 +41,11 @@ class Order(models.Model):
     shipping_charged = models.DecimalField(**MONEY, default=0)
     free_shipping = models.BooleanField(default=False)
     payment_method = models.CharField(max_length=100, help_text="Where refunds go, e.g. 'Visa ending 4242'.")
+    payment_reference = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The payment at the refund provider (a Stripe PaymentIntent id, pi_…); empty: refunded by hand.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -308,6 +313,7 @@ class Refund(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "To be issued"
+        PROCESSING = "processing", "At the payment provider – waiting for its answer"
         ISSUED = "issued", "Issued"
         FAILED = "failed", "Failed – to retry"
 
@@ -328,7 +334,15 @@ class Refund(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    failure_reason = models.TextField(blank=True)
+    failure_reason = models.TextField(blank=True, help_text="Between staff only; the customer is never shown it.")
+    # Refunds paid through a provider (returns.integrations): which one, which try, and the worker's schedule.
+    provider = models.CharField(max_length=20, blank=True, editable=False)
+    provider_round = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Sends after a definite failure; part of the idempotency key."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -339,6 +353,7 @@ class Refund(models.Model):
             models.Index(fields=["state", "created_at", "id"], name="refund_state_created_idx"),
             models.Index(fields=["state", "issued_on"], name="refund_state_issued_idx"),
             models.Index(fields=["reference"], name="refund_reference_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="refund_state_next_attempt_idx"),
         ]
         permissions = [("issue_refund", "Can issue refunds and mark them failed")]
         constraints = [
@@ -361,7 +376,9 @@ class Refund(models.Model):
                 condition=~Q(state="issued") | Q(issued_on__isnull=False),
                 name="refund_issued_has_date",
             ),
-            models.CheckConstraint(condition=Q(state__in=["pending", "issued", "failed"]), name="refund_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "processing", "issued", "failed"]), name="refund_state_valid"
+            ),
         ]
 
     def __str__(self):
@@ -380,7 +397,7 @@ class StatusChange(models.Model):
     note = models.TextField(blank=True, help_text="Shown to the customer, except for STAFF_ONLY_EVENTS.")
 
     # Steps between staff only (a payment processor's error); the customer's page leaves them out.
-    STAFF_ONLY_EVENTS = frozenset({"refund_failed"})
+    STAFF_ONLY_EVENTS = frozenset({"refund_failed", "refund_sent", "refund_retrying"})
 
     class Meta:
         ordering = ["at", "id"]

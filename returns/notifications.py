@@ -58,7 +58,7 @@ CUSTOMER_EVENTS = frozenset(
         "reinstated",
     }
 )
-STAFF_EVENTS = {"submitted": "staff_new_request"}
+STAFF_EVENTS = {"submitted": "staff_new_request", "refund_failed": "staff_refund_failed"}
 
 BACKOFF_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480)
 

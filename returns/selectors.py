@@ -243,6 +243,7 @@ class StaffOverview:
     week_start: date
     week_end: date
     refunds_this_week: list[dict]  # one per currency: currency, count, total
+    refunds_processing: int = 0
 
     @property
     def refunds_this_week_count(self) -> int:
@@ -262,9 +263,12 @@ def staff_overview(today: date | None = None) -> StaffOverview:
         on_the_way=Count("pk", filter=on_the_way_q()),
         inspection=Count("pk", filter=awaiting_inspection_q()),
     )
-    money = Refund.objects.filter(state__in=[Refund.State.PENDING, Refund.State.FAILED]).aggregate(
+    money = Refund.objects.filter(
+        state__in=[Refund.State.PENDING, Refund.State.FAILED, Refund.State.PROCESSING]
+    ).aggregate(
         to_issue=Count("pk", filter=Q(state=Refund.State.PENDING)),
         failed=Count("pk", filter=Q(state=Refund.State.FAILED)),
+        processing=Count("pk", filter=Q(state=Refund.State.PROCESSING)),
     )
     replacements = (
         ReturnLine.objects.filter(replacement_status=ReturnLine.ReplacementStatus.PENDING)
@@ -288,6 +292,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
         awaiting_inspection=counts["inspection"],
         refunds_to_issue=money["to_issue"],
         refunds_failed=money["failed"],
+        refunds_processing=money["processing"],
         replacements_to_send=replacements,
         emails_failed=emails_failed,
         week_start=start,

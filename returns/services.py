@@ -436,6 +436,11 @@ def return_request_inspect(
             note += f" Refund: {refund.total} {refund.currency}."
         _move(request, S.INSPECTED, by=by, event="inspected", note=note)
         _close_if_settled(request, by=by)
+        if refund is not None and refund.state == Refund.State.PENDING and settings.AUTO_REFUND:
+            from .refunds import refund_send, refund_uses_provider
+
+            if refund_uses_provider(refund):
+                refund_send(refund=refund, by=None, today=today)
     return request
 
 
@@ -454,13 +459,21 @@ def _close_if_settled(request: ReturnRequest, *, by) -> None:
         _move(request, S.COMPLETED, by=by, event="closed")
 
 
-def refund_issue(*, refund: Refund, by, reference: str, today: date | None = None) -> Refund:
-    """R11, R12: mark the refund paid, once, whatever the number of clicks or staff."""
+def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None = None) -> Refund:
+    """R11, R12: pay the refund, once, whatever the number of clicks or staff.
+
+    With a refund provider (``REFUND_PROVIDER``) and a payment reference on the
+    order, the provider pays it (``returns.refunds``); otherwise staff paid it by
+    hand and give the processor's reference.
+    """
+    from .refunds import refund_send, refund_uses_provider
+
     _require(by, PERM_ISSUE_REFUND, "issue refunds")
+    if refund_uses_provider(refund):
+        return refund_send(refund=refund, by=by, today=today)
     reference = (reference or "").strip()
     if not reference:
         raise PolicyViolation("Enter the payment processor's reference for this refund.", rule="R11")
-    today = today or store_today()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.state == Refund.State.ISSUED:
@@ -468,29 +481,52 @@ def refund_issue(*, refund: Refund, by, reference: str, today: date | None = Non
                 f"This refund was already issued on {day(refund.issued_on)} (reference {refund.reference}).",
                 rule="R12",
             )
+        if refund.state == Refund.State.PROCESSING:
+            raise AlreadyDone("This refund is at the payment provider, waiting for its answer.", rule="R12")
         request = _locked(refund.request)
-        previous = refund.state
-        refund.state = Refund.State.ISSUED
-        refund.reference = reference[:100]
-        refund.issued_on = today
-        refund.issued_by = by
-        refund.failure_reason = ""
-        refund.save(update_fields=["state", "reference", "issued_on", "issued_by", "failure_reason", "updated_at"])
-        start, end = policy.expected_refund_dates(today, policy_config())
-        _record(
-            request,
-            by=by,
-            event="refund_issued",
-            from_status=request.status,
-            to_status=request.status,
-            note=(
-                f"{refund.total} {refund.currency} to {refund.payment_method}"
-                f"{' (retry)' if previous == Refund.State.FAILED else ''}; "
-                f"expect it between {day(start, year=False)} and {day(end)}."
-            ),
-        )
-        _close_if_settled(request, by=by)
+        refund_mark_issued(refund, request, by=by, reference=reference, today=today)
     return refund
+
+
+def refund_mark_issued(
+    refund: Refund, request: ReturnRequest, *, by, reference: str, today: date | None = None
+) -> None:
+    """Inside a transaction holding both locks: the refund is paid; tell the customer when to expect it (R11)."""
+    today = today or store_today()
+    previous = refund.state
+    refund.state = Refund.State.ISSUED
+    refund.reference = reference[:100]
+    refund.issued_on = today
+    refund.issued_by = by
+    refund.failure_reason = ""
+    refund.next_attempt_at = None
+    refund.save(
+        update_fields=[
+            "state",
+            "reference",
+            "issued_on",
+            "issued_by",
+            "failure_reason",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    start, end = policy.expected_refund_dates(today, policy_config())
+    retried = previous == Refund.State.FAILED or refund.provider_round > 1
+    _record(
+        request,
+        by=by,
+        event="refund_issued",
+        from_status=request.status,
+        to_status=request.status,
+        note=(
+            f"{refund.total} {refund.currency} to {refund.payment_method}"
+            f"{' (retry)' if retried else ''}; "
+            f"expect it between {day(start, year=False)} and {day(end)}."
+        ),
+        today=today,
+    )
+    _close_if_settled(request, by=by)
 
 
 def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:

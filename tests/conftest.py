@@ -77,3 +77,24 @@ def pytest_sessionfinish(session, exitstatus):
     for marker, passed in _passed_by_marker.items():
         if passed:
             writer.line(f"{len(passed)} `{marker}` tests passed.", green=True)
+
+
+STRIPE_WEBHOOK_TEST_SECRET = "whsec_test_alotrop"
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """Stripe's API on 127.0.0.1 (tests/fakes/stripe_api.py), with the portal set to refund through it."""
+    from tests.fakes.stripe_api import API_KEY, FakeStripe
+
+    fake = FakeStripe().start()
+    settings.REFUND_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = API_KEY
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_TEST_SECRET
+    # As in production, the library retries a dropped connection once (same idempotency key);
+    # the tests of Stripe being down turn that off to see our own retries.
+    settings.STRIPE_TIMEOUT = 5.0
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+    yield fake
+    fake.stop()

@@ -210,3 +210,14 @@ PHOTO_UPLOADS_PER_HOUR = env.int("PHOTO_UPLOADS_PER_HOUR", default=60)
 # before the customer is asked to try again. Bounds CPU and memory whatever arrives.
 PHOTO_DECODES_PER_PROCESS = env.int("PHOTO_DECODES_PER_PROCESS", default=1)
 PHOTO_DECODE_WAIT = env.float("PHOTO_DECODE_WAIT", default=20.0)
+
+# Refunds: "manual" (customer service pays in the processor's dashboard and pastes the
+# reference) or "stripe" (the portal asks Stripe's Refunds API; see README, Integrations).
+REFUND_PROVIDER = env("REFUND_PROVIDER", default="manual")
+# With a provider: the end of an inspection that leaves money due sends the refund at once.
+AUTO_REFUND = env.bool("AUTO_REFUND", default=False)
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)

@@ -61,6 +61,8 @@ def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
          _list("refund", state__exact=Refund.State.PENDING)),
         ("returns.view_refund", "refunds_failed", "Refunds failed", data.refunds_failed,
          _list("refund", state__exact=Refund.State.FAILED)),
+        ("returns.view_refund", "refunds_processing", "Refunds at the payment provider", data.refunds_processing,
+         _list("refund", state__exact=Refund.State.PROCESSING)),
         (services.PERM_REPLACEMENT, "replacements", QUEUE_LABELS[QUEUE_REPLACEMENTS], data.replacements_to_send,
          _list("returnrequest", queue=QUEUE_REPLACEMENTS)),
         ("returns.view_notification", "emails_failed", "Emails failed", data.emails_failed,

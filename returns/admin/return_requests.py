@@ -20,6 +20,7 @@ from ..conf import policy_config, store_today
 from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
 from ..policy import day
+from ..refunds import refund_provider_label
 from .analytics import AnalyticsView
 from .display import age_in_days, money, person, photo_urls
 from .filters import FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
@@ -296,6 +297,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
                 if refund.issued_on and refund.total > 0
                 else None,
                 "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
+                "provider": refund_provider_label(refund),
             }
         allowed = allowed_actions(request.user, detail, refund, lines)
         risk = self._risk_context(detail, today, order=order, lines=lines, refund=refund)

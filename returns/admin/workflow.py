@@ -73,7 +73,7 @@ def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> A
         review=obj.status == S.SUBMITTED and user.has_perm(services.PERM_REVIEW),
         receive=is_receivable(obj) and user.has_perm(services.PERM_RECEIVE),
         inspect=inspection_blocker(user, obj) is None,
-        issue_refund=refund is not None and refund.state != Refund.State.ISSUED and can_pay,
+        issue_refund=refund is not None and refund.state in (Refund.State.PENDING, Refund.State.FAILED) and can_pay,
         fail_refund=refund is not None and refund.state == Refund.State.PENDING and can_pay,
         reinstate=obj.status == S.EXPIRED and user.has_perm(services.PERM_REINSTATE),
         replacements=[line for line in lines if line.replacement_status == pending]
@@ -202,11 +202,22 @@ class WorkflowViews:
             request,
             obj,
             lambda: services.refund_issue(refund=refund, by=request.user, reference=request.POST.get("reference", "")),
-            lambda r: (
-                f"Refund for {obj.rma} issued: {money(r.total, r.currency)} to {r.payment_method} "
-                f"(reference {r.reference})."
-            ),
+            lambda r: self._refund_message(obj, r),
         )
+
+    @staticmethod
+    def _refund_message(obj: ReturnRequest, r: Refund) -> str:
+        amount = f"{money(r.total, r.currency)} to {r.payment_method}"
+        if r.state == Refund.State.ISSUED:
+            return f"Refund for {obj.rma} issued: {amount} (reference {r.reference})."
+        if r.state == Refund.State.FAILED:
+            return f"The refund for {obj.rma} failed: {r.failure_reason}"
+        if r.last_error:
+            return (
+                f"The payment provider did not answer for {obj.rma}: the refund of {amount} waits and is retried "
+                f"automatically, never paid twice. ({r.last_error})"
+            )
+        return f"Refund for {obj.rma} ({amount}) sent; the provider is processing it (reference {r.reference or '—'})."
 
     def refund_fail_view(self, request, object_id):
         obj = self._request_for_step(request, object_id)

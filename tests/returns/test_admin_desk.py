@@ -93,6 +93,7 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
         "to_inspect": 1,
         "refunds_to_issue": 1,
         "refunds_failed": 1,
+        "refunds_processing": 0,
         "replacements": 1,
         "emails_failed": Notification.objects.filter(state="failed").count(),
     }

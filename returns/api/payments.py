@@ -1,0 +1,32 @@
+"""The payment provider's webhook: verify, read, hand to the refunds service. Thin on purpose."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..integrations import WebhookRejected, refund_provider
+from ..refunds import refund_provider_event
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """``refund.updated`` / ``charge.refund.updated``: a refund became succeeded or failed."""
+    provider = refund_provider()
+    if provider.name != "stripe":
+        return JsonResponse({"error": "Stripe is not the refund provider here."}, status=404)
+    try:
+        answer = provider.webhook_refund(body=request.body, headers=request.headers)
+    except WebhookRejected as exc:
+        log.warning("Stripe webhook refused: %s", exc)
+        return JsonResponse({"error": str(exc)}, status=400)
+    if answer is None:
+        return JsonResponse({"received": True, "applied": False})
+    refund = refund_provider_event(answer=answer)
+    return JsonResponse({"received": True, "applied": refund is not None})

@@ -1,0 +1,86 @@
+"""The payment provider behind refunds, chosen by ``REFUND_PROVIDER``.
+
+Services call ``refund_provider()`` and the small interface below; they never
+know which provider is configured. Each provider is a module of its own
+(``manual``, ``stripe``) that builds a ``RefundProvider``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import import_module
+from typing import Protocol
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+PROVIDERS = ("manual", "stripe")
+
+# Currencies whose smallest unit is the unit itself (Stripe's list); three-decimal
+# currencies count in thousandths.
+ZERO_DECIMAL = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+)
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+class ProviderUnavailable(Exception):
+    """No answer, or an answer that says "try again later": nothing is known to have happened."""
+
+
+class ProviderRefused(Exception):
+    """A definite no: the provider did not and will not make this refund. The message is for staff."""
+
+
+class WebhookRejected(Exception):
+    """The webhook is not signed by the provider (or is not one we read)."""
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund as the provider sees it. ``status`` is pending, succeeded or failed."""
+
+    id: str
+    status: str
+    amount_minor: int = 0
+    failure_reason: str = ""
+    our_refund_id: int | None = None
+    key: str = ""  # the idempotency key it was made with, when it was made by us
+
+
+class RefundProvider(Protocol):
+    name: str
+    label: str
+    automatic: bool  # False: staff pay by hand and paste the reference
+
+    def refund_send(
+        self, *, payment_reference: str, amount: Decimal, currency: str, key: str, metadata: dict, retry: bool
+    ) -> ProviderRefund: ...
+
+    def refund_status(self, *, reference: str) -> ProviderRefund: ...
+
+    def webhook_refund(self, *, body: bytes, headers) -> ProviderRefund | None: ...
+
+
+def refund_provider(name: str | None = None) -> RefundProvider:
+    name = name or settings.REFUND_PROVIDER
+    if name not in PROVIDERS:
+        raise ImproperlyConfigured(f"REFUND_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}.")
+    return import_module(f"{__name__}.{name}").provider()
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """``12.34 USD`` -> 1234, ``1500 JPY`` -> 1500: the integer a provider's API wants, exactly."""
+    currency = currency.upper()
+    exponent = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
+    scaled = Decimal(amount) * (Decimal(10) ** exponent)
+    if scaled != scaled.to_integral_value():
+        raise ProviderRefused(f"{amount} {currency} cannot be paid: {currency} has {exponent} decimal places.")
+    return int(scaled)
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    currency = currency.upper()
+    exponent = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
+    return (Decimal(value) / (Decimal(10) ** exponent)).quantize(Decimal("0.01"))

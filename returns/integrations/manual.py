@@ -1,0 +1,24 @@
+"""No provider: customer service pays in the processor's own dashboard and pastes the reference."""
+
+from __future__ import annotations
+
+from . import ProviderRefused, WebhookRejected
+
+
+class ManualRefunds:
+    name = "manual"
+    label = "by hand"
+    automatic = False
+
+    def refund_send(self, **kwargs):
+        raise ProviderRefused("Refunds are issued by hand here (REFUND_PROVIDER=manual).")
+
+    def refund_status(self, **kwargs):
+        raise ProviderRefused("Refunds are issued by hand here (REFUND_PROVIDER=manual).")
+
+    def webhook_refund(self, **kwargs):
+        raise WebhookRejected("No refund provider is configured.")
+
+
+def provider() -> ManualRefunds:
+    return ManualRefunds()

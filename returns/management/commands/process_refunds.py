@@ -1,0 +1,41 @@
+"""Send refunds to the payment provider, retrying with backoff while it is down."""
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+
+from returns.refunds import refunds_process_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Send due refunds to the payment provider (REFUND_PROVIDER) once, or keep doing so with --loop "
+        "(run it as a service in production, beside send_notifications)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="Keep running, checking every --interval seconds.")
+        parser.add_argument("--interval", type=float, default=10.0)
+
+    def handle(self, *args, **options):
+        stop = False
+
+        def request_stop(*_):
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        while True:
+            handled = refunds_process_due()
+            if handled or not options["loop"]:
+                self.stdout.write(f"{handled} refund(s) sent or checked (see the admin for their state).")
+            if not options["loop"] or stop:
+                return
+            slept = 0.0
+            while slept < options["interval"] and not stop:
+                time.sleep(0.25)
+                slept += 0.25
+            if stop:
+                return
