@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format check-deploy clean
+.PHONY: run test install migrate seed lint format check-deploy clean bench
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: seed
 ## The whole suite (SQLite unless DATABASE_URL says otherwise)
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Page speed against bare Django: throwaway database, gunicorn, wrk (BENCH_* settings: see bench/run.py)
+bench: install
+	$(PY) bench/run.py
 
 lint: install
 	$(VENV)/bin/ruff check .

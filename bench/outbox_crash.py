@@ -94,13 +94,13 @@ def main():
         "LOG_LEVEL": "ERROR",
     }
     run = {"cwd": project, "env": env, "check": True, "capture_output": True, "text": True}
-    subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)  # noqa: S603
-    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ROWS.replace("COUNT", str(args.emails))], **run)  # noqa: S603
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)
+    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ROWS.replace("COUNT", str(args.emails))], **run)
     worker_cmd = [python, "manage.py", "send_notifications", "--loop", "--interval", "0.2"]
     kills = 0
     try:
         while kills < args.kills:
-            worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+            worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)
             # Once this worker is sending (a few more messages arrived), kill it at a random moment.
             before = sum(inbox.by_row.values())
             deadline = time.monotonic() + 60
@@ -113,7 +113,7 @@ def main():
             worker.wait()
             kills += 1
         # The last worker finishes the batch (crashed claims come back after their lease).
-        worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+        worker = subprocess.Popen(worker_cmd, cwd=project, env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(inbox.by_row) < args.emails:
             time.sleep(0.5)

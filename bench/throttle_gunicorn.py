@@ -71,15 +71,15 @@ def main():
         LOG_LEVEL="ERROR",
     )
     run = {"cwd": project, "env": env, "check": True, "capture_output": True, "text": True}
-    subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)  # noqa: S603
-    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ORDER], **run)  # noqa: S603
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], **run)
+    subprocess.run([python, "manage.py", "shell", "-c", MAKE_ORDER], **run)
     readme = (project / "README.md").read_text()
     (line,) = [ln for ln in readme.splitlines() if ln.startswith(".venv/bin/gunicorn ")]
     for case, clients in (("one client", lambda n: "203.0.113.1"), ("a client each", lambda n: f"198.51.{n}.9")):
         port = free_port()
         command = shlex.split(re.sub(r"--bind \S+", f"--bind 127.0.0.1:{port}", line.split("#", 1)[0]))
         command[0] = str(Path(python).parent / "gunicorn")
-        server = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        server = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(300):
                 try:
@@ -97,7 +97,7 @@ def main():
             f"{statuses.count(429)} refused ({project}: {' '.join(command[1:])})"
         )
         # The next case starts a new window: a new address would do, but the same one shows the limit.
-        subprocess.run([python, "manage.py", "shell", "-c", CLEAR], **run)  # noqa: S603
+        subprocess.run([python, "manage.py", "shell", "-c", CLEAR], **run)
 
 
 CLEAR = """
