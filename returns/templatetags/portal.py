@@ -2,10 +2,11 @@
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import segno
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -51,6 +52,12 @@ def rule_title(rule):
     return RULE_TITLES.get(str(rule), "")
 
 
+@lru_cache(maxsize=16)
+def _policy_url(script_prefix: str) -> str:
+    """The policy page's address, reversed once per process (and per script prefix), not per badge."""
+    return reverse("returns:policy")
+
+
 @register.simple_tag
 def rule_badge(rule):
     """A small badge naming the rule behind a decision, linking to its explanation."""
@@ -59,7 +66,7 @@ def rule_badge(rule):
         return ""
     return format_html(
         '<a class="badge rule-badge" href="{}#{}" title="Rule {}: {}"><span class="visually-hidden">Rule </span>{}</a>',
-        reverse("returns:policy"),
+        _policy_url(get_script_prefix()),
         rule.lower(),
         rule,
         RULE_TITLES.get(rule, "policy rule"),
