@@ -126,6 +126,21 @@ def return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
     )
 
 
+def customer_return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
+    """A return as its customer's page shows it: ``return_detail`` but who acted (staff only), one query less."""
+    return requests.select_related("order", "refund").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
+        "history",
+    )
+
+
+def return_authorization(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
+    """A return as its printable authorization shows it: the order, and each line with its order line."""
+    return requests.select_related("order").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+    )
+
+
 # --- the customer portal ----------------------------------------------------
 
 

@@ -77,9 +77,9 @@ def _order(request, number: str) -> Order:
     return order
 
 
-def _return(request, rma: str) -> ReturnRequest:
+def _return(request, rma: str, detail=selectors.customer_return_detail) -> ReturnRequest:
     """The visitor's return with everything its page shows (``access.visible_returns``), or 404."""
-    found = selectors.return_detail(access.visible_returns(request)).filter(rma=rma.upper()).first()
+    found = detail(access.visible_returns(request)).filter(rma=rma.upper()).first()
     if found is None:
         raise Http404("No such return")
     return found
@@ -288,7 +288,7 @@ def return_detail(request, rma):
 @require_GET
 @private
 def authorization(request, rma):
-    rr = _return(request, rma)
+    rr = _return(request, rma, selectors.return_authorization)
     if not _has_authorization(rr):
         messages.info(
             request, "The return authorization is available once your return is approved and the item is to be sent."

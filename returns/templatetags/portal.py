@@ -78,8 +78,15 @@ def rule_badge(rule):
 def rma_qr(rma, title=""):
     """The RMA as a QR code in inline SVG: exactly the RMA string, so a warehouse scanner reads it.
 
-    Drawn without a fixed size (the stylesheet sizes it); the quiet zone is kept.
+    Drawn without a fixed size (the stylesheet sizes it); the quiet zone is kept. An RMA
+    never changes, so each process draws its code once: drawing was most of the
+    printable authorization's time.
     """
+    return _rma_qr(str(rma), title or "")
+
+
+@lru_cache(maxsize=1024)
+def _rma_qr(rma: str, title: str):
     svg = segno.make(rma, error="m", micro=False).svg_inline(
         border=4, omitsize=True, svgclass="qr-code", title=title or None, dark="#000", light="#fff"
     )
