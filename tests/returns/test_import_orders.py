@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, reset_queries
 
 from returns.models import Order, OrderLine, Reason, ReturnLine, ReturnRequest
 
@@ -544,3 +545,15 @@ def test_dry_run_of_a_bad_file_reports_the_problems(tmp_path):
     path = write_json(tmp_path, order_record(email="not an email"))
 
     assert_refused(path, "record 1, field email: 'not an email' is not an email address", "--dry-run")
+
+
+def test_a_long_import_keeps_no_pile_of_queries_with_debug_on(tmp_path, settings, monkeypatch):
+    """With DEBUG, Django remembers the last 9000 queries: thousands of 500-row inserts were hundreds of MB."""
+    settings.DEBUG = True
+    monkeypatch.setattr("returns.importing.BATCH", 1)
+    reset_queries()
+
+    run_import(write_json(tmp_path, *(order_record(str(300000 + i)) for i in range(20))))
+
+    assert Order.objects.count() == 20
+    assert len(connection.queries) < 10  # the last batch's, not 20 batches'
