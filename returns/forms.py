@@ -16,6 +16,7 @@ from . import images, photos, policy, selectors
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
+from .rendering import WIDGETS
 from .selectors import Claim, LineView
 from .services import PHOTO_EXPIRED, LineRequest
 
@@ -65,6 +66,8 @@ def photo_limits_text() -> str:
 
 class ReturnLineForm(forms.Form):
     """What the customer asks for one order line. Unticked lines are ignored, whatever they hold."""
+
+    default_renderer = WIDGETS
 
     selected = forms.BooleanField(required=False)
     quantity = forms.IntegerField(min_value=1, required=False)
@@ -410,6 +413,8 @@ def keep_upload(request, order_line: OrderLine, kind: str, upload) -> PendingPho
 
 class ShipmentForm(forms.Form):
     """R6: how the parcel travels. Recording again corrects it."""
+
+    default_renderer = WIDGETS
 
     carrier = forms.CharField(
         max_length=60,

@@ -47,8 +47,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-# Form widgets through Jinja2 (Django's own form templates; see returns/rendering.py).
-FORM_RENDERER = "returns.rendering.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -45,7 +45,6 @@ def test_form_widgets_are_not_drawn_by_the_template_engine(client, customer):
     line = order.lines.first()
     assert f'<select name="line-{line.pk}-reason"' in response.content.decode()  # the widgets are on the page
     assert [t.name for t in response.templates if t.name.startswith("django/forms/")] == []
-    assert [t for t in templates_rendered(client, reverse("home")) if t.startswith("django/forms/")] == []
 
 
 @pytest.mark.parametrize(
