@@ -193,6 +193,7 @@ ORDER_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "shipping_charged": (_money, REQUIRED),
     "free_shipping": (_flag, False),
     "payment_method": (_text(Order, "payment_method"), REQUIRED),
+    "payment_reference": (_text(Order, "payment_reference"), ""),
 }
 LINE_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "sku": (_text(OrderLine, "sku"), REQUIRED),
@@ -472,12 +473,13 @@ def _csv_row_check(checked: _Checked, columns: list[str], row: list[str], line: 
     if errors:
         return problems
     number, sku = fields["number"], values["sku"]
-    first = checked.add_order(number, line, ParsedOrder(fields, {}), {name: raw[name].strip() for name in ORDER_SPEC})
+    shown = {name: raw.get(name, "").strip() for name in ORDER_SPEC}
+    first = checked.add_order(number, line, ParsedOrder(fields, {}), shown)
     if first:
         first_line, first_fields, first_shown = first
         for name in ORDER_SPEC:
             if fields[name] != first_fields[name]:
-                message = f"{_show(raw[name].strip())} differs from line {first_line} of order {number}"
+                message = f"{_show(raw.get(name, '').strip())} differs from line {first_line} of order {number}"
                 problems.append(Problem(f"{message} ({_show(first_shown[name])})", field=name, line=line))
     if sku and (sku_line := checked.add_line(number, sku, line, values)):
         problems.append(
@@ -506,7 +508,14 @@ def _file_check(path: Path, checked: _Checked) -> None:
 
 # What a refund was computed from, and who may see the order: not changed by an
 # import once the order has return requests (fix those in the admin, deliberately).
-FROZEN_ONCE_RETURNED = ("email", "currency", "shipping_charged", "free_shipping", "payment_method")
+FROZEN_ONCE_RETURNED = (
+    "email",
+    "currency",
+    "shipping_charged",
+    "free_shipping",
+    "payment_method",
+    "payment_reference",
+)
 
 
 def _changes(instance, values: dict[str, Any]) -> list[str]:
@@ -600,6 +609,49 @@ def _forget_queries() -> None:
     hundreds of megabytes. Not while someone counts queries (tests, CaptureQueriesContext)."""
     if settings.DEBUG and not connection.force_debug_cursor:
         reset_queries()
+
+
+DELIVERY_SPEC = {"number": ORDER_SPEC["number"], "delivered_on": (_day, REQUIRED)}
+
+
+def order_deliveries_record(*, deliveries: list[Any]) -> int:
+    """The store says orders were delivered: ``[{"number", "delivered_on"}]``, all or nothing.
+
+    The same field checks and messages as an import; an unknown order or a date
+    before the order was placed is a problem too. Returns how many orders changed.
+    """
+    problems, clean = [], []
+    for index, raw in enumerate(deliveries, start=1):
+        if not isinstance(raw, dict):
+            problems.append(Problem(f"{_show(raw)} is not a delivery object", record=index))
+            continue
+        values, errors = _check(DELIVERY_SPEC, raw)
+        problems += _problems(errors, record=index)
+        if not errors:
+            clean.append((index, values))
+    if problems:
+        raise ImportErrors(problems)
+    with transaction.atomic():
+        orders = Order.objects.select_for_update().in_bulk([v["number"] for _, v in clean], field_name="number")
+        for index, values in clean:
+            order = orders.get(values["number"])
+            if order is None:
+                problems.append(Problem(f"there is no order {values['number']}", field="number", record=index))
+                continue
+            placed_on = store_date(order.placed_at)
+            if values["delivered_on"] < placed_on:
+                message = f"{values['delivered_on']} is before the order was placed ({placed_on})"
+                problems.append(Problem(message, field="delivered_on", record=index))
+        if problems:
+            raise ImportErrors(problems)
+        changed = 0
+        for _, values in clean:
+            order = orders[values["number"]]
+            if order.delivered_on != values["delivered_on"]:
+                order.delivered_on = values["delivered_on"]
+                order.save(update_fields=["delivered_on", "updated_at"])
+                changed += 1
+    return changed
 
 
 def orders_import(*, path: str | Path, dry_run: bool = False) -> OrderImportResult:

@@ -525,3 +525,19 @@ class BlockedEmail(models.Model):
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+
+class WebhookDelivery(models.Model):
+    """A webhook already handled, by its sender's delivery id: a redelivery gets the same answer, nothing twice."""
+
+    source = models.CharField(max_length=20)  # "orders", "shopify"
+    delivery_id = models.CharField(max_length=200)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "delivery_id"], name="webhook_delivery_once")]
+
+    def __str__(self):
+        return f"{self.source} {self.delivery_id} → {self.status_code}"

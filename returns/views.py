@@ -13,8 +13,8 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -347,9 +347,16 @@ def cancel(request, rma):
 # --- photos -------------------------------------------------------------------
 
 
-def _image(name: str) -> FileResponse:
+def _image(name: str) -> FileResponse | HttpResponseRedirect:
+    """The file, after the caller checked who may see it: streamed, or a short-lived signed URL."""
     if not name:
         raise Http404("No such photo")
+    if settings.PHOTO_SERVING == "redirect" and not isinstance(default_storage, FileSystemStorage):
+        # A URL signed for PHOTO_URL_MAX_AGE seconds; never cached, so it is never reused after that.
+        response = HttpResponseRedirect(default_storage.url(name))
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     try:
         stream = default_storage.open(name, "rb")
     except FileNotFoundError:

@@ -110,6 +110,36 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Photos in an S3-compatible bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set, so
+# every app host sees them. Objects get no ACL (the bucket's private default); the photo view
+# checks who asks, then streams the file or (PHOTO_SERVING=redirect) sends a URL signed for
+# PHOTO_URL_MAX_AGE seconds. Credentials come from boto3's usual places (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or an instance role).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+PHOTO_SERVING = env("PHOTO_SERVING", default="stream")
+PHOTO_URL_MAX_AGE = env.int("PHOTO_URL_MAX_AGE", default=60)
+
+
+def s3_photo_storage(bucket: str) -> dict:
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": PHOTO_URL_MAX_AGE,
+            "file_overwrite": False,
+            "object_parameters": {"ContentType": "image/jpeg", "CacheControl": "private, max-age=3600"},
+        },
+    }
+
+
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_photo_storage(AWS_STORAGE_BUCKET_NAME)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -221,3 +251,8 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+
+# The store's signed orders webhook (POST /api/v1/orders; README, Integrations). Off without a secret.
+ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")
+ORDER_WEBHOOK_MAX_BYTES = env.int("ORDER_WEBHOOK_MAX_BYTES", default=1024 * 1024)
+ORDER_WEBHOOK_MAX_ORDERS = env.int("ORDER_WEBHOOK_MAX_ORDERS", default=500)

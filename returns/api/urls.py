@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import payments
+from . import orders, payments, schema
 
 app_name = "api"
 urlpatterns: list = [
+    path("orders", orders.orders, name="orders"),
+    path("schema", schema.schema, name="schema"),
     path("stripe/webhook", payments.stripe_webhook, name="stripe_webhook"),
 ]

@@ -1,0 +1,188 @@
+"""The API's OpenAPI 3.1 description, served at ``/api/v1/schema``.
+
+Written by hand (one endpoint does not need a schema generator); the tests post
+its examples to the real endpoint, so the description cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from ..importing import LINE_SPEC, ORDER_SPEC, REQUIRED
+
+MONEY = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "examples": ["12.50"]}
+TYPES = {
+    "number": {"type": "string", "maxLength": 40},
+    "email": {"type": "string", "format": "email"},
+    "customer_name": {"type": "string"},
+    "placed_at": {"type": "string", "format": "date-time", "description": "With an offset; else the store's time."},
+    "delivered_on": {"type": ["string", "null"], "format": "date", "description": "Empty until delivered."},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "shipping_charged": MONEY,
+    "free_shipping": {"type": "boolean"},
+    "payment_method": {"type": "string", "description": "Where refunds go, as the customer knows it."},
+    "payment_reference": {"type": "string", "description": "The Stripe PaymentIntent id (pi_…), for refunds."},
+    "sku": {"type": "string"},
+    "name": {"type": "string"},
+    "quantity": {"type": "integer", "minimum": 1},
+    "unit_price": {**MONEY, "description": "Paid per unit after discounts."},
+    "unit_tax": {**MONEY, "description": "Tax paid per unit."},
+    "final_sale": {"type": "boolean"},
+    "personalized": {"type": "boolean"},
+}
+
+EXAMPLE_ORDER = {
+    "number": "100234",
+    "email": "ana@example.com",
+    "customer_name": "Ana Lima",
+    "placed_at": "2026-10-01T10:00:00Z",
+    "delivered_on": None,
+    "currency": "USD",
+    "shipping_charged": "5.99",
+    "free_shipping": False,
+    "payment_method": "Visa ending 4242",
+    "payment_reference": "pi_3OrderAlotrop100234",
+    "lines": [
+        {
+            "sku": "MUG-01",
+            "name": "Stoneware mug",
+            "quantity": 2,
+            "unit_price": "12.50",
+            "unit_tax": "1.00",
+            "final_sale": False,
+            "personalized": False,
+        }
+    ],
+}
+EXAMPLE_DELIVERY = {"delivery": {"number": "100234", "delivered_on": "2026-10-05"}}
+
+
+def _object(spec: dict, extra: dict | None = None) -> dict:
+    return {
+        "type": "object",
+        "required": [name for name, (_, default) in spec.items() if default is REQUIRED] + list(extra or {}),
+        "properties": {name: TYPES[name] for name in spec} | (extra or {}),
+    }
+
+
+def _error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def document() -> dict:
+    line = _object(LINE_SPEC)
+    order = _object(
+        ORDER_SPEC, {"lines": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Line"}}}
+    )
+    delivery = {
+        "type": "object",
+        "required": ["number", "delivered_on"],
+        "properties": {"number": TYPES["number"], "delivered_on": {"type": "string", "format": "date"}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Alotrop Returns API",
+            "version": "1",
+            "description": (
+                "The store pushes orders and delivery dates. Every request is signed: "
+                "X-Alotrop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>' with the shared "
+                "secret>; a timestamp more than 5 minutes from now is refused. X-Alotrop-Delivery: <id> makes a "
+                "redelivery answer the same as the first time without doing anything again."
+            ),
+        },
+        "paths": {
+            "/api/v1/orders": {
+                "post": {
+                    "summary": "Create or update orders (matched by number), or record deliveries",
+                    "parameters": [
+                        {"name": "X-Alotrop-Signature", "in": "header", "required": True, "schema": {"type": "string"}},
+                        {"name": "X-Alotrop-Delivery", "in": "header", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Order"},
+                                        {
+                                            "type": "object",
+                                            "required": ["orders"],
+                                            "properties": {
+                                                "orders": {
+                                                    "type": "array",
+                                                    "minItems": 1,
+                                                    "items": {"$ref": "#/components/schemas/Order"},
+                                                }
+                                            },
+                                        },
+                                        {
+                                            "type": "object",
+                                            "properties": {
+                                                "delivery": {"$ref": "#/components/schemas/Delivery"},
+                                                "deliveries": {
+                                                    "type": "array",
+                                                    "items": {"$ref": "#/components/schemas/Delivery"},
+                                                },
+                                            },
+                                        },
+                                    ]
+                                },
+                                "examples": {
+                                    "order": {"value": EXAMPLE_ORDER},
+                                    "orders": {"value": {"orders": [EXAMPLE_ORDER]}},
+                                    "delivery": {"value": EXAMPLE_DELIVERY},
+                                },
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Written (or nothing to change): orders created, updated, unchanged.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": _error("The body is not JSON."),
+                        "401": _error("Missing or wrong signature, or a timestamp too far from now."),
+                        "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
+                        "422": _error("Problems, each with its record (1-based), field and message; nothing written."),
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Order": order,
+                "Line": line,
+                "Delivery": delivery,
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "problems": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "record": {"type": ["integer", "null"]},
+                                    "field": {"type": "string"},
+                                    "message": {"type": "string"},
+                                    "text": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+@require_GET
+def schema(request):
+    return JsonResponse(document(), json_dumps_params={"indent": 2})
