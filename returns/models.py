@@ -126,6 +126,15 @@ class ReturnStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class AutoReview(models.TextChoices):
+    """What ``returns.risk`` decided when the request was submitted."""
+
+    NONE = "", "Not checked"
+    APPROVED = "approved", "Approved automatically"
+    HELD = "held", "Held for staff by a risk rule"
+    STAFF = "staff", "Left for staff (AUTO_APPROVE)"
+
+
 class ReturnRequest(models.Model):
     """A return (RMA) of some units of some lines of one order.
 
@@ -159,6 +168,12 @@ class ReturnRequest(models.Model):
     carrier = models.CharField(max_length=60, blank=True, editable=False)
     tracking_number = models.CharField(max_length=80, blank=True, editable=False)
     rejection_reason = models.TextField(blank=True, editable=False)
+    # returns.risk at submission: approved at once, held by a risk rule, or left for staff; which rule, and why.
+    auto_review = models.CharField(max_length=10, choices=AutoReview.choices, blank=True, default="", editable=False)
+    auto_review_rule = models.CharField(max_length=60, blank=True, editable=False)
+    auto_review_note = models.TextField(blank=True, editable=False)
+    # The refund estimate exactly as the customer saw it when submitting (see returns.estimates).
+    estimate = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

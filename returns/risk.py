@@ -1,6 +1,10 @@
-"""The risk rules that hold a return request for staff instead of approving it at once.
+"""When a return may be approved at once, and the risk rules that hold it for staff instead.
 
-One place for them, which auto-approval calls and the staff desk's risk panel shows:
+``AUTO_APPROVE`` says which requests may be approved without a person: ``off`` none,
+``standard`` those whose lines all have standard reasons (the default), ``all`` fault
+claims too (the submit service has already checked they carry the required photos).
+
+The risk rules are in one place, which auto-approval calls and the staff desk's risk panel shows:
 each rule looks at ``RiskFacts`` and may return a ``Hold`` naming itself. The first
 hold wins; a held request waits for staff, who see which rule held it.
 
@@ -21,6 +25,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+
+from . import policy
+
+OFF, STANDARD, ALL = "off", "standard", "all"
+AUTO_APPROVE_MODES = (OFF, STANDARD, ALL)
 
 # Rule IDs, as staff see them next to a held request.
 MAX_REFUND = "max_refund"
@@ -69,6 +78,15 @@ class Hold:
         return RULE_LABELS.get(self.rule, self.rule)
 
 
+@dataclass(frozen=True)
+class AutoReview:
+    """What happens to a new request: approved at once, or left for staff, and the rule that decided."""
+
+    approve: bool
+    rule: str
+    message: str
+
+
 def _max_refund(facts: RiskFacts, limits: Limits) -> Hold | None:
     if facts.estimated_refund > limits.max_refund:
         return Hold(
@@ -108,6 +126,30 @@ def holds(facts: RiskFacts, *, limits: Limits | None = None, rules: Sequence[Ris
     """Every risk rule that holds this request for staff (empty: no risk rule objects)."""
     limits = limits or Limits.from_settings()
     return [hold for rule in (RULES if rules is None else rules) if (hold := rule(facts, limits)) is not None]
+
+
+def mode_allows(mode: str, reasons: Sequence[str]) -> bool:
+    """Whether ``AUTO_APPROVE`` lets requests with these reasons be approved without a person."""
+    if mode == ALL:
+        return True
+    if mode == STANDARD:
+        return not any(policy.is_fault_reason(r) for r in reasons)
+    return False
+
+
+def auto_review(facts: RiskFacts, *, mode: str | None = None, limits: Limits | None = None) -> AutoReview:
+    mode = mode or settings.AUTO_APPROVE
+    if not mode_allows(mode, facts.reasons):
+        if mode == OFF:
+            return AutoReview(False, "AUTO_APPROVE=off", "Every request is reviewed by staff (AUTO_APPROVE=off).")
+        return AutoReview(False, f"AUTO_APPROVE={mode}", f"Fault claims are reviewed by staff (AUTO_APPROVE={mode}).")
+    found = holds(facts, limits=limits)
+    if found:
+        return AutoReview(False, found[0].rule, found[0].message)
+    what = "standard reasons" if mode == STANDARD else "reasons the rules allow"
+    return AutoReview(
+        True, f"AUTO_APPROVE={mode}", f"Approved automatically: {what}, every policy and risk rule passed."
+    )
 
 
 # --- facts from the database --------------------------------------------------

@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import policy, selectors
+from . import policy, risk, selectors
 from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from .models import (
+    AutoReview,
     DamagePhoto,
     Order,
     OrderLine,
@@ -59,12 +60,18 @@ def _record(
     to_status: str,
     note: str = "",
     today: date | None = None,
+    notify: bool = True,
 ) -> StatusChange:
-    """The history row for a step; the customer is told of every status change (R13)."""
+    """The history row for a step; the customer is told of every status change (R13).
+
+    ``notify=False`` only where the next step, in the same transaction, sends the email
+    that tells of both (a request approved as it is submitted).
+    """
     change = StatusChange.objects.create(
         request=request, by=by, event=event, from_status=from_status, to_status=to_status, note=note
     )
-    notification_record(request=request, change=change, today=today)
+    if notify:
+        notification_record(request=request, change=change, today=today)
     return change
 
 
@@ -115,11 +122,15 @@ def return_request_submit(
     by=None,
     submission_key: str | None = None,
     today: date | None = None,
+    auto_approve: bool = False,
 ) -> ReturnRequest:
     """R1-R5, R7: check every requested line against the policy and open the request.
 
     A repeated ``submission_key`` (double click, reload) returns the request
-    already made instead of making a second one.
+    already made instead of making a second one. With ``auto_approve`` (the
+    customer's form), ``returns.risk`` decides whether it is approved at once,
+    through ``return_request_approve``, in the same transaction; the decision and
+    its rule are kept on the request for staff.
     """
     today = today or store_today()
     cfg = policy_config()
@@ -185,7 +196,17 @@ def return_request_submit(
                 )
                 _attach_photos(line, [pending[p.pk] for p in req.photos])
                 _hold_units(req.order_line_id, req.quantity)
-            _record(request, by=by, event="submitted", from_status="", to_status=S.SUBMITTED)
+            review = _auto_review(request, lines=lines, order_lines=order_lines, today=today) if auto_approve else None
+            _record(
+                request,
+                by=by,
+                event="submitted",
+                from_status="",
+                to_status=S.SUBMITTED,
+                notify=not (review and review.approve),
+            )
+            if review and review.approve:
+                request = return_request_approve(request=request, by=None, automatic=review.rule, today=today)
             return request
     except IntegrityError as exc:
         # Only reachable if something bypassed the order lock: the constraint holds R4.
@@ -221,14 +242,51 @@ def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
     PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
+def _auto_review(
+    request: ReturnRequest, *, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine], today: date
+) -> risk.AutoReview:
+    """Ask ``returns.risk`` about a request just made, and keep its answer on the request."""
+    claims = [(order_lines[r.order_line_id], r.quantity, policy.is_fault_reason(r.reason)) for r in lines]
+    try:
+        estimated = selectors.refund_for(request.order, claims).total
+    except policy.PolicyError:
+        estimated = selectors.order_money(request.order).paid
+    review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=estimated, today=today))
+    if review.approve:
+        request.auto_review = AutoReview.APPROVED
+    elif review.rule.startswith("AUTO_APPROVE="):
+        request.auto_review = AutoReview.STAFF
+    else:
+        request.auto_review = AutoReview.HELD
+    request.auto_review_rule = review.rule
+    request.auto_review_note = review.message
+    request.save(update_fields=["auto_review", "auto_review_rule", "auto_review_note", "updated_at"])
+    return review
+
+
 # --- review -----------------------------------------------------------------
 
 
 def return_request_approve(
-    *, request: ReturnRequest, by, return_required: bool = True, note: str = "", today: date | None = None
+    *,
+    request: ReturnRequest,
+    by,
+    return_required: bool = True,
+    note: str = "",
+    today: date | None = None,
+    automatic: str = "",
 ) -> ReturnRequest:
-    """R5, R6, R9: approve; the ship-by day is set only when the item must come back."""
-    _require(by, PERM_REVIEW, "approve returns")
+    """R5, R6, R9: approve; the ship-by day is set only when the item must come back.
+
+    ``automatic`` names the rule that let ``returns.risk`` approve it with no person
+    (``by`` is then None): the same step, history and email as a staff approval.
+    """
+    if automatic:
+        if by is not None:
+            raise NotAllowed("An automatic approval is made by no one.")
+        note = note or "Approved automatically."
+    else:
+        _require(by, PERM_REVIEW, "approve returns")
     today = today or store_today()
     with transaction.atomic():
         request = _locked(request)

@@ -137,14 +137,16 @@ def start_return(request, number):
         elif form.is_valid():
             try:
                 made = services.return_request_submit(
-                    order=order, lines=form.line_requests(), by=_customer(request), submission_key=form.submission_key
+                    order=order,
+                    lines=form.line_requests(),
+                    by=_customer(request),
+                    submission_key=form.submission_key,
+                    auto_approve=True,
                 )
             except PolicyViolation as exc:
                 form.apply_violation(exc)
             else:
-                messages.success(
-                    request, f"Your return {made.rma} is requested. We will email you when we have reviewed it."
-                )
+                messages.success(request, _submitted_message(made))
                 return redirect("returns:return_detail", rma=made.rma)
     else:
         form = StartReturnForm(order=order, line_views=line_views)
@@ -157,6 +159,15 @@ def start_return(request, number):
         "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
     }
     return render(request, "returns/start_return.html", context)
+
+
+def _submitted_message(made: ReturnRequest) -> str:
+    if made.status == S.APPROVED and made.ship_by:
+        return (
+            f"Your return {made.rma} is approved. Print the return authorization below "
+            f"and ship the parcel by {policy.day(made.ship_by)}."
+        )
+    return f"Your return {made.rma} is requested. We will email you when we have reviewed it."
 
 
 @require_POST

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -181,9 +182,14 @@ FREE_SHIPPING_RETURN_FEE = Decimal(env("FREE_SHIPPING_RETURN_FEE", default="9.99
 REFUND_BUSINESS_DAYS_MIN = env.int("REFUND_BUSINESS_DAYS_MIN", default=5)
 REFUND_BUSINESS_DAYS_MAX = env.int("REFUND_BUSINESS_DAYS_MAX", default=10)
 
-# Risk rules (returns/risk.py) that hold a request for staff rather than approve it at once:
-# a refund above AUTO_APPROVE_MAX_REFUND, more than AUTO_APPROVE_MAX_RETURNS_90_DAYS requests
-# from the same email in 90 days, or an email on the block list (kept in the admin).
+# Approved at once (returns/risk.py): "off" (staff review every request), "standard" (requests
+# whose lines all have standard reasons), "all" (fault claims with their photos too). A risk
+# rule holds a request for staff instead: a refund above AUTO_APPROVE_MAX_REFUND, more than
+# AUTO_APPROVE_MAX_RETURNS_90_DAYS requests from the same email in 90 days, or an email on the
+# block list (kept in the admin).
+AUTO_APPROVE = env("AUTO_APPROVE", default="standard")
+if AUTO_APPROVE not in ("off", "standard", "all"):
+    raise ImproperlyConfigured(f"AUTO_APPROVE must be off, standard or all, not {AUTO_APPROVE!r}.")
 AUTO_APPROVE_MAX_REFUND = Decimal(env("AUTO_APPROVE_MAX_REFUND", default="200.00"))
 AUTO_APPROVE_MAX_RETURNS_90_DAYS = env.int("AUTO_APPROVE_MAX_RETURNS_90_DAYS", default=3)
 

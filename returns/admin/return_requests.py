@@ -72,7 +72,17 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         (None, {"fields": ("rma", "status_text", "order_link", "customer_contact", "submitted_by_text", "created_at")}),
         (
             "Approval and shipping (R5, R6, R9)",
-            {"fields": ("return_required", "approved_on", "ship_by", "carrier", "tracking_number", "rejection_reason")},
+            {
+                "fields": (
+                    "automatic_review",
+                    "return_required",
+                    "approved_on",
+                    "ship_by",
+                    "carrier",
+                    "tracking_number",
+                    "rejection_reason",
+                )
+            },
         ),
     )
     readonly_fields = (
@@ -82,6 +92,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         "customer_contact",
         "submitted_by_text",
         "created_at",
+        "automatic_review",
         "return_required",
         "approved_on",
         "ship_by",
@@ -126,6 +137,18 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         return f"{name} <{obj.order.email}>" if name else obj.order.email
 
     @admin.display(description="Status", ordering="status")
+    @admin.display(description="Automatic approval")
+    def automatic_review(self, obj):
+        """What returns.risk decided at submission, and the rule that decided (held, approved or left for staff)."""
+        if not obj.auto_review:
+            return "-"
+        return format_html(
+            "<strong>{}</strong> · rule <code>{}</code><br>{}",
+            obj.get_auto_review_display(),
+            obj.auto_review_rule,
+            obj.auto_review_note,
+        )
+
     def status_column(self, obj):
         """Staff's wording ("Approved – awaiting parcel"), never the code."""
         return staff_history.status_label(obj.status)
