@@ -12,7 +12,7 @@ import uuid
 from django import forms
 from django.forms.utils import ErrorDict
 
-from . import images, photos, policy, selectors
+from . import citations, estimates, images, photos, policy, selectors, wording
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
@@ -29,7 +29,8 @@ CONDITION_TEXT = (
 
 
 def _rule_message(decision: policy.Decision) -> str:
-    return f"{decision.message} ({decision.rule})"
+    """The message as the customer reads it: the store's policy section, not the rule ID."""
+    return citations.customer_words(f"{decision.message} ({decision.rule})")
 
 
 class MultipleFileInput(forms.FileInput):
@@ -107,9 +108,9 @@ class ReturnLineForm(forms.Form):
         most = self.eligibility.returnable_quantity
         f = self.fields
         f["selected"].label = f"Return {name}"
-        f["quantity"].label = f"How many {name} to return"
+        f["quantity"].label = f"How many {wording.plural_name(name)} to return"
         # More than ``most`` is the policy's R4 verdict (see StartReturnForm), not a field error.
-        f["quantity"].error_messages["min_value"] = "Choose at least one item to return. (R4)"
+        f["quantity"].error_messages["min_value"] = "Choose at least one item to return. (policy §1)"
         f["quantity"].help_text = f"Up to {most}."
         f["quantity"].widget.attrs.update({"min": 1, "max": most, "inputmode": "numeric", "class": "form-control"})
         f["reason"].label = f"Why are you returning the {name}?"
@@ -122,7 +123,7 @@ class ReturnLineForm(forms.Form):
             kind = "personalized" if self.line.personalized else "final sale"
             f["reason"].help_text = (
                 f"This item is {kind}, so it can be returned only if it arrived damaged, "
-                "defective or is not what you ordered (R3)."
+                "defective or is not what you ordered (policy §2)."
             )
             f["reason"].error_messages["invalid_choice"] = _rule_message(self.eligibility.exclusion)
         f["reason"].choices = choices
@@ -164,11 +165,11 @@ class ReturnLineForm(forms.Form):
         if not data.get("selected"):
             return data
         if data.get("quantity") is None and "quantity" not in self.errors:
-            self.add_error("quantity", "Enter how many to return. (R4)")
+            self.add_error("quantity", "Enter how many to return.")
         if not data.get("reason") and "reason" not in self.errors:
-            self.add_error("reason", "Choose a reason for returning this item. (R5)")
+            self.add_error("reason", "Choose a reason for returning this item.")
         if not data.get("description") and "description" not in self.errors:
-            self.add_error("description", "Tell us briefly why you are returning it. (R5)")
+            self.add_error("description", "Tell us briefly why you are returning it.")
         return data
 
     def photo_uploads(self) -> dict[str, list]:
@@ -203,6 +204,20 @@ class ReturnLineForm(forms.Form):
             self.add_error(field, _rule_message(decision))
         elif not field:
             self.add_error(None, _rule_message(decision))
+
+    def estimate_note(self) -> estimates.Note | None:
+        """Why a ticked line is left out of the estimate (never just "tick an item")."""
+        if not self.is_selected or self.claim() is not None:
+            return None
+        data, name = self.cleaned_data, self.line.name
+        quantity, most = data.get("quantity"), self.eligibility.returnable_quantity
+        if quantity and quantity > most:
+            return estimates.Note(name, f"You chose {quantity}, but only {most} can still be returned.", "R4")
+        if self.has_error("reason") and self.eligibility.exclusion:
+            return estimates.Note(name, self.eligibility.exclusion.message, "R3")
+        if not quantity:
+            return estimates.Note(name, "Choose how many to return.")
+        return estimates.Note(name, "Choose why you are returning it.")
 
     def claim(self) -> Claim | None:
         """What the line counts for in the refund estimate, if its quantity and reason are usable."""
@@ -270,7 +285,7 @@ class StartReturnForm:
     def _validate(self) -> bool:
         chosen = self.chosen()
         if not chosen:
-            self.non_field_errors.append("Choose at least one item to return: tick the box next to it. (R5)")
+            self.non_field_errors.append("Choose at least one item to return: tick the box next to it.")
         for form in self.line_forms:
             form.is_valid()
         self.collect_photos()
@@ -383,6 +398,11 @@ class StartReturnForm:
     def claims(self) -> list[Claim]:
         return [c for c in (f.claim() for f in self.line_forms) if c is not None]
 
+    def estimate(self) -> estimates.Estimate:
+        """The refund estimate for the form as it is now, with why any ticked line is left out."""
+        notes = [n for n in (f.estimate_note() for f in self.line_forms) if n is not None]
+        return estimates.build(self.order, self.claims(), notes)
+
     @property
     def forms_with_errors(self) -> list[ReturnLineForm]:
         return [f for f in self.line_forms if f.errors]
@@ -421,11 +441,11 @@ class ShipmentForm(forms.Form):
         label="Carrier",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
         help_text="For example UPS, USPS, FedEx or DHL.",
-        error_messages={"required": "Enter the carrier that is taking your parcel. (R6)"},
+        error_messages={"required": "Enter the carrier that is taking your parcel."},
     )
     tracking_number = forms.CharField(
         max_length=80,
         label="Tracking number",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Enter the tracking number the carrier gave you. (R6)"},
+        error_messages={"required": "Enter the tracking number the carrier gave you."},
     )

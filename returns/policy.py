@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from .money import format_money
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -267,6 +269,7 @@ class OrderMoney:
     tax: Decimal  # sum of quantity x unit tax over every line
     shipping_charged: Decimal
     free_shipping: bool
+    currency: str = "USD"
 
     @property
     def paid(self) -> Decimal:
@@ -325,6 +328,10 @@ def compute_refund(
 ) -> RefundBreakdown:
     """R10: merchandise + tax + shipping refund - free-shipping deduction, line by line."""
     rows: list[BreakdownLine] = []
+
+    def cash(value: Decimal) -> str:
+        return format_money(value, order.currency)
+
     merchandise = tax = fault_merch = standard_value = ZERO
     for line in accepted:
         if line.quantity < 1:
@@ -342,7 +349,7 @@ def compute_refund(
                 f"{line.label} × {line.quantity}",
                 line_merch,
                 "R10",
-                f"{line.quantity} × {line.unit_price} paid per item.",
+                f"{line.quantity} × {cash(line.unit_price)} paid per item.",
             )
         )
         if line_tax:
@@ -351,7 +358,7 @@ def compute_refund(
                     f"Tax on {line.label} × {line.quantity}",
                     line_tax,
                     "R10",
-                    f"{line.quantity} × {line.unit_tax} tax paid per item.",
+                    f"{line.quantity} × {cash(line.unit_tax)} tax paid per item.",
                 )
             )
 
@@ -372,7 +379,7 @@ def compute_refund(
                     shipping,
                     "R10",
                     "Shipping is refunded for items with a confirmed fault, in proportion to their "
-                    f"share of the order ({fault_merch} of {order.merchandise}).",
+                    f"share of the order ({cash(fault_merch)} of {cash(order.merchandise)}).",
                 )
             )
     if fault_merch > ZERO and standard_value > ZERO and order.shipping_charged > ZERO:
@@ -404,7 +411,7 @@ def compute_refund(
                 "Free-shipping return fee",
                 -deduction,
                 "R10",
-                f"The order shipped free, so a flat {cfg.free_shipping_return_fee} is deducted once per order "
+                f"The order shipped free, so a flat {cash(cfg.free_shipping_return_fee)} is deducted once per order "
                 f"to cover the original shipping{capped}.",
             )
         )
@@ -419,7 +426,8 @@ def compute_refund(
     )
     if prior.total + breakdown.total > order.paid:
         raise PolicyError(
-            f"Refunds on this order would total {prior.total + breakdown.total}, more than the {order.paid} paid."
+            f"Refunds on this order would total {cash(prior.total + breakdown.total)}, "
+            f"more than the {cash(order.paid)} paid."
         )
     return breakdown
 

@@ -40,7 +40,11 @@ def order_money(order: Order) -> policy.OrderMoney:
         merchandise += policy.money(line.quantity * line.unit_price)
         tax += policy.money(line.quantity * line.unit_tax)
     return policy.OrderMoney(
-        merchandise=merchandise, tax=tax, shipping_charged=order.shipping_charged, free_shipping=order.free_shipping
+        merchandise=merchandise,
+        tax=tax,
+        shipping_charged=order.shipping_charged,
+        free_shipping=order.free_shipping,
+        currency=order.currency,
     )
 
 
@@ -170,30 +174,6 @@ class Claim:
     @property
     def wants_replacement(self) -> bool:
         return self.is_fault and self.preference == "replacement"
-
-
-@dataclass(frozen=True)
-class RefundEstimate:
-    """R10 if inspection confirms what the customer says; R9 lines asking for a replacement are left out."""
-
-    order: Order
-    claims: list[Claim]
-    breakdown: policy.RefundBreakdown | None
-    replacements: list[Claim]
-    problem: str = ""
-
-
-def refund_estimate(order: Order, claims: list[Claim]) -> RefundEstimate:
-    """The same engine as the real refund, with the customer's claim standing in for staff's fault verdict.
-
-    Needs ``order`` with its lines prefetched (``orders_with_lines``) to stay at one query.
-    """
-    refunded = [c for c in claims if not c.wants_replacement]
-    try:
-        breakdown = refund_for(order, [(c.order_line, c.quantity, c.is_fault) for c in refunded])
-    except policy.PolicyError as exc:
-        return RefundEstimate(order, claims, None, [], problem=str(exc))
-    return RefundEstimate(order, claims, breakdown, [c for c in claims if c.wants_replacement])
 
 
 # --- the staff desk (admin) -------------------------------------------------

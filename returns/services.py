@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import policy, risk, selectors
+from . import estimates, policy, risk, selectors
 from .conf import policy_config, store_today
 from .exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from .models import (
@@ -182,7 +182,10 @@ def return_request_submit(
                     problems=problems,
                 )
 
-            request = ReturnRequest.objects.create(order=order, submitted_by=by, submission_key=submission_key)
+            estimate = _estimate(order, lines, order_lines)
+            request = ReturnRequest.objects.create(
+                order=order, submitted_by=by, submission_key=submission_key, estimate=estimate.to_json()
+            )
             for req in lines:
                 fault = policy.is_fault_reason(req.reason)
                 line = ReturnLine.objects.create(
@@ -196,7 +199,7 @@ def return_request_submit(
                 )
                 _attach_photos(line, [pending[p.pk] for p in req.photos])
                 _hold_units(req.order_line_id, req.quantity)
-            review = _auto_review(request, lines=lines, order_lines=order_lines, today=today) if auto_approve else None
+            review = _auto_review(request, estimate=estimate, today=today) if auto_approve else None
             _record(
                 request,
                 by=by,
@@ -242,16 +245,20 @@ def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
     PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
-def _auto_review(
-    request: ReturnRequest, *, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine], today: date
-) -> risk.AutoReview:
+def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> estimates.Estimate:
+    """The refund estimate for the lines as submitted: what the customer saw on the form."""
+    claims = [
+        selectors.Claim(order_lines[r.order_line_id], r.quantity, r.reason, r.preference or Resolution.REFUND)
+        for r in lines
+    ]
+    return estimates.build(order, claims)
+
+
+def _auto_review(request: ReturnRequest, *, estimate: estimates.Estimate, today: date) -> risk.AutoReview:
     """Ask ``returns.risk`` about a request just made, and keep its answer on the request."""
-    claims = [(order_lines[r.order_line_id], r.quantity, policy.is_fault_reason(r.reason)) for r in lines]
-    try:
-        estimated = selectors.refund_for(request.order, claims).total
-    except policy.PolicyError:
-        estimated = selectors.order_money(request.order).paid
-    review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=estimated, today=today))
+    # The most the request could refund: if every fault is confirmed (or, when unknown, all that was paid).
+    highest = estimate.highest if estimate.outcomes else selectors.order_money(request.order).paid
+    review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=highest, today=today))
     if review.approve:
         request.auto_review = AutoReview.APPROVED
     elif review.rule.startswith("AUTO_APPROVE="):

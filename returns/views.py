@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, images, photos, policy, selectors, services
+from . import access, images, photos, policy, selectors, services, wording
 from .conf import policy_config, store_today
+from .estimates import Estimate
 from .exceptions import PolicyViolation, ReturnsError
 from .forms import ShipmentForm, StartReturnForm, keep_upload
 from .models import DamagePhoto, Order, ReturnRequest
@@ -154,7 +155,7 @@ def start_return(request, number):
         "order": order,
         "form": form,
         "show_errors": request.method == "POST" and not estimating,
-        "estimate": selectors.refund_estimate(order, form.claims()),
+        "est": form.estimate(),
         "policy": policy_config(),
         "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
     }
@@ -176,7 +177,7 @@ def estimate(request, number):
     """The estimate fragment for the start page's script: the form as it is now, nothing saved."""
     order = _order(request, number)
     form = StartReturnForm(order=order, line_views=selectors.line_views(order), data=request.POST)
-    context = {"order": order, "estimate": selectors.refund_estimate(order, form.claims())}
+    context = {"order": order, "est": form.estimate()}
     return render(request, "returns/_estimate.html", context)
 
 
@@ -262,10 +263,14 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
     if refund is not None and refund.state == refund.State.ISSUED and refund.total > 0:
         expected = policy.expected_refund_dates(refund.issued_on, policy_config())
     must_ship = bool(rr.return_required) and can_transition(rr.status, S.SHIPPED)
+    lines = list(rr.lines.all())
     context = {
         "rr": rr,
         "order": rr.order,
-        "lines": list(rr.lines.all()),
+        "lines": lines,
+        "estimate": Estimate.from_json(rr.estimate),
+        "replaced": any(rl.resolution == "replacement" for rl in lines),
+        "unaccepted_item": _unaccepted_item(rr, lines),
         "history": [change for change in rr.history.all() if change.customer_visible],
         "refund": refund,
         "expected": expected,
@@ -282,6 +287,19 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         context["shipment_form"] = ShipmentForm(initial=initial)
     context.update(extra)
     return context
+
+
+def _unaccepted_item(rr: ReturnRequest, lines) -> str:
+    """What happens to items that came back and were not accepted (UNACCEPTED_ITEM)."""
+    if not rr.return_required:
+        return ""
+    return wording.unaccepted_item(
+        handling=settings.UNACCEPTED_ITEM,
+        hold_days=settings.UNACCEPTED_ITEM_HOLD_DAYS,
+        support_email=settings.STORE_SUPPORT_EMAIL,
+        rma=rr.rma,
+        names=[rl.order_line.name for rl in lines if rl.inspected_at and rl.accepted is False],
+    )
 
 
 def _has_authorization(rr: ReturnRequest) -> bool:

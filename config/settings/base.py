@@ -192,6 +192,13 @@ if AUTO_APPROVE not in ("off", "standard", "all"):
     raise ImproperlyConfigured(f"AUTO_APPROVE must be off, standard or all, not {AUTO_APPROVE!r}.")
 AUTO_APPROVE_MAX_REFUND = Decimal(env("AUTO_APPROVE_MAX_REFUND", default="200.00"))
 AUTO_APPROVE_MAX_RETURNS_90_DAYS = env.int("AUTO_APPROVE_MAX_RETURNS_90_DAYS", default=3)
+# What happens to an item received but not accepted at inspection (told on the return's page and
+# in the email): "hold" it UNACCEPTED_ITEM_HOLD_DAYS for the customer to ask for it back, then
+# recycle or donate it; "send_back" at the store's cost; or "dispose".
+UNACCEPTED_ITEM = env("UNACCEPTED_ITEM", default="hold")
+if UNACCEPTED_ITEM not in ("hold", "send_back", "dispose"):
+    raise ImproperlyConfigured(f"UNACCEPTED_ITEM must be hold, send_back or dispose, not {UNACCEPTED_ITEM!r}.")
+UNACCEPTED_ITEM_HOLD_DAYS = env.int("UNACCEPTED_ITEM_HOLD_DAYS", default=30)
 
 # seed_demo makes accounts with a known password: only where this is True.
 DEMO_DATA_ALLOWED = False

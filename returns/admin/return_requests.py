@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from .. import history as staff_history
 from .. import policy, risk, selectors, services
 from ..conf import policy_config, store_today
+from ..estimates import Estimate
 from ..exceptions import ReturnsError
 from ..models import Order, ReturnLine, ReturnRequest
 from ..policy import day
@@ -337,6 +338,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             "risk": risk,
             "status_text": staff_history.status_label(detail.status),
             "refund_info": refund_info,
+            "estimate": Estimate.from_json(detail.estimate),
             "allowed": allowed,
             "replacement_forms": [
                 (line, self._url("replacement", detail.pk, line.pk)) for line in allowed.replacements

@@ -1,7 +1,6 @@
-"""Small display helpers for the customer pages: money, rule badges, the RMA's QR code."""
+"""Small display helpers for the customer pages: money, policy citations, tracking links, the RMA's QR code."""
 
 import re
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import segno
@@ -10,13 +9,13 @@ from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from returns import carriers, citations, wording
 from returns.models import ReturnStatus
+from returns.money import format_money
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
-
-# One line per rule of docs/rules.md, for the badge's tooltip and screen readers.
+# One line per rule of the rules document: staff pages and the policy page's appendix.
 RULE_TITLES = {
     "R1": "Return window",
     "R2": "Original condition",
@@ -36,15 +35,35 @@ RULE_TITLES = {
 
 @register.filter
 def money(value, currency="USD"):
-    """``12.5|money:"USD"`` -> ``$12.50``; negative amounts get a real minus sign."""
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, TypeError, ValueError):
-        return value
-    sign = "−" if amount < 0 else ""
-    text = f"{abs(amount):,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency or "USD")
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    """``12.5|money:"USD"`` -> ``$12.50`` (``returns.money.format_money``, as in emails)."""
+    return format_money(value, currency)
+
+
+@register.simple_tag
+def policy_link(rule):
+    """A link to the section of the store's policy a rule comes from: "policy §5, Refund processing".
+
+    Customers see these instead of rule IDs; a page gives each line at most one.
+    """
+    section = citations.section_for(rule)
+    if section is None:
+        return ""
+    return format_html(
+        '<a class="policy-link" href="{}#{}">{}</a>', reverse("returns:policy"), section.anchor, section.words
+    )
+
+
+@register.simple_tag
+def cite(rule):
+    """The section a rule comes from, as plain text (no link, so not in the tab order): "(policy §5)"."""
+    section = citations.section_for(rule)
+    return format_html('<span class="policy-cite">(policy {})</span>', section.short) if section else ""
+
+
+@register.filter
+def customer_words(text):
+    """A message that names a rule, ``"… (R6)"``, as a customer reads it: ``"… (policy §4)"``."""
+    return citations.customer_words(text)
 
 
 @register.filter
@@ -102,12 +121,12 @@ RULE_AT_END = re.compile(r"\s*\((R\d{1,2})\)\.?\s*$")
 
 @register.filter
 def with_rule(message):
-    """``"Only 1 can be returned. (R4)"`` -> the sentence followed by an R4 badge."""
+    """``"Only 1 can be returned. (R4)"`` -> the sentence followed by its policy section, in plain text."""
     text = str(message)
     match = RULE_AT_END.search(text)
     if not match:
         return text
-    return format_html("{} {}", text[: match.start()], rule_badge(match.group(1)))
+    return format_html("{} {}", text[: match.start()], cite(match.group(1)))
 
 
 @register.simple_tag
@@ -165,3 +184,26 @@ STATUS_CLASSES = {
 @register.filter
 def status_class(status):
     return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.simple_tag
+def tracking_link(carrier, number):
+    """The tracking number, linked to the carrier's tracking page when the carrier is known or recognisable."""
+    if not number:
+        return ""
+    found = carriers.carrier_for(carrier, number)
+    if found is None:
+        return format_html('<span class="font-monospace">{}</span>', number)
+    return format_html(
+        '<a class="font-monospace" href="{}" rel="noopener noreferrer" target="_blank">{}'
+        '<span class="visually-hidden"> (track on the {} website, opens in a new tab)</span></a>',
+        found.url(number),
+        number,
+        found.name,
+    )
+
+
+@register.filter
+def plural_name(name, count=2):
+    """A product name for more than one: "Stoneware mug" -> "Stoneware mugs"."""
+    return wording.plural_name(str(name), count)

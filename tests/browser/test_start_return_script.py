@@ -28,7 +28,7 @@ def test_estimate_follows_the_choices_and_the_request_is_sent_once(phone, live_s
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
 
     # Details of a line appear once it is ticked; the fault-only part only for a fault reason.
-    quantity = phone.get_by_label("How many Desk lamp to return")
+    quantity = phone.get_by_label("How many Desk lamps to return")
     assert not quantity.is_visible()
     phone.get_by_label("Return Desk lamp").check()
     assert quantity.is_visible()

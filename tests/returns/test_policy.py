@@ -462,7 +462,7 @@ class TestRefundAmounts:
         shipping_rows = [row for row in refund.lines if row.label == "Shipping refund"]
         assert len(shipping_rows) == 1
         assert shipping_rows[0].amount == D("4.00")
-        assert "40.00 of 100.00" in shipping_rows[0].explanation
+        assert "$40.00 of $100.00" in shipping_rows[0].explanation
         assert_breakdown_adds_up(refund)
 
     def test_unconfirmed_fault_gets_no_shipping(self):
@@ -571,7 +571,7 @@ class TestFreeShippingDeduction:
         fee_rows = [row for row in refund.lines if row.label == "Free-shipping return fee"]
         assert len(fee_rows) == 1
         assert fee_rows[0].amount == D("-9.99")
-        assert "flat 9.99 is deducted once per order" in fee_rows[0].explanation
+        assert "flat $9.99 is deducted once per order" in fee_rows[0].explanation
         assert_breakdown_adds_up(refund)
 
     def test_unconfirmed_fault_counts_as_standard(self):
@@ -682,7 +682,7 @@ class TestFreeShippingDeduction:
         assert refund.deduction == D("4.50")
         assert refund.total == D("22.50")
         fee_row = next(row for row in refund.lines if row.label == "Free-shipping return fee")
-        assert "flat 4.50 is deducted" in fee_row.explanation
+        assert "flat $4.50 is deducted" in fee_row.explanation
 
         again = compute_refund(
             order=self.ORDER,
@@ -703,7 +703,7 @@ class TestRefundGuards:
 
     def test_refunds_beyond_what_was_paid_are_an_error(self):
         order = order_money([(1, "45.00", "5.00")])
-        with pytest.raises(PolicyError, match=r"would total 60\.00, more than the 50\.00 paid"):
+        with pytest.raises(PolicyError, match=r"would total \$60\.00, more than the \$50\.00 paid"):
             compute_refund(
                 order=order, accepted=[accepted("A", 1, "20.00")], prior=PriorRefunds(total=D("40.00")), cfg=CFG
             )
