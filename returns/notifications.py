@@ -33,7 +33,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import policy
+from . import policy, wording
 from .access import guest_link
 from .conf import policy_config, store_today
 from .models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
@@ -88,10 +88,20 @@ def _context(request: ReturnRequest, change: StatusChange, today: date) -> dict:
     refund = Refund.objects.filter(request=request).first()
     expected = policy.expected_refund_dates(refund.issued_on, cfg) if refund and refund.issued_on else None
     ship_by_days_left = (request.ship_by - today).days if request.ship_by else None
+    lines = list(request.lines.select_related("order_line"))
+    unaccepted = [rl.order_line.name for rl in lines if rl.inspected_at and rl.accepted is False]
     return {
         "request": request,
         "order": request.order,
-        "lines": list(request.lines.select_related("order_line")),
+        "lines": lines,
+        "replaced": any(rl.resolution == "replacement" for rl in lines),
+        "unaccepted_item": wording.unaccepted_item(
+            handling=settings.UNACCEPTED_ITEM,
+            hold_days=settings.UNACCEPTED_ITEM_HOLD_DAYS,
+            support_email=settings.STORE_SUPPORT_EMAIL,
+            rma=request.rma,
+            names=unaccepted if request.return_required else [],
+        ),
         "change": change,
         "refund": refund,
         "expected": expected,

@@ -31,6 +31,7 @@ from .models import (
     ReturnRequest,
     StatusChange,
 )
+from .money import format_money
 from .notifications import notification_record
 from .policy import day
 from .transitions import check_transition
@@ -498,7 +499,7 @@ def return_request_inspect(
         accepted = sum(1 for _, v in pairs if v.accepted)
         note = f"{accepted} of {len(pairs)} item(s) accepted."
         if refund is not None:
-            note += f" Refund: {refund.total} {refund.currency}."
+            note += f" Refund: {format_money(refund.total, refund.currency)}."
         _move(request, S.INSPECTED, by=by, event="inspected", note=note)
         _close_if_settled(request, by=by)
         if refund is not None and refund.state == Refund.State.PENDING and settings.AUTO_REFUND:
@@ -519,7 +520,9 @@ def _close_if_settled(request: ReturnRequest, *, by) -> None:
     if refund is not None and refund.state != Refund.State.ISSUED:
         return
     if refund is not None and refund.total > 0:
-        _move(request, S.REFUNDED, by=by, event="closed", note=f"Refunded {refund.total} {refund.currency}.")
+        _move(
+            request, S.REFUNDED, by=by, event="closed", note=f"Refunded {format_money(refund.total, refund.currency)}."
+        )
     else:
         _move(request, S.COMPLETED, by=by, event="closed")
 

@@ -1,5 +1,6 @@
 """Email at every status change (R13): who gets it, what it says, and that it goes exactly once."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,18 +135,25 @@ def test_each_step_to_the_refund_emails_the_customer(order, customer, service_ag
     refund = req.refund
     # 25.00 + 2.00 tax (mugs) + 45.00 + 3.60 tax (lamp) + 5.99 × 45/70 = 3.85 shipping share.
     assert refund.total == Decimal("79.45")
-    assert "79.45 USD" in inspected.subject
-    assert "Shade cracked" in inspected.body and "Shipping refund: 3.85 (R10)" in inspected.body
+    assert "$79.45" in inspected.subject
+    assert "Shade cracked" in inspected.body and "Shipping refund: $3.85. Shipping is refunded" in inspected.body
+    # Customers read money one way, and no internal rule IDs.
+    assert "USD" not in inspected.body and not re.search(r"\bR\d{1,2}\b", inspected.body + inspected_html(inspected))
 
     _, sent = send(services.refund_issue, refund=refund, by=service_agent, reference="re_555", today=_monday())
     issued = only(sent, order.email)
-    assert "79.45 USD" in issued.subject
+    assert "$79.45" in issued.subject
+    assert not re.search(r"\bR\d{1,2}\b", issued.body + inspected_html(issued))
     assert "Visa ending 4242" in issued.body
     # Issued on Monday 2026-11-30: 5 business days -> Mon Dec 7, 10 -> Mon Dec 14.
     assert "Monday, December 7" in issued.body and "Monday, December 14, 2026" in issued.body
     assert "re_555" in issued.body
     req.refresh_from_db()
     assert req.status == ReturnRequest.Status.REFUNDED
+
+
+def inspected_html(message):
+    return message.alternatives[0][0] if message.alternatives else ""
 
 
 def _monday():
@@ -194,7 +202,9 @@ def test_reminder_expiry_and_reinstatement_emails(order, customer, service_agent
     ship_by = req.ship_by
     _, sent = send(services.return_request_send_reminder, request=req, today=ship_by - timedelta(days=7))
     msg = only(sent, order.email)
-    assert "Reminder" in msg.subject and "7 days left" in msg.body
+    assert "Reminder" in msg.subject
+    # A date, not "7 days left", which is wrong the day after it is read.
+    assert f"by {ship_by:%A}, {ship_by:%B} {ship_by.day}, {ship_by.year}" in msg.body and "days left" not in msg.body
     _, sent = send(services.return_request_expire, request=req, today=ship_by + timedelta(days=1))
     assert "expired" in only(sent, order.email).subject
     _, sent = send(services.return_request_reinstate, request=req, by=service_agent, note="Carrier delay")
