@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 
+handler500 = "returns.views.server_error"
+
 admin.site.site_header = "Alotrop Returns"
 admin.site.site_title = "Alotrop Returns staff"
 admin.site.index_title = "Returns desk"

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,11 +25,12 @@ from . import access, images, photos, policy, selectors, services, wording
 from .conf import policy_config, store_today
 from .estimates import Estimate
 from .exceptions import PolicyViolation, ReturnsError
-from .forms import ShipmentForm, StartReturnForm, keep_upload
+from .forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm, keep_upload
 from .models import DamagePhoto, Order, ReturnRequest
 from .transitions import can_transition
 
 S = ReturnRequest.Status
+ORDERS_PER_PAGE = 20
 
 
 def _sign_in_url() -> str:
@@ -93,12 +96,15 @@ def _return(request, rma: str, detail=selectors.customer_return_detail) -> Retur
 @customer_required
 def orders(request):
     today = store_today()
+    # Newest first, ORDERS_PER_PAGE at a time: a fixed number of queries whatever the history.
+    newest_first = access.visible_orders(request).order_by("-placed_at", "-pk")
+    page = Paginator(newest_first, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     rows = []
-    for order in selectors.orders_with_lines(access.visible_orders(request)):
+    for order in selectors.orders_with_lines(page.object_list):
         lines = selectors.line_views(order, today)
         rows.append({"order": order, "lines": lines, "can_return": any(lv.eligibility.can_return for lv in lines)})
-    returns = selectors.customer_returns(access.visible_returns(request))
-    return render(request, "returns/orders.html", {"rows": rows, "returns": returns})
+    returns = selectors.customer_returns(access.visible_returns(request)) if page.number == 1 else []
+    return render(request, "returns/orders.html", {"rows": rows, "returns": returns, "page": page})
 
 
 @require_GET
@@ -157,6 +163,7 @@ def start_return(request, number):
         "show_errors": request.method == "POST" and not estimating,
         "est": form.estimate(),
         "policy": policy_config(),
+        "nothing_chosen": NOTHING_CHOSEN,
         "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
     }
     return render(request, "returns/start_return.html", context)
@@ -417,3 +424,12 @@ def photo_thumbnail(request, pk):
 def policy_page(request):
     context = {"policy": policy_config(), "support_email": settings.STORE_SUPPORT_EMAIL}
     return render(request, "returns/policy.html", context)
+
+
+# --- errors -------------------------------------------------------------------
+
+
+def server_error(request):
+    """The branded 500 page: the store's name and support address from settings, nothing that could fail again."""
+    context = {"STORE_NAME": settings.STORE_NAME, "STORE_SUPPORT_EMAIL": settings.STORE_SUPPORT_EMAIL}
+    return HttpResponseServerError(loader.get_template("500.html").render(context))

@@ -150,12 +150,32 @@ def make_customer_orders(customer, count):
 
 @pytest.mark.parametrize("count", [3, 50])
 def test_orders_page_queries_do_not_grow_with_orders(client, customer, count, django_assert_max_num_queries):
-    """Session, user, orders, lines, their returns (with the request), and the list of returns: fixed."""
+    """Session, user, the count for the pages, one page of orders, lines, their returns (with the request),
+    and the list of returns: fixed, whatever the number of orders."""
     make_customer_orders(customer, count)
     client.force_login(customer)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(ORDERS)
-    assert response.content.decode().count("Start a return<span") == count
+    assert response.content.decode().count("Start a return<span") == min(count, 20)
+
+
+def test_orders_are_paged_by_20_newest_first(client, customer):
+    from django.utils import timezone
+
+    now = timezone.now()
+    for n in range(23):
+        OrderFactory(email=customer.email, number=f"N{n:03d}", placed_at=now - timedelta(days=n))
+    client.force_login(customer)
+    first = client.get(ORDERS).content.decode()
+    assert first.count('<article class="card') == 20
+    assert first.index("Order N000") < first.index("Order N001") < first.index("Order N019")
+    assert "Order N020" not in first and "Page 1 of 2" in first and 'href="?page=2">Older orders' in first
+    second = client.get(ORDERS, {"page": 2}).content.decode()
+    assert second.count('<article class="card') == 3 and "Order N022" in second
+    assert 'href="?page=1">Newer orders' in second
+    # A page number that is not one: the nearest page, never an error.
+    assert client.get(ORDERS, {"page": "999"}).status_code == 200
+    assert client.get(ORDERS, {"page": "x"}).status_code == 200
 
 
 @pytest.mark.parametrize("count", [1, 20])
