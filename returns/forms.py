@@ -12,7 +12,7 @@ import uuid
 from django import forms
 from django.forms.utils import ErrorDict
 
-from . import citations, estimates, images, photos, policy, selectors, wording
+from . import carriers, citations, estimates, images, photos, policy, selectors, wording
 from .conf import policy_config, store_today
 from .exceptions import PolicyViolation
 from .models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
@@ -26,6 +26,14 @@ CONDITION_TEXT = (
     "I confirm the {name} is in its original condition and original packaging, "
     "with all labels, manuals and accessories."
 )
+
+
+# What the server says when a ticked line misses something; the page's script says the same words.
+QUANTITY_MISSING = "Enter how many to return."
+QUANTITY_BELOW_ONE = "Choose at least one item to return. (policy §1)"
+REASON_MISSING = "Choose a reason for returning this item."
+DESCRIPTION_MISSING = "Tell us briefly why you are returning it."
+NOTHING_CHOSEN = "Choose at least one item to return: tick the box next to it."
 
 
 def _rule_message(decision: policy.Decision) -> str:
@@ -110,9 +118,20 @@ class ReturnLineForm(forms.Form):
         f["selected"].label = f"Return {name}"
         f["quantity"].label = f"How many {wording.plural_name(name)} to return"
         # More than ``most`` is the policy's R4 verdict (see StartReturnForm), not a field error.
-        f["quantity"].error_messages["min_value"] = "Choose at least one item to return. (policy §1)"
+        f["quantity"].error_messages["min_value"] = QUANTITY_BELOW_ONE
         f["quantity"].help_text = f"Up to {most}."
-        f["quantity"].widget.attrs.update({"min": 1, "max": most, "inputmode": "numeric", "class": "form-control"})
+        f["quantity"].widget.attrs.update(
+            {
+                "min": 1,
+                "max": most,
+                "inputmode": "numeric",
+                "class": "form-control",
+                "aria-required": "true",
+                "data-msg-missing": QUANTITY_MISSING,
+                "data-msg-min": QUANTITY_BELOW_ONE,
+                "data-msg-max": _rule_message(policy.Decision(False, "R4", policy.only_left_message(most))),
+            }
+        )
         f["reason"].label = f"Why are you returning the {name}?"
         fault = [(r.value, r.label) for r in Reason if policy.is_fault_reason(r.value)]
         standard = [(r.value, r.label) for r in Reason if not policy.is_fault_reason(r.value)]
@@ -127,12 +146,27 @@ class ReturnLineForm(forms.Form):
             )
             f["reason"].error_messages["invalid_choice"] = _rule_message(self.eligibility.exclusion)
         f["reason"].choices = choices
-        f["reason"].widget.attrs.update({"class": "form-select", "data-reason": ""})
+        f["reason"].widget.attrs.update(
+            {"class": "form-select", "data-reason": "", "aria-required": "true", "data-msg-missing": REASON_MISSING}
+        )
         f["description"].label = f"Short description for the {name}"
         f["description"].help_text = "For example: too small, the handle is cracked, not the colour shown."
-        f["description"].widget.attrs.update({"class": "form-control", "maxlength": 2000})
+        f["description"].widget.attrs.update(
+            {
+                "class": "form-control",
+                "maxlength": 2000,
+                "aria-required": "true",
+                "data-msg-missing": DESCRIPTION_MISSING,
+            }
+        )
         f["condition_confirmed"].label = CONDITION_TEXT.format(name=name)
-        f["condition_confirmed"].widget.attrs.update({"class": "form-check-input"})
+        f["condition_confirmed"].widget.attrs.update(
+            {
+                "class": "form-check-input",
+                "aria-required": "true",
+                "data-msg-missing": _rule_message(policy.Decision(False, "R2", policy.CONDITION_NOT_CONFIRMED)),
+            }
+        )
         f["selected"].widget.attrs.update({"class": "form-check-input", "data-select-line": ""})
         f["preference"].widget.attrs.update({"class": "form-check-input"})
         limits = photo_limits_text()
@@ -165,11 +199,11 @@ class ReturnLineForm(forms.Form):
         if not data.get("selected"):
             return data
         if data.get("quantity") is None and "quantity" not in self.errors:
-            self.add_error("quantity", "Enter how many to return.")
+            self.add_error("quantity", QUANTITY_MISSING)
         if not data.get("reason") and "reason" not in self.errors:
-            self.add_error("reason", "Choose a reason for returning this item.")
+            self.add_error("reason", REASON_MISSING)
         if not data.get("description") and "description" not in self.errors:
-            self.add_error("description", "Tell us briefly why you are returning it.")
+            self.add_error("description", DESCRIPTION_MISSING)
         return data
 
     def photo_uploads(self) -> dict[str, list]:
@@ -285,7 +319,7 @@ class StartReturnForm:
     def _validate(self) -> bool:
         chosen = self.chosen()
         if not chosen:
-            self.non_field_errors.append("Choose at least one item to return: tick the box next to it.")
+            self.non_field_errors.append(NOTHING_CHOSEN)
         for form in self.line_forms:
             form.is_valid()
         self.collect_photos()
@@ -432,16 +466,20 @@ def keep_upload(request, order_line: OrderLine, kind: str, upload) -> PendingPho
 
 
 class ShipmentForm(forms.Form):
-    """R6: how the parcel travels. Recording again corrects it."""
+    """R6: how the parcel travels. Recording again corrects it.
+
+    The carrier may be left empty when the tracking number's format tells it (USPS,
+    UPS, FedEx, DHL: ``returns.carriers``); the page then links the number to its tracking page.
+    """
 
     default_renderer = WIDGETS
 
     carrier = forms.CharField(
         max_length=60,
+        required=False,
         label="Carrier",
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
-        help_text="For example UPS, USPS, FedEx or DHL.",
-        error_messages={"required": "Enter the carrier that is taking your parcel."},
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off", "list": "carrier-names"}),
+        help_text="USPS, UPS, FedEx or DHL can be left empty: we tell them from the tracking number.",
     )
     tracking_number = forms.CharField(
         max_length=80,
@@ -449,3 +487,19 @@ class ShipmentForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": "Enter the tracking number the carrier gave you."},
     )
+    CARRIER_NAMES = [c.name for c in carriers.CARRIERS]
+
+    def clean(self):
+        data = super().clean()
+        number, name = data.get("tracking_number"), (data.get("carrier") or "").strip()
+        if number and not name:
+            found = carriers.detect(number)
+            if found is None:
+                self.add_error(
+                    "carrier", "We can't tell the carrier from this tracking number: enter the carrier's name."
+                )
+            else:
+                data["carrier"] = found.name
+        elif name and carriers.by_name(name):
+            data["carrier"] = carriers.by_name(name).name
+        return data

@@ -202,6 +202,18 @@ class RequestedLine:
     packaging_photos: int = 0
 
 
+CONDITION_NOT_CONFIRMED = (
+    "Please confirm the item is in its original condition and packaging, with all labels, manuals and accessories."
+)
+
+
+def only_left_message(remaining: int) -> str:
+    """R4: more asked than can still be returned (the form's script shows the same words)."""
+    if remaining <= 0:
+        return "Every unit of this item is already in a return request."
+    return f"Only {remaining} of this item can still be returned."
+
+
 def check_requested_line(
     *, line: LineFacts, requested: RequestedLine, delivered_on: date | None, today: date, cfg: PolicyConfig
 ) -> list[Decision]:
@@ -217,23 +229,12 @@ def check_requested_line(
     if exclusion and not fault:
         problems.append(exclusion)
     if not fault and not requested.condition_confirmed:
-        problems.append(
-            Decision(
-                False,
-                "R2",
-                "Please confirm the item is in its original condition and packaging, "
-                "with all labels, manuals and accessories.",
-            )
-        )
+        problems.append(Decision(False, "R2", CONDITION_NOT_CONFIRMED))
     remaining = line.quantity - line.already_requested
     if requested.quantity < 1:
         problems.append(Decision(False, "R4", "Choose at least one item to return."))
     elif requested.quantity > remaining:
-        if remaining <= 0:
-            msg = "Every unit of this item is already in a return request."
-        else:
-            msg = f"Only {remaining} of this item can still be returned."
-        problems.append(Decision(False, "R4", msg))
+        problems.append(Decision(False, "R4", only_left_message(remaining)))
     if requested.reason in PHOTO_REQUIRED_REASONS:
         if requested.issue_photos < 1:
             problems.append(Decision(False, "R7", "Add at least one photo that shows the damage or fault."))

@@ -207,3 +207,9 @@ def tracking_link(carrier, number):
 def plural_name(name, count=2):
     """A product name for more than one: "Stoneware mug" -> "Stoneware mugs"."""
     return wording.plural_name(str(name), count)
+
+
+@register.filter
+def marked_required(bound_field):
+    """Whether the field is required once its line is ticked (the form sets ``aria-required``)."""
+    return bound_field.field.widget.attrs.get("aria-required") == "true"

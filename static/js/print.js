@@ -5,4 +5,8 @@
     button.hidden = false;
     button.addEventListener("click", () => window.print());
   });
+  // Opened from "Print return authorization" on the return's page: print at once, one tap.
+  if (document.querySelector("[data-print]") && new URLSearchParams(window.location.search).has("print")) {
+    window.addEventListener("load", () => window.print());
+  }
 })();

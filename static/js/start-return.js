@@ -59,6 +59,116 @@
     if (event.target.type === "number") refreshEstimate(400);
   });
 
+  // --- The same checks as the server, before sending; each error clears once fixed. ---
+
+  function errorBox(input) {
+    return document.getElementById(`${input.id}_error`);
+  }
+
+  function showError(input, message) {
+    let box = errorBox(input);
+    if (!box) {
+      box = document.createElement("div");
+      box.id = `${input.id}_error`;
+      box.className = "invalid-feedback d-block";
+      const anchor = input.closest(".form-check, .mb-3") || input.parentElement;
+      anchor.appendChild(box);
+    }
+    box.textContent = message;
+    input.classList.add("is-invalid");
+    input.setAttribute("aria-invalid", "true");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!described.includes(box.id)) input.setAttribute("aria-describedby", [...described, box.id].join(" "));
+  }
+
+  function clearError(input) {
+    const box = errorBox(input);
+    if (box) box.remove();
+    input.classList.remove("is-invalid");
+    input.removeAttribute("aria-invalid");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== `${input.id}_error`);
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+
+  // The message a field of a ticked line shows now, or "" when it is fine (the server's rules, same words).
+  function problemOf(input) {
+    const fieldset = input.closest("[data-line]");
+    const box = fieldset && fieldset.querySelector("[data-select-line]");
+    if (!box || !box.checked) return "";
+    const reason = fieldset.querySelector("[data-reason]");
+    const reasonValue = reason ? reason.value : "";
+    if (input.type === "number") {
+      if (input.value.trim() === "") return input.dataset.msgMissing;
+      const n = Number(input.value);
+      if (!Number.isInteger(n) || n < 1) return input.dataset.msgMin;
+      if (input.max && n > Number(input.max)) return input.dataset.msgMax;
+      return "";
+    }
+    if (input.type === "checkbox") {
+      const standard = reasonValue !== "" && !FAULT_REASONS.includes(reasonValue);
+      return standard && !input.checked ? input.dataset.msgMissing : "";
+    }
+    return input.value.trim() === "" ? input.dataset.msgMissing : "";
+  }
+
+  function checkedFields() {
+    return Array.from(form.querySelectorAll("[data-line] [data-msg-missing]"));
+  }
+
+  function nothingChosenShown(show) {
+    const problems = document.getElementById("form-problems");
+    let note = document.querySelector("[data-nothing-chosen]");
+    if (!show) {
+      if (note) note.remove();
+      // The summary goes too when nothing else is left in it.
+      if (problems && !problems.querySelector("p, li")) problems.remove();
+      return;
+    }
+    if (!note) {
+      note = document.createElement("div");
+      note.className = "alert alert-danger";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-nothing-chosen", "");
+      note.textContent = form.dataset.msgNothingChosen;
+      form.prepend(note);
+    }
+  }
+
+  function validate() {
+    const boxes = Array.from(form.querySelectorAll("[data-select-line]"));
+    if (!boxes.some((box) => box.checked)) {
+      nothingChosenShown(true);
+      if (boxes[0]) boxes[0].focus();
+      return false;
+    }
+    let first = null;
+    checkedFields().forEach((input) => {
+      const message = problemOf(input);
+      if (message) {
+        showError(input, message);
+        if (!first) first = input;
+      } else if (input.classList.contains("is-invalid")) {
+        clearError(input);
+      }
+    });
+    if (first) first.focus();
+    return !first;
+  }
+
+  // An error goes away as soon as what it asks for is done.
+  function recheck(event) {
+    const input = event.target;
+    if (input.matches("[data-select-line]") && input.checked) nothingChosenShown(false);
+    const fieldset = input.closest("[data-line]");
+    if (!fieldset) return;
+    fieldset.querySelectorAll("[data-msg-missing].is-invalid").forEach((field) => {
+      if (!problemOf(field)) clearError(field);
+    });
+  }
+  form.addEventListener("input", recheck);
+  form.addEventListener("change", recheck);
+
   let sent = false;
   form.addEventListener("submit", (event) => {
     if (event.submitter && event.submitter.name === "estimate") {
@@ -67,6 +177,10 @@
       return;
     }
     if (sent) {
+      event.preventDefault();
+      return;
+    }
+    if (!validate()) {
       event.preventDefault();
       return;
     }

@@ -84,8 +84,8 @@ class TestPage:
         assert response.status_code == 200
         assert html.count("<fieldset>\n  <legend") == 2
         assert (
-            f'<label class="form-label" for="id_line-{mug.pk}-quantity">How many Stoneware mugs to return</label>'
-            in html
+            f'<label class="form-label" for="id_line-{mug.pk}-quantity">How many Stoneware mugs to return '
+            '<span class="required-mark" aria-hidden="true">*</span></label>' in html
         )
         assert 'max="2"' in html
         assert "Return Desk lamp" in html
