@@ -196,6 +196,7 @@ def test_fault_claim_estimate_shows_both_outcomes_before_and_after(
     page.get_by_label("How many Logo tees to return").fill("3")
     estimate.get_by_text("only 1 can still be returned").wait_for()
     page.get_by_label("Return Logo tee").uncheck()
+    estimate.get_by_text("only 1 can still be returned").wait_for(state="detached")
     shot(page, f"journey-fault-01-estimate-{width}")
     axe(page, "start a return with a fault claim")
 
