@@ -80,8 +80,10 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     shot(page, "customer-04-return-approved")
     axe(page, "the return's page")
 
+    page.context.add_init_script("window.print = () => { window.__printed = true; };")  # no dialog in the test
     page.get_by_role("link", name="Print return authorization").first.click()
-    page.wait_for_url(f"**/returns/{req.rma}/authorization/")
+    page.wait_for_url(f"**/returns/{req.rma}/authorization/?print=1")
+    page.wait_for_function("window.__printed === true")
     assert req.rma in page.content()
     assert "100 Warehouse Way" in page.content()
     qr = page.locator("[role=img][aria-label*='return number'] svg")

@@ -149,5 +149,5 @@ def test_review_receive_inspect_and_refund(
     received = subjects_to(order.email)
     assert len(received) == 6, received  # submitted, approved, shipped, received, inspected, refund issued
     assert all(req.rma in s for s in received)
-    assert any("79.45 USD" in s for s in received)
+    assert any("$79.45" in s for s in received)
     assert len(subjects_to("returns-team@alotrop.com")) == 1
