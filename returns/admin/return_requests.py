@@ -6,16 +6,14 @@ step is a button or a bulk action that calls a service.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .. import estimates, policy, risk, selectors, services
 from .. import history as staff_history
-from .. import policy, risk, selectors, services
 from ..conf import policy_config, store_today
 from ..estimates import Estimate
 from ..exceptions import ReturnsError
@@ -364,8 +362,8 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             estimated = refund.total
         else:
             claims = [selectors.Claim(ln.order_line, ln.quantity, ln.reason, ln.preference) for ln in lines]
-            estimate = selectors.refund_estimate(order, claims)
-            estimated = estimate.breakdown.total if estimate.breakdown else Decimal("0")
+            # The most it could refund (every claimed fault confirmed), as auto-approval reads it.
+            estimated = estimates.build(order, claims).highest
         facts = risk.RiskFacts(
             email=obj.order.email,
             currency=currency,
