@@ -118,7 +118,7 @@ def test_issue_refund_pays_through_stripe_in_minor_units_with_the_rma_and_a_key_
     assert post[3]["Idempotency-Key"] == f"alotrop-{due.request.rma}-refund-{due.pk}-1"
     assert ReturnRequest.objects.get(pk=due.request_id).status == S.REFUNDED
     [email] = customer_refund_emails(mailoutbox, due.order)
-    assert "27.00 USD" in email.subject
+    assert "$27.00" in email.subject
     start, end = refund.issued_on + timedelta(days=5), refund.issued_on + timedelta(days=16)
     assert "Expect it between" in email.body and at_stripe["id"] in email.body
     assert start <= end  # the R11 dates are in the body; their arithmetic is tested with the policy
