@@ -112,10 +112,12 @@
       }
       if (xhr.status === 201 && answer.id) {
         showKept(item, field, answer);
-      } else if (xhr.status === 503 && attempt < 4) {
+      } else if (xhr.status === 503 && attempt < 12) {
+        // Busy with other photos: wait as the server asks (plus a little, so retries spread out), about 2 minutes at most.
         const state = item.querySelector(".photo-state");
         if (state) state.textContent = "Waiting for the server…";
-        window.setTimeout(() => send(task, attempt + 1), 3000 * (attempt + 1));
+        const wait = Number(xhr.getResponseHeader("Retry-After")) || 5;
+        window.setTimeout(() => send(task, attempt + 1), (wait + Math.random() * 3) * 1000);
         return;
       } else {
         showError(item, answer.error || `“${file.name}” could not be uploaded. Please try again.`);

@@ -175,7 +175,7 @@ class Command(BaseCommand):
 
         def one(n):
             body, ctype = multipart({"line": str(line.pk), "kind": "issue"}, [("photo", f"photo-{n}.png", png)])
-            for _attempt in range(5):
+            for _attempt in range(13):  # as the page's script: up to 12 retries after a 503
                 started = time.monotonic()
                 try:
                     status, headers, _ = self._request(
@@ -188,7 +188,7 @@ class Command(BaseCommand):
                     return
                 with tally.lock:
                     tally.retries += 1
-                time.sleep(float(headers.get("Retry-After", "3")))
+                time.sleep(float(headers.get("Retry-After", "5")) + secrets.randbelow(3000) / 1000)
 
         threads = [threading.Thread(target=one, args=(n,)) for n in range(self.photos)]
         for t in threads:
