@@ -19,7 +19,7 @@ PROTECTED = "Cannot be deleted"
 def _request_links(requests) -> str:
     return format_html_join(
         ", ",
-        '<a href="{}" style="white-space: nowrap;">{}</a>',
+        '<a href="{}" class="rr-nowrap">{}</a>',
         ((reverse("admin:returns_returnrequest_change", args=[r.pk]), r.rma) for r in requests),
     )
 
@@ -80,7 +80,7 @@ class OrderLineInline(admin.TabularInline):
         if not requests:
             return "—"
         return format_html(
-            '{}<br><strong title="{}" style="color: var(--error-fg); white-space: nowrap;">{}</strong>',
+            '{}<br><strong title="{}" class="rr-protected">{}</strong>',
             _request_links(requests),
             IN_A_RETURN,
             PROTECTED,
@@ -97,7 +97,7 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
     readonly_fields = ("return_requests",)
 
     class Media:  # lines that fit; the double-click guard on Save
-        css = {"all": ("css/staff-desk.css",)}
+        css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
         js = ("js/staff-once.js",)
 
     def get_search_results(self, request, queryset, search_term):

@@ -41,7 +41,7 @@ def held_by(obj: ReturnRequest) -> dict | None:
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, WorkflowViews, admin.ModelAdmin):
     class Media:  # the double-click guard on every form that changes something
-        css = {"all": ("css/staff-desk.css",)}
+        css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
         js = ("js/staff-once.js",)
 
     list_display = (
@@ -194,7 +194,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         if refund is None:
             return "—"
         return format_html(
-            '<span style="white-space: nowrap;">{}</span><br><span class="rr-muted">{}</span>',
+            '<span class="rr-nowrap">{}</span><br><span class="rr-muted">{}</span>',
             money(refund.total, refund.currency),
             refund.get_state_display(),
         )
