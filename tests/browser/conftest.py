@@ -1,5 +1,6 @@
 """Playwright driving Debian's chromium against pytest-django's live_server."""
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,72 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Every page in every browser test reports what the browser blocked or choked on: a Content
+# Security Policy violation (the `securitypolicyviolation` event, or chromium's console error)
+# or an uncaught script error. The test fails at teardown if there was any.
+_WATCH_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile || e.documentURI}:${e.lineNumber}`;
+  window.__reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+}, true);
+"""
+
+
+class _Problems(list):
+    """What the browser reported during the current test (filled by every guarded context)."""
+
+
+_problems = _Problems()
+
+
+def _watch_page(page):
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            _problems.append(f"console: {message.text} ({page.url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: _problems.append(f"script error: {error} ({page.url})"))
+
+
+def _settle(context):
+    """Let every open page deliver the events it has queued before the context goes away."""
+    for page in context.pages:
+        # A page that crashed or navigated away has nothing more to say.
+        with contextlib.suppress(Exception):
+            page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 50))")
+
+
+class GuardedBrowser:
+    """The launched browser; every context made from it (any fixture's) is watched for violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.open_contexts = []
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.expose_binding("__reportCspViolation", lambda source, text: _problems.append(f"CSP: {text}"))
+        context.add_init_script(_WATCH_VIOLATIONS)
+        context.on("page", _watch_page)
+        close = context.close
+
+        def settle_then_close(**close_kwargs):
+            _settle(context)
+            if context in self.open_contexts:
+                self.open_contexts.remove(context)
+            close(**close_kwargs)
+
+        context.close = settle_then_close
+        self.open_contexts.append(context)
+        return context
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
@@ -24,8 +91,25 @@ def browser():
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        yield browser
+        yield GuardedBrowser(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def browser_problems(request):
+    """Fails the test if any page broke the Content Security Policy or threw a script error.
+
+    A test that provokes a violation on purpose reads this list and empties it.
+    """
+    _problems.clear()
+    yield _problems
+    if "browser" in request.fixturenames:
+        guarded = request.getfixturevalue("browser")
+        for context in list(guarded.open_contexts):
+            context.close()
+    found, _problems[:] = list(_problems), []
+    if found:
+        pytest.fail("The browser reported:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture
