@@ -42,11 +42,14 @@ def _watch_page(page):
 
 
 def _settle(context):
-    """Let every open page deliver the events it has queued before the context goes away."""
-    for page in context.pages:
-        # A page that crashed or navigated away has nothing more to say.
+    """Let open pages deliver the events they have queued before the context goes away.
+
+    A wait in the driver, not a script in the page: it works with JavaScript turned off too.
+    """
+    if context.pages:
+        # A page that crashed or was closed has nothing more to say.
         with contextlib.suppress(Exception):
-            page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 50))")
+            context.pages[0].wait_for_timeout(100)
 
 
 class GuardedBrowser:

@@ -56,7 +56,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     lamp.get_by_label("Photos of the damage or fault").set_input_files(str(photos["cracked-shade.jpg"]))
     lamp.get_by_label("Photos of the packaging it arrived in").set_input_files(str(photos["box.jpg"]))
     # Each photo uploads as it is picked; both are in once their thumbnails show.
-    page.wait_for_function("document.querySelectorAll('[data-photo-item] img.photo-thumb').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-photo-item] img.photo-thumb').length === 2")
 
     # The estimate: 25.00 + 2.00 (mugs) + 45.00 + 3.60 (lamp) + 3.85 shipping share (5.99 × 45/70) = 79.45.
     page.locator("#estimate [data-estimate-total]").filter(has_text="$79.45").wait_for()

@@ -56,14 +56,14 @@ def test_photos_upload_as_picked_survive_a_bounce_and_can_be_removed(
     issue.set_input_files([files["crack-1.jpg"], files["crack-2.jpg"], files["notes.jpg"]])
     lamp.get_by_label("Photos of the packaging it arrived in").set_input_files(files["box.jpg"])
     items = lamp.locator("[data-photo-item]")
-    page.wait_for_function("document.querySelectorAll('[data-photo-item] input[type=hidden]').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('[data-photo-item] input[type=hidden]').length === 3")
     # The file that is not a photo says so, next to its name; the others show a thumbnail and Remove.
     error = lamp.locator(".photo-error")
     error.wait_for()
     assert "“notes.jpg” is not a photo we can read" in error.inner_text()
     assert lamp.locator("img.photo-thumb").count() == 3
     page.wait_for_function(  # the thumbnails are the processed photos, served privately
-        "Array.from(document.querySelectorAll('img.photo-thumb')).every(i => i.complete && i.naturalWidth > 0)"
+        "() => Array.from(document.querySelectorAll('img.photo-thumb')).every(i => i.complete && i.naturalWidth > 0)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot(page, f"photos-01-uploaded-{width}")
@@ -71,7 +71,7 @@ def test_photos_upload_as_picked_survive_a_bounce_and_can_be_removed(
 
     # Remove the second crack photo: gone from the page and from the server.
     page.get_by_role("button", name="Remove crack-2.jpg").click()
-    page.wait_for_function("document.querySelectorAll('[data-photo-item] input[type=hidden]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-photo-item] input[type=hidden]').length === 2")
     assert PendingPhoto.objects.count() == 2
     assert sorted(PendingPhoto.objects.values_list("original_name", flat=True)) == ["box.jpg", "crack-1.jpg"]
     page.get_by_role("button", name="Dismiss notes.jpg").click()
