@@ -147,6 +147,12 @@ def shot():
     return take
 
 
+def _is_inline_style_element(problem):
+    return "style-src-elem blocked inline" in problem or (
+        "Applying inline style violates" in problem and "style-src" in problem
+    )
+
+
 AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
@@ -160,6 +166,16 @@ def axe():
     source = AXE_SOURCE.read_text(encoding="utf-8")
 
     def check(page, name, *, exclude=()):
+        before = len(_problems)
+        try:
+            return run(page, name, exclude=exclude)
+        finally:
+            # axe-core adds <style> elements of its own while it measures (pointer-events, visibility);
+            # the policy blocks them. That is the harness, not the page: forget those reports only.
+            page.wait_for_timeout(100)
+            _problems[before:] = [p for p in _problems[before:] if not _is_inline_style_element(p)]
+
+    def run(page, name, *, exclude=()):
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(source)
         result = page.evaluate(
