@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from . import policy
 from .conf import policy_config, store_today
-from .models import Order, OrderLine, Refund, ReturnLine, ReturnRequest
+from .models import AutoReview, Order, OrderLine, Refund, ReturnLine, ReturnRequest
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,11 @@ def waiting_for_review_q():
     return Q(status=ReturnRequest.Status.SUBMITTED)
 
 
+def held_for_review_q():
+    """Waiting for review because a risk rule held it at submission (``returns.risk``), not by mode."""
+    return Q(status=ReturnRequest.Status.SUBMITTED, auto_review=AutoReview.HELD)
+
+
 def overdue_to_ship_q(today: date):
     """R6: approved, the item must come back, and the ship-by day has passed (the day itself is on time)."""
     return Q(status=ReturnRequest.Status.APPROVED, return_required=True, ship_by__lt=today)
@@ -239,6 +244,7 @@ class StaffOverview:
     week_end: date
     refunds_this_week: list[dict]  # one per currency: currency, count, total
     refunds_processing: int = 0
+    held_for_review: int = 0
 
     @property
     def refunds_this_week_count(self) -> int:
@@ -254,6 +260,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
     today = today or store_today()
     counts = ReturnRequest.objects.filter(status__in=OPEN_STATUSES).aggregate(
         review=Count("pk", filter=waiting_for_review_q()),
+        held=Count("pk", filter=held_for_review_q()),
         overdue=Count("pk", filter=overdue_to_ship_q(today)),
         on_the_way=Count("pk", filter=on_the_way_q()),
         inspection=Count("pk", filter=awaiting_inspection_q()),
@@ -282,6 +289,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
     )
     return StaffOverview(
         waiting_for_review=counts["review"],
+        held_for_review=counts["held"],
         overdue_to_ship=counts["overdue"],
         on_the_way=counts["on_the_way"],
         awaiting_inspection=counts["inspection"],

@@ -12,6 +12,7 @@ from ..conf import store_today
 from ..models import Reason, ReturnLine
 
 QUEUE_REVIEW = "review"
+QUEUE_HELD = "held"
 QUEUE_OVERDUE = "overdue"
 QUEUE_INSPECTION = "inspection"
 QUEUE_ON_THE_WAY = "on_the_way"
@@ -19,6 +20,7 @@ QUEUE_REPLACEMENTS = "replacements"
 
 QUEUE_LABELS = {
     QUEUE_REVIEW: "To review",
+    QUEUE_HELD: "Held for review (risk)",
     QUEUE_OVERDUE: "Overdue to ship (R6)",
     QUEUE_ON_THE_WAY: "On the way",
     QUEUE_INSPECTION: "To inspect",
@@ -29,6 +31,8 @@ QUEUE_LABELS = {
 def queue_condition(queue: str):
     if queue == QUEUE_REVIEW:
         return selectors.waiting_for_review_q()
+    if queue == QUEUE_HELD:
+        return selectors.held_for_review_q()
     if queue == QUEUE_OVERDUE:
         return selectors.overdue_to_ship_q(store_today())
     if queue == QUEUE_ON_THE_WAY:

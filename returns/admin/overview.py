@@ -18,6 +18,7 @@ from .. import selectors, services
 from ..models import Notification, Refund
 from .display import money
 from .filters import (
+    QUEUE_HELD,
     QUEUE_INSPECTION,
     QUEUE_LABELS,
     QUEUE_ON_THE_WAY,
@@ -51,6 +52,8 @@ def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
     candidates = [
         (services.PERM_REVIEW, "review", QUEUE_LABELS[QUEUE_REVIEW], data.waiting_for_review,
          _list("returnrequest", queue=QUEUE_REVIEW)),
+        (services.PERM_REVIEW, "held", QUEUE_LABELS[QUEUE_HELD], data.held_for_review,
+         _list("returnrequest", queue=QUEUE_HELD)),
         (services.PERM_REVIEW, "overdue", QUEUE_LABELS[QUEUE_OVERDUE], data.overdue_to_ship,
          _list("returnrequest", queue=QUEUE_OVERDUE)),
         (services.PERM_RECEIVE, "on_the_way", QUEUE_LABELS[QUEUE_ON_THE_WAY], data.on_the_way,

@@ -22,7 +22,7 @@ from ..policy import day
 from ..refunds import refund_provider_label
 from .analytics import AnalyticsView
 from .display import age_in_days, money, person, photo_urls
-from .filters import FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
+from .filters import QUEUE_HELD, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from .inspection import InspectionView
 from .search import RequestSearchMixin
 from .workflow import RECEIVING, WorkflowViews, allowed_actions
@@ -119,6 +119,17 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
 
     # --- the list --------------------------------------------------------------
 
+    def get_list_display(self, request):
+        """Requests held by a risk rule say which rule, in the ship-by and refund columns' place
+        (a request waiting for review has neither yet)."""
+        if request.GET.get(QueueFilter.parameter_name) == QUEUE_HELD:
+            return tuple(
+                "held_by_column" if name == "ship_by_column" else name
+                for name in self.list_display
+                if name != "refund_column"
+            )
+        return self.list_display
+
     def get_queryset(self, request):
         fault = ReturnLine.objects.filter(request=OuterRef("pk"), reason__in=policy.FAULT_REASONS)
         # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL may run an EXISTS in the select list as a
@@ -135,7 +146,6 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         name = obj.order.customer_name
         return f"{name} <{obj.order.email}>" if name else obj.order.email
 
-    @admin.display(description="Status", ordering="status")
     @admin.display(description="Automatic approval")
     def automatic_review(self, obj):
         """What returns.risk decided at submission, and the rule that decided (held, approved or left for staff)."""
@@ -148,6 +158,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             obj.auto_review_note,
         )
 
+    @admin.display(description="Status", ordering="status")
     def status_column(self, obj):
         """Staff's wording ("Approved – awaiting parcel"), never the code."""
         return staff_history.status_label(obj.status)
@@ -183,6 +194,13 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         if obj.status == S.APPROVED and obj.return_required and policy.is_ship_by_overdue(obj.ship_by, store_today()):
             return format_html('<strong class="rr-overdue" title="{}">{} · overdue</strong>', obj.ship_by, text)
         return format_html('<span title="{}">{}</span>', obj.ship_by, text)
+
+    @admin.display(description="Held by (risk rule)", ordering="auto_review_rule")
+    def held_by_column(self, obj):
+        held = held_by(obj)
+        if held is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', held["note"], held["label"])
 
     @admin.display(description="Fault", boolean=True, ordering="first_fault_line")
     def fault_claim(self, obj):

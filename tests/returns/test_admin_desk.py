@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils.html import escape
 
 from returns import services
 from returns.admin import search
@@ -42,6 +43,11 @@ def fixture_desk(customer, service_agent, warehouse):
     """One request in every queue, plus a refund of each state and a failed email."""
     today = store_today()
     out = {"review": _new(customer)}
+    # Submitted from the form: a 250.00 item is above AUTO_APPROVE_MAX_REFUND (200.00), so a risk rule holds it.
+    big = OrderFactory(email=customer.email)
+    out["held"] = services.return_request_submit(
+        order=big, lines=[standard(OrderLineFactory(order=big, unit_price=Decimal("250.00")))], auto_approve=True
+    )
     overdue = _new(customer)
     services.return_request_approve(request=overdue, by=service_agent, return_required=True)
     ReturnRequest.objects.filter(pk=overdue.pk).update(ship_by=today - timedelta(days=1))
@@ -88,7 +94,8 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
     response, tiles = _tiles(client)
     got = {t.key: t.count for t in tiles}
     assert got == {
-        "review": 1,
+        "review": 2,  # held for review is waiting for review too
+        "held": 1,
         "overdue": 1,
         "to_inspect": 1,
         "refunds_to_issue": 1,
@@ -97,7 +104,7 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
         "replacements": 1,
         "emails_failed": Notification.objects.filter(state="failed").count(),
     }
-    assert [t.key for t in tiles][:2] == ["review", "overdue"]  # customer service's own work first
+    assert [t.key for t in tiles][:3] == ["review", "held", "overdue"]  # customer service's own work first
     html = response.content.decode()
     for tile in tiles:
         assert f'href="{tile.url.replace("&", "&amp;")}"' in html
@@ -105,7 +112,17 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
         assert listed.status_code == 200
         assert listed.context["cl"].result_count == tile.count, tile.key
     by_key = {t.key: t for t in tiles}
-    assert _rmas(client.get(by_key["review"].url)) == {desk["review"].rma}
+    assert _rmas(client.get(by_key["review"].url)) == {desk["review"].rma, desk["held"].rma}
+    held = client.get(by_key["held"].url)
+    assert _rmas(held) == {desk["held"].rma}
+    # The held list says which rule held each request, in the place of ship-by and refund (neither exists yet).
+    held_html = held.content.decode()
+    assert "Held by (risk rule)" in held_html
+    assert "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)</span>" in held_html
+    desk["held"].refresh_from_db()
+    assert "could reach" in desk["held"].auto_review_note
+    assert f'title="{escape(desk["held"].auto_review_note)}"' in held_html  # the rule's own sentence, on hover
+    assert "Ship by" not in held_html and ">Refund<" not in held_html
     assert _rmas(client.get(by_key["overdue"].url)) == {desk["overdue"].rma}
     assert _rmas(client.get(by_key["replacements"].url)) == {desk["replacement"].rma}
     refunds = client.get(by_key["refunds_to_issue"].url).context["cl"].result_list
@@ -187,7 +204,7 @@ def test_lists_count_up_to_a_cap_and_say_more_than(client, service_agent, desk, 
     assert "More than 3 return requests" in response.content.decode()
     assert len(response.context["cl"].result_list) == len(desk)  # the page itself is whole
     small = client.get(admin_url("changelist"), {"queue": "review"})
-    assert "1 return request" in small.content.decode()
+    assert "2 return requests" in small.content.decode()
 
 
 def test_no_unfiltered_count_and_no_date_scan_on_the_lists(client, service_agent, desk):
