@@ -113,7 +113,8 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
             today=today,
         )
         pk = refund.pk
-        transaction.on_commit(lambda: refunds_process_due(ids=[pk]))
+        # The click's own request makes the first call, after commit, with short timeouts (STRIPE_CLICK_TIMEOUT).
+        transaction.on_commit(lambda: refunds_process_due(ids=[pk], interactive=True))
     return Refund.objects.select_related("request", "order").get(pk=pk)
 
 
@@ -133,7 +134,9 @@ def _claim(now: datetime, ids: list[int] | None, skip: set[int]) -> Refund | Non
     return Refund.objects.select_related("request", "order").get(pk=refund.pk)
 
 
-def refunds_process_due(*, ids: list[int] | None = None, now: datetime | None = None, limit: int = 100) -> int:
+def refunds_process_due(
+    *, ids: list[int] | None = None, now: datetime | None = None, limit: int = 100, interactive: bool = False
+) -> int:
     """Send (or ask about) every refund whose turn has come; returns how many were handled."""
     handled = 0
     skip: set[int] = set()
@@ -145,7 +148,7 @@ def refunds_process_due(*, ids: list[int] | None = None, now: datetime | None = 
         skip.add(refund.pk)
         handled += 1
         try:
-            provider = refund_provider(refund.provider)
+            provider = refund_provider(refund.provider, interactive=interactive)
             if refund.reference:
                 answer = provider.refund_status(reference=refund.reference)
             else:

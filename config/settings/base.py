@@ -294,6 +294,7 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+STRIPE_CLICK_TIMEOUT = env.float("STRIPE_CLICK_TIMEOUT", default=5.0)
 
 # The store's signed orders webhook (POST /api/v1/orders; README, Integrations). Off without a secret.
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")

@@ -63,11 +63,12 @@ class RefundProvider(Protocol):
     def webhook_refund(self, *, body: bytes, headers) -> ProviderRefund | None: ...
 
 
-def refund_provider(name: str | None = None) -> RefundProvider:
+def refund_provider(name: str | None = None, *, interactive: bool = False) -> RefundProvider:
+    """The configured provider; ``interactive`` when a person's click waits for the answer (shorter timeouts)."""
     name = name or settings.REFUND_PROVIDER
     if name not in PROVIDERS:
         raise ImproperlyConfigured(f"REFUND_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}.")
-    return import_module(f"{__name__}.{name}").provider()
+    return import_module(f"{__name__}.{name}").provider(interactive=interactive)
 
 
 def minor_units(amount: Decimal, currency: str) -> int:

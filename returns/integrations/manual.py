@@ -20,5 +20,5 @@ class ManualRefunds:
         raise WebhookRejected("No refund provider is configured.")
 
 
-def provider() -> ManualRefunds:
+def provider(*, interactive: bool = False) -> ManualRefunds:
     return ManualRefunds()

@@ -20,12 +20,16 @@ STATUS = {"pending": "pending", "requires_action": "pending", "succeeded": "succ
 STATUS["canceled"] = "failed"
 
 
-def _client() -> stripe.StripeClient:
+def _client(interactive: bool) -> stripe.StripeClient:
+    # A staff member's click waits at most STRIPE_CLICK_TIMEOUT per call and is never retried inside the
+    # library: past that the refund waits at the provider and the worker asks again with the same key.
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or "sk_missing",
         base_addresses={"api": settings.STRIPE_API_BASE},
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
+        max_network_retries=0 if interactive else settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(
+            timeout=min(settings.STRIPE_CLICK_TIMEOUT, settings.STRIPE_TIMEOUT) if interactive else settings.STRIPE_TIMEOUT
+        ),
     )
 
 
@@ -64,8 +68,8 @@ class StripeRefunds:
     label = "Stripe"
     automatic = True
 
-    def __init__(self):
-        self.client = _client()
+    def __init__(self, *, interactive: bool = False):
+        self.client = _client(interactive)
 
     def _existing(self, payment_reference: str, key: str) -> ProviderRefund | None:
         page = _call(lambda: self.client.v1.refunds.list(params={"payment_intent": payment_reference, "limit": 100}))
@@ -139,5 +143,5 @@ class StripeRefunds:
         return _as_refund(obj)
 
 
-def provider() -> StripeRefunds:
-    return StripeRefunds()
+def provider(*, interactive: bool = False) -> StripeRefunds:
+    return StripeRefunds(interactive=interactive)

@@ -413,3 +413,25 @@ def test_two_staff_issuing_at_once_pay_once(due, service_agent, fake_stripe, mai
     assert refund.state == Refund.State.ISSUED
     assert len(fake_stripe.refunds_for(PI)) == 1
     assert len(customer_refund_emails(mailoutbox, due.order)) == 1
+
+
+def test_a_slow_stripe_holds_the_staff_click_only_for_the_click_timeout_then_the_worker_finishes(
+    due, service_agent, settings, fake_stripe, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The worker would wait 20 s per call, with a retry inside the library; a click waits 0.5 s, once.
+    settings.STRIPE_TIMEOUT, settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_CLICK_TIMEOUT = 20.0, 1, 0.5
+    fake_stripe.slow_seconds = 3.0
+    fake_stripe.fail_next("timeout")  # Stripe makes the refund but answers after 3 s
+    started = time.monotonic()
+    refund = issue(due, service_agent, django_capture_on_commit_callbacks)
+    waited = time.monotonic() - started
+    assert waited < 2.5, f"the click waited {waited:.1f} s on Stripe"
+    assert refund.state == Refund.State.PROCESSING and "did not answer" in refund.last_error
+    assert customer_refund_emails(mailoutbox, due.order) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.refunds_process_due(now=refund.next_attempt_at + timedelta(seconds=1))
+    refund.refresh_from_db()
+    [at_stripe] = fake_stripe.refunds_for(PI)  # the late answer's refund, found by its key: paid once
+    assert refund.state == Refund.State.ISSUED and refund.reference == at_stripe["id"]
+    assert len(customer_refund_emails(mailoutbox, due.order)) == 1
