@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from .. import policy, services
+from ..estimates import Estimate
 from ..exceptions import PolicyViolation, ReturnsError
 from ..history import status_label
 from ..models import Refund
@@ -119,5 +120,7 @@ class InspectionView:
             "changelist_url": self._url("changelist"),
             "currency": obj.order.currency,
             "status_text": status_label(obj.status),
+            # What the customer was shown when submitting, to weigh against the verdicts and the refund they make.
+            "estimate": Estimate.from_json(obj.estimate),
         }
         return TemplateResponse(request, "admin/returns/returnrequest/inspect.html", context)

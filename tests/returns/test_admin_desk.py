@@ -309,6 +309,32 @@ def test_the_inspection_page_shows_each_lines_photos_and_claim_beside_its_verdic
     assert lamp_row.count("<img") == 2 and lamp_row.index("<img") < lamp_row.index('name="')
 
 
+def test_the_inspection_page_shows_the_estimate_the_customer_was_shown(client, warehouse, service_agent, order):
+    """A damaged lamp on paid shipping: 52.45 if the fault is confirmed (45.00 + 3.60 tax + 3.85 of the 5.99
+    shipping, 45/70 of it), 48.60 if not. The inspector sees both beside the verdicts, then beside the refund."""
+    req = submit(order, damaged(order.lines.get(sku="LAMP-02")))
+    services.return_request_approve(request=req, by=service_agent)
+    services.return_request_receive(request=req, by=warehouse)
+    client.force_login(warehouse)
+    html = client.get(admin_url("inspect", req.pk)).content.decode()
+    estimate = html[html.index('id="customer-estimate"') :]
+    assert html.index('name="') < html.index('id="customer-estimate"') < html.index('name="_preview"')
+    assert "The customer's estimate when they submitted: both outcomes" in estimate
+    assert "If we confirm the fault" in estimate and "$52.45" in estimate
+    assert "If we find no fault" in estimate and "$48.60" in estimate
+    assert "Cracked in the box" in html  # the claim's own words, in the item's row
+    line = req.lines.get()
+    preview = client.post(
+        admin_url("inspect", req.pk),
+        {f"line-{line.pk}-accepted": "yes", f"line-{line.pk}-fault_confirmed": "", f"line-{line.pk}-note": "",
+         "_preview": "1"},
+    ).content.decode()  # fmt: skip
+    # The refund the verdict makes, then what the customer was told: no fault found, so the 48.60 outcome.
+    assert preview.index('id="refund-preview"') < preview.index('id="customer-estimate"')
+    assert "48.60" in preview[preview.index('id="refund-preview"') : preview.index('id="customer-estimate"')]
+    assert "$52.45" in preview[preview.index('id="customer-estimate"') :]
+
+
 # --- risk at review ----------------------------------------------------------------
 
 
