@@ -66,8 +66,8 @@ def render(event: str, context: dict) -> tuple[str, str, str]:
     """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html."""
     context = _context(context)
     base = f"accounts/emails/{event}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-    text = render_to_string(f"{base}_body.txt", context).strip() + "\n"
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context, using="text").split())
+    text = render_to_string(f"{base}_body.txt", context, using="text").strip() + "\n"
     html = render_to_string(f"{base}_body.html", context)
     return subject, text, html
 

@@ -117,8 +117,8 @@ def _context(request: ReturnRequest, change: StatusChange, today: date) -> dict:
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     base = f"returns/emails/{template}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-    text = render_to_string(f"{base}_body.txt", context).strip() + "\n"
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context, using="text").split())
+    text = render_to_string(f"{base}_body.txt", context, using="text").strip() + "\n"
     html = render_to_string(f"{base}_body.html", context)
     return subject, text, html
 

@@ -68,6 +68,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text email (subjects and bodies) is not HTML: nothing is escaped, so "O'Brien" stays O'Brien.
+        # Used only by name (render_to_string(..., using="text")); pages always get the escaping engine above.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False, "context_processors": []},
+    },
 ]
 
 # A SQLite file in the project folder is the newcomer's default; production

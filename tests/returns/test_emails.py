@@ -304,3 +304,23 @@ def test_send_notifications_command_reports(order, customer, flaky, capsys):
     _submit(order, customer)
     call_command("send_notifications")
     assert "2 sent, 0 to retry later, 0 given up" in capsys.readouterr().out
+
+
+def test_plain_text_and_subjects_are_not_html_escaped_but_the_html_part_is(
+    order, customer, service_agent, send, settings
+):
+    settings.STAFF_NOTIFICATION_EMAIL = "returns-team@alotrop.com"
+    order.customer_name = "Siobhán O'Brien"
+    order.save(update_fields=["customer_name"])
+    mug = order.lines.get(sku="MUG-01")
+    line = LineRequest(order_line_id=mug.pk, quantity=1, reason="changed_mind", condition_confirmed=True,
+                       description='Too "small" & <b>chipped</b>')  # fmt: skip
+    req, sent = send(services.return_request_submit, order=order, by=customer, lines=[line])
+    to_staff = only(sent, "returns-team@alotrop.com")
+    assert 'Too "small" & <b>chipped</b>' in to_staff.body
+    assert "&quot;" not in to_staff.body and "&amp;" not in to_staff.body and "&lt;" not in to_staff.body
+    assert "&lt;b&gt;chipped&lt;/b&gt;" in html_of(to_staff)  # the HTML part still escapes what customers typed
+    _, sent = send(services.return_request_reject, request=req, by=service_agent, reason="Bought on O'Brien's card.")
+    to_customer = only(sent, order.email)
+    assert "O'Brien" in to_customer.body and "&#x27;" not in to_customer.body
+    assert "Reason: Bought on O'Brien's card." in to_customer.body
