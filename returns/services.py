@@ -35,6 +35,7 @@ from .money import format_money
 from .notifications import notification_record
 from .policy import day
 from .transitions import check_transition
+from .wording import inspection_outcome
 
 S = ReturnRequest.Status
 
@@ -496,8 +497,7 @@ def return_request_inspect(
                 refund.reference = "nothing to pay"
                 refund.save(update_fields=["state", "issued_on", "reference", "updated_at"])
 
-        accepted = sum(1 for _, v in pairs if v.accepted)
-        note = f"{accepted} of {len(pairs)} item(s) accepted."
+        note = inspection_outcome(pairs)
         if refund is not None:
             note += f" Refund: {format_money(refund.total, refund.currency)}."
         _move(request, S.INSPECTED, by=by, event="inspected", note=note)

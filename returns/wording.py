@@ -47,3 +47,18 @@ def unaccepted_item(*, handling: str, hold_days: int, support_email: str, rma: s
         f"We keep the {what} for {hold_days} days. To have {it} sent back to you, write to {support_email} "
         f"quoting {rma} within that time; after that we recycle or donate {it}."
     )
+
+
+def inspection_outcome(pairs) -> str:
+    """ "All 3 items accepted.", "2 of 3 items accepted.", "None of the 2 items accepted.": counted in units.
+
+    ``pairs`` are (return line, verdict) as an inspection records them; a verdict accepts a whole line.
+    """
+    total = sum(line.quantity for line, _ in pairs)
+    accepted = sum(line.quantity for line, verdict in pairs if verdict.accepted)
+    noun = "item" if total == 1 else "items"
+    if accepted == total:
+        return "The item was accepted." if total == 1 else f"All {total} items accepted."
+    if accepted == 0:
+        return "The item was not accepted." if total == 1 else f"None of the {total} {noun} accepted."
+    return f"{accepted} of {total} {noun} accepted."

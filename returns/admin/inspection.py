@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from .. import policy, services
 from ..estimates import Estimate
+from ..wording import inspection_outcome
 from ..exceptions import PolicyViolation, ReturnsError
 from ..history import status_label
 from ..models import Refund
@@ -91,8 +92,7 @@ class InspectionView:
             self.message_user(request, str(exc), level=messages.ERROR)
             return HttpResponseRedirect(self.page_url(obj))
         refund = Refund.objects.filter(request=obj).first()
-        accepted = sum(1 for _, v in pairs if v.accepted)
-        text = f"{obj.rma} inspected: {accepted} of {len(pairs)} item(s) accepted."
+        text = f"{obj.rma} inspected: {inspection_outcome(pairs)}"
         if refund is not None:
             text += f" Refund of {money(refund.total, refund.currency)} recorded"
             text += " (nothing to pay)." if refund.state == Refund.State.ISSUED else ", waiting to be issued."

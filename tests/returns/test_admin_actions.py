@@ -227,7 +227,7 @@ class TestInspection:
         refund = Refund.objects.get(request=received)
         assert (refund.total, refund.state) == (Decimal("27.00"), Refund.State.PENDING)
         assert successes(response) == [
-            f"{received.rma} inspected: 1 of 1 item(s) accepted. Refund of 27.00 USD recorded, waiting to be issued."
+            f"{received.rma} inspected: All 2 items accepted. Refund of 27.00 USD recorded, waiting to be issued."
         ]
 
     def test_preview_of_a_confirmed_fault_shows_the_shipping_share(self, client, service_agent, order, customer):

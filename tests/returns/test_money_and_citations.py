@@ -53,3 +53,16 @@ def test_plural_names(name, plural):
 
     assert plural_name(name) == plural
     assert plural_name(name, 1) == name
+
+
+def test_the_inspection_outcome_counts_units_in_plain_words():
+    from types import SimpleNamespace as N
+
+    from returns.wording import inspection_outcome
+
+    yes, no = N(accepted=True), N(accepted=False)
+    assert inspection_outcome([(N(quantity=1), yes)]) == "The item was accepted."
+    assert inspection_outcome([(N(quantity=1), no)]) == "The item was not accepted."
+    assert inspection_outcome([(N(quantity=2), yes), (N(quantity=1), yes)]) == "All 3 items accepted."
+    assert inspection_outcome([(N(quantity=2), yes), (N(quantity=1), no)]) == "2 of 3 items accepted."
+    assert inspection_outcome([(N(quantity=2), no)]) == "None of the 2 items accepted."
