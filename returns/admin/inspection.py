@@ -12,10 +12,10 @@ from django.template.response import TemplateResponse
 
 from .. import policy, services
 from ..estimates import Estimate
-from ..wording import inspection_outcome
 from ..exceptions import PolicyViolation, ReturnsError
 from ..history import status_label
 from ..models import Refund
+from ..wording import inspection_outcome
 from .display import money, photo_urls
 from .forms import LineVerdictForm
 from .workflow import inspection_blocker
