@@ -46,6 +46,11 @@ class Order(models.Model):
         blank=True,
         help_text="The payment at the refund provider (a Stripe PaymentIntent id, pi_…); empty: refunded by hand.",
     )
+    shopify_order_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Shopify's id for the order (set by its webhooks), to match its later fulfillment events.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,6 +61,9 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(shipping_charged__gte=0), name="order_shipping_non_negative"),
             models.CheckConstraint(
                 condition=Q(free_shipping=False) | Q(shipping_charged=0), name="order_free_shipping_charges_nothing"
+            ),
+            models.UniqueConstraint(
+                fields=["shopify_order_id"], condition=~Q(shopify_order_id=""), name="order_one_per_shopify_id"
             ),
         ]
 

@@ -309,3 +309,9 @@ STRIPE_CLICK_TIMEOUT = env.float("STRIPE_CLICK_TIMEOUT", default=5.0)
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")
 ORDER_WEBHOOK_MAX_BYTES = env.int("ORDER_WEBHOOK_MAX_BYTES", default=1024 * 1024)
 ORDER_WEBHOOK_MAX_ORDERS = env.int("ORDER_WEBHOOK_MAX_ORDERS", default=500)
+
+# Shopify's order webhooks (POST /api/v1/shopify/webhooks; README, Integrations). Off without a secret.
+# Bodies are limited by ORDER_WEBHOOK_MAX_BYTES too.
+SHOPIFY_WEBHOOK_SECRET = env("SHOPIFY_WEBHOOK_SECRET", default="")
+SHOPIFY_FINAL_SALE_TAG = env("SHOPIFY_FINAL_SALE_TAG", default="final-sale")
+SHOPIFY_PERSONALIZED_PROPERTY = env("SHOPIFY_PERSONALIZED_PROPERTY", default="Personalization")

@@ -9,36 +9,20 @@ Every answer is JSON; nothing a client sends produces a 500.
 from __future__ import annotations
 
 import json
-import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..exceptions import ImportErrors
 from ..importing import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
-from ..models import WebhookDelivery
-from .signing import BadSignature, verify
+from .signing import verify
+from .webhooks import once, problems, verified_body
 
-log = logging.getLogger(__name__)
 SOURCE = "orders"
 
 
-def _answer(status: int, body: dict) -> JsonResponse:
-    return JsonResponse(body, status=status)
-
-
-def _problems(error: ImportErrors) -> list[dict]:
-    return [
-        {"record": p.record, "field": p.field, "message": p.message, "text": str(p)}
-        for p in error.problems
-        if hasattr(p, "message")
-    ]
-
-
-def _result(result: OrderImportResult) -> dict:
+def result_json(result: OrderImportResult) -> dict:
     return {
         "created": result.created,
         "updated": result.updated,
@@ -57,7 +41,7 @@ def _handle(payload) -> tuple[int, dict]:
         try:
             updated = order_deliveries_record(deliveries=items)
         except ImportErrors as error:
-            return 422, {"error": str(error), "problems": _problems(error)}
+            return 422, {"error": str(error), "problems": problems(error)}
         return 200, {"deliveries_recorded": updated}
     if isinstance(payload, dict) and "orders" in payload:
         records = payload["orders"]
@@ -72,60 +56,28 @@ def _handle(payload) -> tuple[int, dict]:
     try:
         orders = order_records_check(records)
     except ImportErrors as error:
-        return 422, {"error": str(error), "problems": _problems(error)}
-    return 200, _result(orders_upsert(orders=orders))
+        return 422, {"error": str(error), "problems": problems(error)}
+    return 200, result_json(orders_upsert(orders=orders))
 
 
 @csrf_exempt
 def orders(request):
-    if request.method != "POST":
-        return _answer(405, {"error": "Use POST."})
-    if not settings.ORDER_WEBHOOK_SECRET:
-        return _answer(404, {"error": "The orders webhook is not enabled (ORDER_WEBHOOK_SECRET is not set)."})
-    limit = settings.ORDER_WEBHOOK_MAX_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return _answer(413, {"error": f"The body is larger than {limit} bytes; send fewer orders at a time."})
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _answer(413, {"error": f"The body is larger than {limit} bytes; send fewer orders at a time."})
-    if len(body) > limit:
-        return _answer(413, {"error": f"The body is larger than {limit} bytes; send fewer orders at a time."})
-    try:
-        verify(request.headers.get("X-Alotrop-Signature"), body, settings.ORDER_WEBHOOK_SECRET)
-    except BadSignature as error:
-        log.warning("Orders webhook refused: %s", error)  # never the body
-        return _answer(401, {"error": str(error)})
+    body = verified_body(
+        request,
+        name="orders",
+        setting="ORDER_WEBHOOK_SECRET",
+        header="X-Alotrop-Signature",
+        verify=verify,
+        hint="send fewer orders at a time",
+    )
+    if isinstance(body, JsonResponse):
+        return body
 
-    delivery_id = (request.headers.get("X-Alotrop-Delivery") or "").strip()[:200]
-    if delivery_id:
-        seen = WebhookDelivery.objects.filter(source=SOURCE, delivery_id=delivery_id).first()
-        if seen is not None:
-            return _answer(seen.status_code, {**seen.response, "replayed": True})
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        status, answer = 400, {"error": f"The body is not valid JSON: {error}"}
-    else:
+    def work() -> tuple[int, dict]:
         try:
-            with transaction.atomic():
-                status, answer = _handle(payload)
-                if delivery_id:
-                    WebhookDelivery.objects.create(
-                        source=SOURCE, delivery_id=delivery_id, status_code=status, response=answer
-                    )
-        except IntegrityError:
-            # The same delivery arrived twice at once: the first one's answer stands.
-            seen = WebhookDelivery.objects.filter(source=SOURCE, delivery_id=delivery_id).first()
-            if seen is None:
-                return _answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
-            return _answer(seen.status_code, {**seen.response, "replayed": True})
-    if status == 400 and delivery_id:
-        WebhookDelivery.objects.get_or_create(
-            source=SOURCE, delivery_id=delivery_id, defaults={"status_code": status, "response": answer}
-        )
-    return _answer(status, answer)
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return 400, {"error": f"The body is not valid JSON: {error}"}
+        return _handle(payload)
+
+    return once(SOURCE, (request.headers.get("X-Alotrop-Delivery") or "").strip()[:200], work)

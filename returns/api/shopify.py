@@ -1,0 +1,119 @@
+"""``POST /api/v1/shopify/webhooks``: Shopify's order and delivery webhooks.
+
+Thin on purpose: verify ``X-Shopify-Hmac-Sha256``, de-duplicate by
+``X-Shopify-Webhook-Id``, turn the payload into the import's order record
+(``returns.shopify``), then the same checks, upsert and locks as ``import_orders``
+and ``POST /api/v1/orders`` (``importing.order_records_check``, ``orders_upsert``,
+``order_deliveries_record``). Topics it does not read get a 200 saying so, because
+Shopify retries anything else. Every answer is JSON; nothing a client sends gives a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from ..exceptions import ImportErrors
+from ..importing import order_deliveries_record, order_records_check, orders_upsert
+from ..models import Order
+from ..shopify import delivery_date, order_record
+from .orders import result_json
+from .signing import verify_shopify
+from .webhooks import once, problems, verified_body
+
+log = logging.getLogger(__name__)
+SOURCE = "shopify"
+ORDER_TOPICS = ("orders/create", "orders/updated")
+DELIVERY_TOPIC = "fulfillment_events/create"
+TOPICS = (*ORDER_TOPICS, DELIVERY_TOPIC)
+
+
+def _shopify_id(value) -> str:
+    """Shopify's numeric id as text, or "" for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    return value.strip() if isinstance(value, str) and value.strip().isdigit() and len(value) <= 40 else ""
+
+
+def _order(payload: dict) -> tuple[int, dict]:
+    try:
+        record = order_record(
+            payload,
+            final_sale_tag=settings.SHOPIFY_FINAL_SALE_TAG,
+            personalized_property=settings.SHOPIFY_PERSONALIZED_PROPERTY,
+        )
+        [order] = order_records_check([record])
+    except ImportErrors as error:
+        return 422, {"error": str(error), "problems": problems(error)}
+    number = order.fields["number"]
+    # Shopify's order does not say when it was delivered: keep the date its fulfillment event gave.
+    known = Order.objects.select_for_update().filter(number=number).first()
+    if known is not None and known.delivered_on:
+        order.fields["delivered_on"] = known.delivered_on
+    result = orders_upsert(orders=[order])
+    if shopify_id := _shopify_id(payload.get("id")):
+        Order.objects.filter(number=number).exclude(shopify_order_id=shopify_id).update(shopify_order_id=shopify_id)
+    return 200, {"number": number, **result_json(result)}
+
+
+def _delivery(payload: dict) -> tuple[int, dict]:
+    status = payload.get("status")
+    if status != "delivered":
+        return 200, {"applied": False, "reason": f"Only events with status 'delivered' are read, not {status!r}."}
+    shopify_id = _shopify_id(payload.get("order_id"))
+    order = Order.objects.filter(shopify_order_id=shopify_id).first() if shopify_id else None
+    if order is None:
+        log.warning("Shopify delivery for an order not known here (Shopify id %s)", shopify_id or "missing")
+        return 200, {"applied": False, "reason": f"No order here has the Shopify id {payload.get('order_id')!r}."}
+    try:
+        delivered_on = delivery_date(payload)
+        # Several parcels: the last delivery counts, whatever order the events arrive in.
+        later = not order.delivered_on or order.delivered_on < delivered_on
+        changed = (
+            order_deliveries_record(deliveries=[{"number": order.number, "delivered_on": delivered_on.isoformat()}])
+            if later
+            else 0
+        )
+    except ImportErrors as error:
+        return 422, {"error": str(error), "problems": problems(error)}
+    order.refresh_from_db(fields=["delivered_on"])
+    return 200, {
+        "applied": True,
+        "number": order.number,
+        "delivered_on": order.delivered_on.isoformat(),
+        "deliveries_recorded": changed,
+    }
+
+
+@csrf_exempt
+def webhooks(request):
+    body = verified_body(
+        request,
+        name="Shopify",
+        setting="SHOPIFY_WEBHOOK_SECRET",
+        header="X-Shopify-Hmac-Sha256",
+        verify=verify_shopify,
+        hint="Shopify's order is too large for this portal",
+    )
+    if isinstance(body, JsonResponse):
+        return body
+    topic = (request.headers.get("X-Shopify-Topic") or "").strip()
+
+    def work() -> tuple[int, dict]:
+        if topic not in TOPICS:
+            return 200, {"topic": topic, "ignored": True, "reason": f"This endpoint reads only {', '.join(TOPICS)}."}
+        try:
+            payload = json.loads(body, parse_float=Decimal)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return 400, {"error": f"The body is not valid JSON: {error}"}
+        if not isinstance(payload, dict):
+            return 422, {"error": "The body must be a JSON object.", "problems": []}
+        status, result = (_order if topic in ORDER_TOPICS else _delivery)(payload)
+        return status, {"topic": topic, **result}
+
+    return once(SOURCE, (request.headers.get("X-Shopify-Webhook-Id") or "").strip()[:200], work)

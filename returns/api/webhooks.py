@@ -1,0 +1,99 @@
+"""What every signed webhook endpoint does the same way: read the body under a size
+limit, and answer a redelivery (same sender, same delivery id) exactly as the first
+time without doing the work again. Used by ``orders`` and ``shopify``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+
+from ..exceptions import ImportErrors
+from ..models import WebhookDelivery
+from .signing import BadSignature
+
+log = logging.getLogger(__name__)
+
+
+def answer(status: int, body: dict) -> JsonResponse:
+    return JsonResponse(body, status=status)
+
+
+def problems(error: ImportErrors) -> list[dict]:
+    """The importer's problems as JSON: record (1-based), field, message, and the text import_orders prints."""
+    return [
+        {"record": p.record, "field": p.field, "message": p.message, "text": str(p)}
+        for p in error.problems
+        if hasattr(p, "message")
+    ]
+
+
+def body_within(request, limit: int, hint: str) -> bytes | JsonResponse:
+    """The raw body, or a 413 answer if it is (or says it is) over ``limit`` bytes."""
+    too_big = answer(413, {"error": f"The body is larger than {limit} bytes; {hint}."})
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return too_big
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return too_big
+    return too_big if len(body) > limit else body
+
+
+def verified_body(
+    request, *, name: str, setting: str, header: str, verify: Callable, hint: str
+) -> bytes | JsonResponse:
+    """The raw body of a POST signed with the secret in the setting named ``setting``, or the answer that refuses it.
+
+    404 while the secret is not set (the endpoint is off), 405 for other methods, 413 over
+    ORDER_WEBHOOK_MAX_BYTES, 401 for a missing or wrong signature (logged without the body).
+    """
+    if request.method != "POST":
+        return answer(405, {"error": "Use POST."})
+    secret = getattr(settings, setting)
+    if not secret:
+        return answer(404, {"error": f"The {name} webhook is not enabled ({setting} is not set)."})
+    body = body_within(request, settings.ORDER_WEBHOOK_MAX_BYTES, hint)
+    if isinstance(body, JsonResponse):
+        return body
+    try:
+        verify(request.headers.get(header), body, secret)
+    except BadSignature as error:
+        log.warning("%s webhook refused: %s", name, error)  # never the body
+        return answer(401, {"error": str(error)})
+    return body
+
+
+def _replay(source: str, delivery_id: str) -> JsonResponse | None:
+    seen = WebhookDelivery.objects.filter(source=source, delivery_id=delivery_id).first()
+    return None if seen is None else answer(seen.status_code, {**seen.response, "replayed": True})
+
+
+def once(source: str, delivery_id: str, work: Callable[[], tuple[int, dict]]) -> JsonResponse:
+    """Run ``work`` (returning status and answer) in a transaction and remember its answer by delivery id.
+
+    A delivery already handled gets its first answer back with ``"replayed": true``
+    and ``work`` does not run. Without a delivery id the work simply runs.
+    """
+    if delivery_id and (replay := _replay(source, delivery_id)):
+        return replay
+    try:
+        with transaction.atomic():
+            status, body = work()
+            if delivery_id:
+                WebhookDelivery.objects.create(
+                    source=source, delivery_id=delivery_id, status_code=status, response=body
+                )
+    except IntegrityError:
+        # The same delivery arrived twice at once: the first one's answer stands.
+        replay = _replay(source, delivery_id) if delivery_id else None
+        return replay or answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
+    return answer(status, body)
