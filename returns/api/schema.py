@@ -57,6 +57,156 @@ EXAMPLE_ORDER = {
 }
 EXAMPLE_DELIVERY = {"delivery": {"number": "100234", "delivered_on": "2026-10-05"}}
 
+# Shopify's payloads, cut down to what the portal reads (Shopify sends much more; the rest is ignored).
+EXAMPLE_SHOPIFY_ORDER = {
+    "id": 5723411234567,
+    "name": "#1001",
+    "order_number": 1001,
+    "email": "ana@example.com",
+    "created_at": "2026-10-01T10:15:00-04:00",
+    "currency": "USD",
+    "presentment_currency": "USD",
+    "taxes_included": False,
+    "payment_gateway_names": ["shopify_payments"],
+    "note_attributes": [{"name": "payment_reference", "value": "pi_3ShopifyAlotrop1001"}],
+    "customer": {"first_name": "Ana", "last_name": "Lima"},
+    "line_items": [
+        {
+            "id": 1300002,
+            "variant_id": 4400002,
+            "sku": "MUG-01",
+            "name": "Stoneware mug",
+            "quantity": 3,
+            "price": "5.00",
+            "gift_card": False,
+            "discount_allocations": [{"amount": "5.00", "discount_application_index": 0}],
+            "tax_lines": [{"title": "State tax", "rate": 0.0625, "price": "0.81"}],
+            "properties": [{"name": "Personalization", "value": "A. L."}, {"name": "_final-sale", "value": "true"}],
+        }
+    ],
+    "shipping_lines": [{"title": "Standard", "price": "7.99", "discount_allocations": [], "tax_lines": []}],
+}
+EXAMPLE_SHOPIFY_DELIVERY = {
+    "id": 9100001,
+    "fulfillment_id": 6200001,
+    "order_id": 5723411234567,
+    "status": "delivered",
+    "happened_at": "2026-10-06T03:30:00Z",
+}
+SHOPIFY_MONEY = {"type": "string", "examples": ["5.00"]}
+SHOPIFY_AMOUNTS = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"amount": SHOPIFY_MONEY, "price": SHOPIFY_MONEY}},
+}
+SHOPIFY_ORDER = {
+    "type": "object",
+    "description": (
+        "Shopify's order (REST webhook payload). Read: name (the number, without '#'), email, created_at, "
+        "presentment_currency/currency (amounts from *_set.presentment_money when sent), taxes_included, "
+        "payment_gateway_names, note_attributes.payment_reference, customer name; each line's sku, name, "
+        "quantity, price less discount_allocations and tax_lines, split into whole cents per unit (units "
+        "that paid a cent more become a line 'SKU#2'), properties SHOPIFY_FINAL_SALE_TAG and "
+        "SHOPIFY_PERSONALIZED_PROPERTY, gift_card; shipping_lines price less discount_allocations plus "
+        "tax_lines."
+    ),
+    "required": ["id", "name", "line_items"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string", "examples": ["#1001"]},
+        "email": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "currency": {"type": "string"},
+        "presentment_currency": {"type": "string"},
+        "taxes_included": {"type": "boolean"},
+        "line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "sku": {"type": ["string", "null"]},
+                    "name": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "price": SHOPIFY_MONEY,
+                    "discount_allocations": SHOPIFY_AMOUNTS,
+                    "tax_lines": SHOPIFY_AMOUNTS,
+                    "properties": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        },
+        "shipping_lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "price": SHOPIFY_MONEY,
+                    "discount_allocations": SHOPIFY_AMOUNTS,
+                    "tax_lines": SHOPIFY_AMOUNTS,
+                },
+            },
+        },
+    },
+}
+SHOPIFY_DELIVERY = {
+    "type": "object",
+    "description": "Shopify's fulfillment event. Only status 'delivered' is read: the day of happened_at in TIME_ZONE.",
+    "required": ["order_id", "status", "happened_at"],
+    "properties": {
+        "order_id": {"type": "integer"},
+        "status": {"type": "string", "examples": ["delivered"]},
+        "happened_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _shopify_path() -> dict:
+    header = {"in": "header", "required": True, "schema": {"type": "string"}}
+    return {
+        "post": {
+            "summary": "Shopify's orders/create, orders/updated and fulfillment_events/create webhooks",
+            "description": (
+                "Subscribe in Shopify with the JSON format. Other topics are answered 200 with ignored: true "
+                "(Shopify retries anything but a 2xx). Off (404) while SHOPIFY_WEBHOOK_SECRET is not set."
+            ),
+            "parameters": [
+                {**header, "name": "X-Shopify-Topic", "description": "orders/create, orders/updated, …"},
+                {**header, "name": "X-Shopify-Hmac-Sha256", "description": "Base64 HMAC-SHA256 of the raw body."},
+                {
+                    **header,
+                    "name": "X-Shopify-Webhook-Id",
+                    "required": False,
+                    "description": "Makes a redelivery a no-op.",
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/ShopifyOrder"},
+                                {"$ref": "#/components/schemas/ShopifyFulfillmentEvent"},
+                            ]
+                        },
+                        "examples": {
+                            "orders/create": {"value": EXAMPLE_SHOPIFY_ORDER},
+                            "fulfillment_events/create": {"value": EXAMPLE_SHOPIFY_DELIVERY},
+                        },
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Written, nothing to change, or a topic or event status this endpoint ignores.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": _error("The body is not JSON."),
+                "401": _error("Missing or wrong X-Shopify-Hmac-Sha256."),
+                "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
+                "422": _error("The order maps to a record import_orders would refuse; the same messages."),
+            },
+        }
+    }
+
 
 def _object(spec: dict, extra: dict | None = None) -> dict:
     return {
@@ -152,13 +302,16 @@ def document() -> dict:
                         "422": _error("Problems, each with its record (1-based), field and message; nothing written."),
                     },
                 }
-            }
+            },
+            "/api/v1/shopify/webhooks": _shopify_path(),
         },
         "components": {
             "schemas": {
                 "Order": order,
                 "Line": line,
                 "Delivery": delivery,
+                "ShopifyOrder": SHOPIFY_ORDER,
+                "ShopifyFulfillmentEvent": SHOPIFY_DELIVERY,
                 "Error": {
                     "type": "object",
                     "required": ["error"],

@@ -61,11 +61,16 @@ def shopify_signature(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def verify_shopify(header: str | None, body: bytes, secret: str) -> None:
-    if not secret:
+def verify_shopify(header: str | None, body: bytes, secrets: str) -> None:
+    """``secrets``: one, or several separated by commas (a secret being rolled, or webhooks made in the
+    Shopify admin and by an app, which sign with different secrets)."""
+    candidates = [secret.strip() for secret in secrets.split(",") if secret.strip()]
+    if not candidates:
         raise BadSignature("The webhook is not configured (no secret).")
     if not header:
         raise BadSignature("The X-Shopify-Hmac-Sha256 header is missing.")
-    # compare_digest takes the same time however much of a guess matches.
-    if not hmac.compare_digest(shopify_signature(body, secret).encode(), header.strip().encode()):
+    sent = header.strip().encode()
+    # compare_digest takes the same time however much of a guess matches; every secret is tried.
+    matches = [hmac.compare_digest(shopify_signature(body, secret).encode(), sent) for secret in candidates]
+    if not any(matches):
         raise BadSignature("The X-Shopify-Hmac-Sha256 signature does not match the body.")

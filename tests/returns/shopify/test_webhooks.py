@@ -406,3 +406,29 @@ def test_the_refund_for_a_unit_of_the_uneven_line_is_what_was_paid_for_it(client
     assert (rest.merchandise, rest.tax) == (Decimal("6.66"), Decimal("0.27") * 2)
     # The whole line, returned in two requests, refunds exactly what Shopify charged for it: 10.00 + 0.81.
     assert first.merchandise + rest.merchandise == Decimal("10.00") and first.tax + rest.tax == Decimal("0.81")
+
+
+# --- the OpenAPI description ----------------------------------------------------------------
+
+
+def test_the_openapi_description_has_the_endpoint_and_its_examples_are_accepted(client):
+    doc = client.get("/api/v1/schema").json()
+    post_op = doc["paths"]["/api/v1/shopify/webhooks"]["post"]
+    assert set(post_op["responses"]) == {"200", "400", "401", "413", "422"}
+    examples = post_op["requestBody"]["content"]["application/json"]["examples"]
+    for topic in ("orders/create", "fulfillment_events/create"):
+        response = post(client, examples[topic]["value"], topic)
+        assert response.status_code == 200 and response.json().get("applied", True), (topic, response.json())
+    order = Order.objects.get(number="1001")
+    assert str(order.delivered_on) == "2026-10-05"
+    assert [(line.sku, line.quantity, str(line.unit_price)) for line in order.lines.all()] == [
+        ("MUG-01", 1, "3.34"),
+        ("MUG-01#2", 2, "3.33"),
+    ]
+
+
+def test_several_secrets_may_be_set_while_one_is_rolled(client, settings):
+    settings.SHOPIFY_WEBHOOK_SECRET = f"old-secret, {SECRET}"
+    assert post(client, order_payload()).status_code == 200
+    assert post(client, order_payload(), secret="old-secret").status_code == 200
+    assert post(client, order_payload(), secret="third").status_code == 401
