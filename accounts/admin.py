@@ -1,7 +1,9 @@
-from django.contrib import admin
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from .lockout import cool_off
 from .models import User
 
 
@@ -32,3 +34,46 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+@admin.register(AccessAttempt)
+class SignInFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins (django-axes), for the superuser: who is paused, and a way to end a pause.
+
+    One row per account, client address and browser; an account pauses at LOGIN_FAILURE_LIMIT
+    failures in all its rows, a client at LOGIN_FAILURE_LIMIT_PER_CLIENT. Deleting rows
+    (Unlock) forgets those failures at once.
+    """
+
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time", "counts_until", "path_info")
+    list_filter = ("path_info",)
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "attempt_time"
+    ordering = ("-attempt_time",)
+    fields = ("username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time")
+    readonly_fields = fields
+    actions = ("unlock",)
+
+    @admin.display(description="Counts until")
+    def counts_until(self, attempt):
+        return attempt.attempt_time + cool_off()
+
+    @admin.action(description="Unlock: forget these failed sign-ins")
+    def unlock(self, request, queryset):
+        count, _ = queryset.delete()
+        self.message_user(request, f"Forgot {count} failed sign-in record(s): they can sign in again.", messages.INFO)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,12 +1,14 @@
 """Sign-in, sign-up, password reset and guest-link forms, with messages in plain words."""
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, SetPasswordMixin
 
 from returns.models import Order
 
 from . import emails
 from .models import User, normalize_email
+from .services import user_unlock_sign_in
 
 EMAIL_ERRORS = {
     "required": "Enter your email address.",
@@ -40,7 +42,8 @@ class FocusFirstErrorMixin:
 class SignInForm(FocusFirstErrorMixin, AuthenticationForm):
     username = forms.CharField(
         label="Email address",
-        error_messages=EMAIL_ERRORS,
+        max_length=254,  # an email's longest; the lockout's records hold 255
+        error_messages={**EMAIL_ERRORS, "max_length": "An email address is at most 254 characters long."},
         widget=forms.EmailInput(
             attrs={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
         ),
@@ -58,7 +61,10 @@ class SignInForm(FocusFirstErrorMixin, AuthenticationForm):
 
 
 class VerifyPasswordForm(FocusFirstErrorMixin, forms.Form):
-    """The account's password, asked when a verification link is opened outside that account."""
+    """The account's password, asked when a verification link is opened outside that account.
+
+    Checked through authenticate(), like any sign-in, so wrong guesses count towards the lockout.
+    """
 
     password = forms.CharField(
         label="Your password",
@@ -67,13 +73,15 @@ class VerifyPasswordForm(FocusFirstErrorMixin, forms.Form):
         error_messages={"required": "Enter the password you chose when you signed up."},
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        signed_in = authenticate(self.request, username=self.user.email, password=password)
+        if signed_in is None or signed_in.pk != self.user.pk:
             raise forms.ValidationError(
                 "That is not this account's password. Type the password you chose when you signed up, "
                 "or reset it (that confirms your address too)."
@@ -142,7 +150,10 @@ class NewPasswordForm(FocusFirstErrorMixin, SetPasswordForm):
 
     def save(self, commit=True):
         self.user.email_verified = True
-        return super().save(commit=commit)
+        user = super().save(commit=commit)
+        if commit:
+            user_unlock_sign_in(user=user)  # the reset link proved the mailbox: the lockout ends
+        return user
 
 
 class GuestLinkForm(FocusFirstErrorMixin, forms.Form):

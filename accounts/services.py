@@ -1,11 +1,12 @@
-"""Every write of customer accounts: sign-up and email verification."""
+"""Every write of customer accounts: sign-up, email verification and the end of a sign-in lockout."""
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.db import IntegrityError, transaction
 
 from . import emails
-from .models import User
+from .models import User, normalize_email
 
 
 def user_signup(*, email: str, full_name: str, password: str) -> None:
@@ -33,3 +34,8 @@ def user_verify_email(*, user: User) -> None:
     """Orders placed with the address become the user's (idempotent)."""
     User.objects.filter(pk=user.pk, email_verified=False).update(email_verified=True)
     user.email_verified = True
+
+
+def user_unlock_sign_in(*, user: User) -> int:
+    """Forget the account's failed sign-ins (not its clients' failures on other accounts)."""
+    return axes_reset(username=normalize_email(user.email))

@@ -126,7 +126,8 @@ def verify_email(request, token):
 
     Whoever opens it must also know the account's password (or already be signed in
     to it): someone who signed up with another person's address cannot have that
-    person click the link and hand them their orders.
+    person click the link and hand them their orders. The password is checked like any
+    sign-in, so wrong guesses count towards the sign-in lockout (accounts/lockout.py).
     """
     try:
         user = emails.user_from_verification_token(token)
@@ -135,9 +136,7 @@ def verify_email(request, token):
     except signing.BadSignature:
         return render(request, "accounts/verify_invalid.html", {"expired": False}, status=400)
     if not (request.user.is_authenticated and request.user.pk == user.pk):
-        form = VerifyPasswordForm(user=user, data=request.POST if request.method == "POST" else None)
-        if request.method == "POST" and throttle_hit(request, "verify-password", user.email):
-            return render(request, "accounts/verify_confirm.html", {"form": form, "alert": TOO_MANY}, status=429)
+        form = VerifyPasswordForm(user=user, request=request, data=request.POST if request.method == "POST" else None)
         if not form.is_valid():
             return render(request, "accounts/verify_confirm.html", {"form": form, "email": user.email})
     user_verify_email(user=user)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
     "accounts",
     "returns",
 ]
@@ -49,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a paused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,7 +101,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# django-axes' backend first: a paused sign-in is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -276,6 +280,31 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 CACHE_URL = env("CACHE_URL", default="")
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 THROTTLE_STORE = env("THROTTLE_STORE", default="cache" if CACHE_URL else "database")
+
+# Sign-in lockout (django-axes, accounts/lockout.py), for staff and customers alike, counted in
+# the database so every process and host sees the same counts: an account pauses after
+# LOGIN_FAILURE_LIMIT wrong passwords within LOGIN_LOCKOUT_MINUTES, from anywhere; a client
+# address (an IPv6 /64) after LOGIN_FAILURE_LIMIT_PER_CLIENT across any accounts. A pause ends
+# when that time has passed since the failures, when staff delete them in the admin (Axes >
+# Access attempts, superusers), or, for an account, with a password reset.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_FAILURE_LIMIT_PER_CLIENT = env.int("LOGIN_FAILURE_LIMIT_PER_CLIENT", default=30)
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A right password forgets that account's failures (not the client's others: see LockoutHandler).
+AXES_RESET_ON_SUCCESS = True
+# Tries while paused do not push the end of the pause further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No log of every sign-in (addresses kept for ever); accounts/admin.py lists the attempts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 # Customer photos (R7): every upload is decoded and re-encoded; these bound the work and the storage.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)

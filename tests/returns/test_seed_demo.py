@@ -21,7 +21,7 @@ def eligibility(order):
     ]
 
 
-def test_seed_demo_shows_every_policy_case_and_can_run_twice(capsys):
+def test_seed_demo_shows_every_policy_case_and_can_run_twice(capsys, rf):
     call_command("seed_demo")
     call_command("seed_demo")
     out = capsys.readouterr().out
@@ -30,7 +30,9 @@ def test_seed_demo_shows_every_policy_case_and_can_run_twice(capsys):
     assert Order.objects.count() == 7
     assert ReturnRequest.objects.count() == 3
     assert Refund.objects.count() == 1
-    assert authenticate(username="warehouse@alotrop.com", password="alotrop-demo").groups.filter(name="Warehouse")
+    sign_in = rf.post("/admin/login/")
+    warehouse = authenticate(sign_in, username="warehouse@alotrop.com", password="alotrop-demo")
+    assert warehouse.groups.filter(name="Warehouse")
 
     last_day = eligibility(Order.objects.get(number="100102"))[0]
     assert last_day.can_return and last_day.days_left == 0
