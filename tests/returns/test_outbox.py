@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -187,3 +188,31 @@ def test_the_worker_stops_within_15_seconds_of_a_signal_while_blocked_on_smtp(si
     # Released, not counted as a failed try: the next worker sends it at once.
     assert note.state == Notification.State.PENDING
     assert note.attempts == 0 and note.lease_until is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refund_worker_stops_at_once_when_told_while_it_waits_for_the_next_round():
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "process_refunds", "--loop", "--interval", "60"],
+        cwd=BASE_DIR,
+        env=_subprocess_env(smtp_port=9),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(60, worker.kill)  # a worker that never starts fails the test, not the run
+    watchdog.start()
+    try:
+        assert "Refund worker running" in worker.stdout.readline()
+        time.sleep(1)  # its first round done, now sleeping for a minute
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=20)
+        took = time.monotonic() - started
+    finally:
+        watchdog.cancel()
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, output
+    assert "Refund worker stopped." in output
+    assert took < 2, f"stopped after {took:.1f} s"

@@ -1,10 +1,10 @@
 """Send refunds to the payment provider, retrying with backoff while it is down."""
 
 import signal
-import time
 
 from django.core.management.base import BaseCommand
 
+from returns.management.worker import run_rounds
 from returns.refunds import refunds_process_due
 
 
@@ -25,17 +25,16 @@ class Command(BaseCommand):
             nonlocal stop
             stop = True
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        while True:
+        def one_round():
             handled = refunds_process_due()
             if handled or not options["loop"]:
                 self.stdout.write(f"{handled} refund(s) sent or checked (see the admin for their state).")
-            if not options["loop"] or stop:
-                return
-            slept = 0.0
-            while slept < options["interval"] and not stop:
-                time.sleep(0.25)
-                slept += 0.25
-            if stop:
-                return
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        if options["loop"]:
+            self.stdout.write(f"Refund worker running, every {options['interval']:g} s; SIGTERM or Ctrl-C stops it.")
+            self.stdout.flush()
+        run_rounds(one_round, loop=options["loop"], interval=options["interval"], stopped=lambda: stop)
+        if options["loop"]:
+            self.stdout.write("Refund worker stopped.")

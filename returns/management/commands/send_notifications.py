@@ -6,10 +6,10 @@ abandons it and gives the row back to the outbox (a second signal abandons at on
 """
 
 import signal
-import time
 
 from django.core.management.base import BaseCommand
 
+from returns.management.worker import run_rounds
 from returns.notifications import SendInterrupted, in_smtp_conversation, notifications_send_due
 
 SHUTDOWN_GRACE = 10
@@ -37,25 +37,18 @@ class Command(BaseCommand):
             if in_smtp_conversation():
                 raise SendInterrupted
 
+        def one_round():
+            result = notifications_send_due(should_stop=lambda: signals > 0)
+            if result.sent or result.retrying or result.failed or not options["loop"]:
+                self.stdout.write(
+                    f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up (see the admin)."
+                )
+
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGALRM, grace_over)
         try:
-            while True:
-                result = notifications_send_due(should_stop=lambda: signals > 0)
-                if result.sent or result.retrying or result.failed or not options["loop"]:
-                    self.stdout.write(
-                        f"{result.sent} sent, {result.retrying} to retry later, "
-                        f"{result.failed} given up (see the admin)."
-                    )
-                if not options["loop"] or signals:
-                    break
-                slept = 0.0
-                while slept < options["interval"] and not signals:
-                    time.sleep(0.25)
-                    slept += 0.25
-                if signals:
-                    break
+            run_rounds(one_round, loop=options["loop"], interval=options["interval"], stopped=lambda: signals > 0)
         except SendInterrupted:
             self.stdout.write("Stopped while sending; that email went back to the outbox to be sent again.")
         finally:
