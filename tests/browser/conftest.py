@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -132,6 +133,27 @@ def desktop(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+STAFF_PASSWORD = "pass-word-123"  # the factories' test password
+
+
+@pytest.fixture
+def staff_signed_in(browser, live_server):
+    """Opens a new browser window with a staff member signed in at /admin/: ``staff_signed_in(email)``."""
+
+    def sign_in(email, *, password=STAFF_PASSWORD, width=1280, height=900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.locator("#id_username").fill(email)
+        page.locator("#id_password").fill(password)
+        page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+        page.wait_for_url(f"{live_server.url}/admin/")
+        return page
+
+    return sign_in
 
 
 @pytest.fixture

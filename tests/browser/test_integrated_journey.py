@@ -22,7 +22,6 @@ from django.utils import timezone
 from returns.api.schema import EXAMPLE_ORDER
 from returns.api.signing import header_for
 from returns.models import Order, Refund, ReturnRequest
-from tests.browser.test_staff_journey import staff_page
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,7 +71,7 @@ def from_stripe(live_server, refund_object):
 
 
 def test_order_by_webhook_returned_inspected_and_refunded_at_stripe(
-    browser, live_server, phone, shot, axe, settings, fake_stripe, customer, service_agent, warehouse
+    browser, live_server, staff_signed_in, phone, shot, axe, settings, fake_stripe, customer, service_agent, warehouse
 ):
     settings.ORDER_WEBHOOK_SECRET = ORDER_SECRET
     settings.AUTO_APPROVE = "standard"
@@ -120,7 +119,7 @@ def test_order_by_webhook_returned_inspected_and_refunded_at_stripe(
     shot(page, "integrated-01-customer-shipped")
 
     # 3. The warehouse scans the parcel in and inspects it.
-    wes = staff_page(browser, live_server, warehouse.email)
+    wes = staff_signed_in(warehouse.email)
     wes.goto(f"{live_server.url}/admin/returns/returnrequest/receiving/")
     wes.get_by_label("RMA number").fill(req.rma)
     wes.get_by_label("RMA number").press("Enter")
@@ -137,7 +136,7 @@ def test_order_by_webhook_returned_inspected_and_refunded_at_stripe(
     assert refund.total == Decimal("27.00") and refund.state == Refund.State.PENDING
 
     # 4. Customer service sends it through Stripe: one refund there, in cents, keyed by our row.
-    cara = staff_page(browser, live_server, service_agent.email)
+    cara = staff_signed_in(service_agent.email)
     cara.goto(f"{live_server.url}/admin/returns/returnrequest/{req.pk}/change/")
     cara.get_by_role("button", name=re.compile("Refund through Stripe")).click()
     cara.get_by_text(re.compile("Stripe", re.I)).first.wait_for()

@@ -16,18 +16,6 @@ S = ReturnRequest.Status
 PASSWORD = "pass-word-123"  # the factories' test password
 
 
-def signed_in(browser, live_server, email, width=1280, height=900):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page
-
-
 def _request(order, customer, *, photos=True):
     mug, lamp = order.lines.get(sku="MUG-01"), order.lines.get(sku="LAMP-02")
     lines = [
@@ -63,14 +51,14 @@ def no_sideways_scroll(page, width):
 
 
 def test_admin_pages_have_no_serious_axe_findings_and_fit_1280(
-    browser, live_server, axe, shot, customer, order, service_agent, warehouse
+    browser, live_server, staff_signed_in, axe, shot, customer, order, service_agent, warehouse
 ):
     boss = User.objects.create_superuser(email="boss@alotrop.com", password=PASSWORD)
     req = _request(order, customer)
     services.return_request_approve(request=req, by=service_agent)
     services.return_request_receive(request=req, by=warehouse)
     Notification.objects.filter(request=req).update(state=Notification.State.FAILED)
-    page = signed_in(browser, live_server, boss.email)
+    page = staff_signed_in(boss.email)
     base = live_server.url
     pages = [
         ("overview", "/admin/"),
@@ -103,11 +91,12 @@ def test_admin_pages_have_no_serious_axe_findings_and_fit_1280(
     shot(page, "staff-desk-request-page-refund-1280")
 
 
-def test_receiving_desk_and_inspection_work_on_a_tablet(browser, live_server, axe, shot, customer, order,
-                                                         service_agent, warehouse):  # fmt: skip
+def test_receiving_desk_and_inspection_work_on_a_tablet(
+    browser, live_server, staff_signed_in, axe, shot, customer, order, service_agent, warehouse
+):
     req = _request(order, customer)
     services.return_request_approve(request=req, by=service_agent)
-    wes = signed_in(browser, live_server, warehouse.email, width=768, height=1024)
+    wes = staff_signed_in(warehouse.email, width=768, height=1024)
     wes.get_by_role("link", name="Open the receiving desk").click()
     no_sideways_scroll(wes, 768)
     axe(wes, "receiving desk at 768")
@@ -129,10 +118,10 @@ def test_receiving_desk_and_inspection_work_on_a_tablet(browser, live_server, ax
 
 
 def test_a_double_click_on_a_step_acts_once_and_shows_no_error(
-    browser, live_server, customer, order, service_agent, warehouse
+    browser, live_server, staff_signed_in, customer, order, service_agent, warehouse
 ):
     req = _request(order, customer, photos=False)
-    cara = signed_in(browser, live_server, service_agent.email)
+    cara = staff_signed_in(service_agent.email)
     cara.goto(f"{live_server.url}/admin/returns/returnrequest/{req.pk}/change/")
     cara.get_by_role("button", name=f"Approve {req.rma}").dblclick()
     cara.get_by_text(re.compile(f"{req.rma}.*approved", re.I)).first.wait_for()

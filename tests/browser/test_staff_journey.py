@@ -19,24 +19,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = ReturnRequest.Status
 
 
-def staff_page(browser, live_server, email, password="pass-word-123"):  # noqa: S107 - the factories' test password
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page
-
-
 def subjects_to(address):
     return [m.subject for m in mail.outbox if m.to == [address]]
 
 
 def test_review_receive_inspect_and_refund(
-    browser, live_server, shot, client, settings, customer, order, service_agent, warehouse
+    browser, live_server, staff_signed_in, shot, client, settings, customer, order, service_agent, warehouse
 ):
     settings.STAFF_NOTIFICATION_EMAIL = "returns-team@alotrop.com"
     mug, lamp = order.lines.get(sku="MUG-01"), order.lines.get(sku="LAMP-02")
@@ -65,7 +53,7 @@ def test_review_receive_inspect_and_refund(
     )
 
     # Customer service: the overview, the list, the request, approve.
-    cara = staff_page(browser, live_server, service_agent.email)
+    cara = staff_signed_in(service_agent.email)
     assert cara.locator("#tile-review").inner_text().split() == ["1", "To", "review"]
     shot(cara, "staff-01-admin-overview")
     cara.goto(f"{live_server.url}/admin/returns/returnrequest/")
@@ -83,7 +71,7 @@ def test_review_receive_inspect_and_refund(
     services.return_request_record_shipment(request=req, by=customer, carrier="UPS", tracking_number="1Z999")
 
     # Warehouse: scan the RMA at the receiving desk (lower case, stray spaces, Enter), receive, inspect.
-    wes = staff_page(browser, live_server, warehouse.email)
+    wes = staff_signed_in(warehouse.email)
     wes.goto(f"{live_server.url}/admin/returns/returnrequest/receiving/")
     shot(wes, "staff-03-receiving-desk")
     wes.get_by_label("RMA number").fill(f"  {req.rma.lower()} ")
