@@ -194,16 +194,11 @@ def _shopify_path() -> dict:
                     }
                 },
             },
-            "responses": {
-                "200": {
-                    "description": "Written, nothing to change, or a topic or event status this endpoint ignores.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "400": _error("The body is not JSON."),
-                "401": _error("Missing or wrong X-Shopify-Hmac-Sha256."),
-                "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
-                "422": _error("The order maps to a record import_orders would refuse; the same messages."),
-            },
+            "responses": _responses(
+                ok="Written, nothing to change, or a topic or event status this endpoint ignores.",
+                refused="Missing or wrong X-Shopify-Hmac-Sha256.",
+                invalid="The order maps to a record import_orders would refuse; the same messages.",
+            ),
         }
     }
 
@@ -220,6 +215,16 @@ def _error(description: str) -> dict:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _responses(*, ok: str, refused: str, invalid: str) -> dict:
+    return {
+        "200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "400": _error("The body is not JSON."),
+        "401": _error(refused),
+        "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
+        "422": _error(invalid),
     }
 
 
@@ -291,16 +296,11 @@ def document() -> dict:
                             }
                         },
                     },
-                    "responses": {
-                        "200": {
-                            "description": "Written (or nothing to change): orders created, updated, unchanged.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        },
-                        "400": _error("The body is not JSON."),
-                        "401": _error("Missing or wrong signature, or a timestamp too far from now."),
-                        "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
-                        "422": _error("Problems, each with its record (1-based), field and message; nothing written."),
-                    },
+                    "responses": _responses(
+                        ok="Written (or nothing to change): orders created, updated, unchanged.",
+                        refused="Missing or wrong signature, or a timestamp too far from now.",
+                        invalid="Problems, each with its record (1-based), field and message; nothing written.",
+                    ),
                 }
             },
             "/api/v1/shopify/webhooks": _shopify_path(),

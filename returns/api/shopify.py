@@ -50,15 +50,13 @@ def _order(payload: dict) -> tuple[int, dict]:
         [order] = order_records_check([record])
     except ImportErrors as error:
         return 422, {"error": str(error), "problems": problems(error)}
-    number = order.fields["number"]
-    # Shopify's order does not say when it was delivered: keep the date its fulfillment event gave.
-    known = Order.objects.select_for_update().filter(number=number).first()
-    if known is not None and known.delivered_on:
-        order.fields["delivered_on"] = known.delivered_on
-    result = orders_upsert(orders=[order])
+    # Shopify's order does not say when it was delivered: the upsert leaves alone a field it is not
+    # given, so the date a fulfillment event recorded stays. Shopify's id is what those events name.
+    del order.fields["delivered_on"]
     if shopify_id := _shopify_id(payload.get("id")):
-        Order.objects.filter(number=number).exclude(shopify_order_id=shopify_id).update(shopify_order_id=shopify_id)
-    return 200, {"number": number, **result_json(result)}
+        order.fields["shopify_order_id"] = shopify_id
+    result = orders_upsert(orders=[order])
+    return 200, {"number": order.fields["number"], **result_json(result)}
 
 
 def _delivery(payload: dict) -> tuple[int, dict]:
