@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from . import policy
+from .money import format_money
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 HALF_CENT = Value(Decimal("0.005"))
@@ -405,7 +406,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.total} {self.currency} for {self.request_id}"
+        return f"Refund {format_money(self.total, self.currency)} for {self.request_id}"
 
 
 class StatusChange(models.Model):

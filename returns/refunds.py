@@ -28,6 +28,7 @@ from . import services
 from .exceptions import AlreadyDone, PolicyViolation
 from .integrations import ProviderRefund, ProviderRefused, ProviderUnavailable, refund_provider
 from .models import Refund
+from .money import format_money
 from .policy import day
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,10 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
             event="refund_sent",
             from_status=request.status,
             to_status=request.status,
-            note=f"{refund.total} {refund.currency} sent to {provider.label} ({refund.order.payment_reference}).",
+            note=(
+                f"{format_money(refund.total, refund.currency)} sent to {provider.label} "
+                f"({refund.order.payment_reference})."
+            ),
             today=today,
         )
         pk = refund.pk

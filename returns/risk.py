@@ -27,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import policy
+from .money import format_money
 
 OFF, STANDARD, ALL = "off", "standard", "all"
 AUTO_APPROVE_MODES = (OFF, STANDARD, ALL)
@@ -91,8 +92,8 @@ def _max_refund(facts: RiskFacts, limits: Limits) -> Hold | None:
     if facts.estimated_refund > limits.max_refund:
         return Hold(
             MAX_REFUND,
-            f"The refund could reach {facts.estimated_refund} {facts.currency}, above the "
-            f"{limits.max_refund} limit for automatic approval.",
+            f"The refund could reach {format_money(facts.estimated_refund, facts.currency)}, above the "
+            f"{format_money(limits.max_refund, facts.currency)} limit for automatic approval.",
         )
     return None
 

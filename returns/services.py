@@ -588,7 +588,7 @@ def refund_mark_issued(
         from_status=request.status,
         to_status=request.status,
         note=(
-            f"{refund.total} {refund.currency} to {refund.payment_method}"
+            f"{format_money(refund.total, refund.currency)} to {refund.payment_method}"
             f"{' (retry)' if retried else ''}; "
             f"expect it between {day(start, year=False)} and {day(end)}."
         ),

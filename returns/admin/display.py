@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.urls import NoReverseMatch, reverse
 
 from ..conf import store_date, store_today
+from ..money import format_money
 
 
-def money(amount, currency: str = "") -> str:
-    """``Decimal("12.5"), "USD"`` -> ``"12.50 USD"``: to the cent, with a real minus sign."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    text = f"{abs(value):,.2f}"
-    sign = "−" if value < 0 else ""
-    return f"{sign}{text} {currency}".strip()
+def money(amount, currency: str = "USD") -> str:
+    """``Decimal("12.5"), "USD"`` -> ``"$12.50"``: as customers read it (``returns.money``), so staff quote
+    the same figure."""
+    return format_money(amount, currency)
 
 
 def age_in_days(moment) -> int:

@@ -101,7 +101,7 @@ def fixture_received(approved, warehouse):
 
 @pytest.fixture(name="inspected")
 def fixture_inspected(received, warehouse):
-    """Refund 27.00 USD, pending."""
+    """Refund $27.00, pending."""
     return inspect_all(received, warehouse)
 
 
@@ -259,7 +259,7 @@ def test_the_list_shows_what_a_person_scans(client, service_agent, inspected, or
     client.force_login(service_agent)
     assert client.get(admin_url("changelist"), {"_facets": "1"}).status_code == 200  # "Show counts" works too
     html = client.get(admin_url("changelist")).content.decode()
-    for text in (inspected.rma, order.number, order.email, "Inspected", "27.00 USD", "To be issued"):
+    for text in (inspected.rma, order.number, order.email, "Inspected", "$27.00", "To be issued"):
         assert text in html
 
 
@@ -369,10 +369,10 @@ def test_the_page_shows_the_claim_history_with_staff_email_and_breakdown(client,
     assert "Received – to inspect → Inspected – refund or replacement to send" in html
     assert "Parcel received" in html and "Refund_issued" not in html and ">received<" not in html
     # The refund breakdown, line by line with its rule.
-    assert "Stoneware mug × 2" in html and "25.00 USD" in html
-    assert "Tax on Stoneware mug × 2" in html and "2.00 USD" in html
+    assert "Stoneware mug × 2" in html and "$25.00" in html
+    assert "Tax on Stoneware mug × 2" in html and "$2.00" in html
     assert "Shipping charges are not refunded unless" in html
-    assert "27.00 USD" in html and "To be issued" in html and "Visa ending 4242" in html
+    assert "$27.00" in html and "To be issued" in html and "Visa ending 4242" in html
 
 
 def test_photos_show_as_thumbnails_opening_full_size_through_the_private_view(client, warehouse, order, customer):
@@ -462,11 +462,11 @@ def test_overview_counts_each_queue_and_this_weeks_refunds(client, service_agent
     assert queues["Overdue to ship (R6)"] == (1, f"{changelist}?queue=overdue")
     assert queues["To inspect"] == (2, f"{changelist}?queue=inspection")
     assert overview["refunds_count"] == 2
-    assert overview["refund_totals"] == ["43.20 USD"]
+    assert overview["refund_totals"] == ["$43.20"]
     assert (overview["week_start"], overview["week_end"]) == (monday, sunday)
     assert monday.weekday() == 0
     html = response.content.decode()
-    assert f'href="{changelist}?queue=overdue"' in html and "43.20 USD" in html
+    assert f'href="{changelist}?queue=overdue"' in html and "$43.20" in html
     # Each number opens its list, showing the same requests.
     assert _rmas(client.get(f"{changelist}?queue=overdue")) == {states["overdue"].rma}
     refunds = client.get(overview["refunds_url"]).context["cl"].result_list
@@ -491,7 +491,7 @@ def test_overview_totals_per_currency_in_a_fixed_number_of_queries(client, servi
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("admin:index"))
     assert len(many.captured_queries) == len(few.captured_queries)
-    assert response.context["returns_overview"]["refund_totals"] == ["31.01 EUR", "7.00 GBP", "15.25 USD"]
+    assert response.context["returns_overview"]["refund_totals"] == ["€31.01", "£7.00", "$15.25"]
 
 
 def test_warehouse_sees_the_queues_but_no_refund_links(client, warehouse):

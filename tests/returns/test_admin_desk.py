@@ -127,7 +127,7 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
     assert _rmas(client.get(by_key["replacements"].url)) == {desk["replacement"].rma}
     refunds = client.get(by_key["refunds_to_issue"].url).context["cl"].result_list
     assert [r.request.rma for r in refunds] == [desk["refund_to_issue"].rma]
-    assert "70.51 USD" in client.get(by_key["refunds_to_issue"].url).content.decode()
+    assert "$70.51" in client.get(by_key["refunds_to_issue"].url).content.decode()
     failed = client.get(by_key["refunds_failed"].url).context["cl"].result_list
     assert [r.request.rma for r in failed] == [desk["refund_failed"].rma]
     emails = client.get(by_key["emails_failed"].url).context["cl"].result_list
@@ -331,7 +331,7 @@ def test_the_inspection_page_shows_the_estimate_the_customer_was_shown(client, w
     ).content.decode()  # fmt: skip
     # The refund the verdict makes, then what the customer was told: no fault found, so the 48.60 outcome.
     assert preview.index('id="refund-preview"') < preview.index('id="customer-estimate"')
-    assert "48.60" in preview[preview.index('id="refund-preview"') : preview.index('id="customer-estimate"')]
+    assert "$48.60" in preview[preview.index('id="refund-preview"') : preview.index('id="customer-estimate"')]
     assert "$52.45" in preview[preview.index('id="customer-estimate"') :]
 
 
@@ -380,14 +380,14 @@ def test_the_risk_panel_sums_the_same_emails_history(client, service_agent, ware
     risk = response.context["risk"]
     h = risk["history"]
     assert (h.returns_90_days, h.returns_12_months) == (1, 3)
-    assert risk["refunded_90"] == ["27.00 USD"]
-    assert risk["refunded_365"] == ["48.60 USD"]  # 27.00 + 21.60
+    assert risk["refunded_90"] == ["$27.00"]
+    assert risk["refunded_365"] == ["$48.60"]  # 27.00 + 21.60
     assert (h.bought_12_months, h.returned_12_months) == (Decimal("150.00"), Decimal("45.00"))  # 70+40+30+10; 25+20
     assert risk["rate_text"] == "30.0%"
     assert h.rejections_12_months == 1
     assert h.fault_claims_not_confirmed == 1
     html = response.content.decode()
-    assert 'id="risk-refunded-365">48.60 USD<' in html and 'id="risk-rate">30.0%<' in html
+    assert 'id="risk-refunded-365">$48.60<' in html and 'id="risk-rate">30.0%<' in html
     assert 'id="risk-unconfirmed">1<' in html and 'id="risk-rejections">1<' in html
     assert "Held for review" not in html
 
@@ -449,7 +449,7 @@ def test_the_request_page_says_which_risk_rules_hold_it(client, service_agent, c
     first = submit(order, standard(order.lines.get(sku="MUG-01")), by=customer)
     client.force_login(service_agent)
     html = client.get(page_url(first)).content.decode()
-    assert "No risk rule trips for this request (refund could reach 13.50 USD)" in html  # 12.50 + 1.00 tax
+    assert "No risk rule trips for this request (refund could reach $13.50)" in html  # 12.50 + 1.00 tax
     # A second request (two in 90 days) for the 45.00 lamp + 3.60 tax + its shipping share, from a blocked email.
     BlockedEmail.objects.create(email="ana@example.com", reason="Chargebacks in 2025")
     second = submit(order, damaged(order.lines.get(sku="LAMP-02")), by=customer)

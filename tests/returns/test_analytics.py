@@ -119,7 +119,7 @@ def test_the_page_shows_the_figures_charts_and_csvs(client, service_agent, known
     assert '<strong id="auto-share">33.3%</strong>' in html and "(1 of 3 approved)" in html
     assert html.count('<svg class="rr-chart"') == 4  # returns, refunded (USD), products, reasons
     assert "<script" not in html.split('id="content-main"')[1].split("</main>")[0]
-    assert "20.00 USD" in html and "40.00 USD" in html and "50.0%" in html and "100.0%" in html
+    assert "$20.00" in html and "$40.00" in html and "50.0%" in html and "100.0%" in html
     weekly = list(csv.reader(io.StringIO(client.get(reverse(URL), {**params, "csv": "weekly"}).content.decode())))
     assert weekly == [
         ["week starting", "return requests", "refunded USD"],

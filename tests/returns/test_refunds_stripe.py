@@ -59,7 +59,7 @@ def stripe_down_for_real(settings, fake_stripe):
 
 @pytest.fixture
 def due(paid, inspected):
-    """Two mugs accepted: 27.00 USD to refund, pending."""
+    """Two mugs accepted: $27.00 to refund, pending."""
     refund = Refund.objects.get(request=inspected)
     assert refund.total == Decimal("27.00") and refund.state == Refund.State.PENDING
     return refund
@@ -122,6 +122,9 @@ def test_issue_refund_pays_through_stripe_in_minor_units_with_the_rma_and_a_key_
     start, end = refund.issued_on + timedelta(days=5), refund.issued_on + timedelta(days=16)
     assert "Expect it between" in email.body and at_stripe["id"] in email.body
     assert start <= end  # the R11 dates are in the body; their arithmetic is tested with the policy
+    notes = dict(due.request.history.values_list("event", "note"))
+    assert notes["refund_sent"].startswith("$27.00 sent to ")  # money as the customer reads it
+    assert notes["refund_issued"].startswith("$27.00 to Visa ending 4242")
 
 
 def test_a_double_click_in_the_admin_pays_once(

@@ -43,7 +43,7 @@ class TestRules:
         assert review.approve is not held
         if held:
             assert review.rule == risk.MAX_REFUND
-            assert "200.01 USD" in review.message and "200.00 limit" in review.message
+            assert "$200.01" in review.message and "$200.00 limit" in review.message
 
     @pytest.mark.parametrize(("count", "held"), [(3, False), (4, True)])
     def test_returns_in_90_days_limit(self, count, held):
@@ -154,7 +154,7 @@ class TestAutoApproval:
         rr.refresh_from_db()
         assert rr.status == S.SUBMITTED
         assert (rr.auto_review, rr.auto_review_rule) == (AutoReview.HELD, risk.MAX_REFUND)
-        assert "102.60 USD" in rr.auto_review_note
+        assert "$102.60" in rr.auto_review_note
 
     def test_fourth_request_from_one_email_in_90_days_is_held(self, customer):
         made = []
@@ -216,7 +216,7 @@ class TestStaffSee:
         html = client.get(reverse("admin:returns_returnrequest_change", args=[rr.pk])).content.decode()
         assert "Held for staff by a risk rule" in html
         assert "<code>max_refund</code>" in html
-        assert "above the 10.00 limit for automatic approval" in html
+        assert "above the $10.00 limit for automatic approval" in html
 
     def test_an_automatic_approval_says_so(self, client, service_agent, order):
         rr = submit(order, standard(order.lines.get(sku="MUG-01")))

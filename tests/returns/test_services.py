@@ -324,7 +324,8 @@ class TestInspectAndRefund:
         services.refund_issue(refund=refund, by=service_agent, reference="re_123")
         req.refresh_from_db()
         assert req.status == S.REFUNDED
-        assert "expect it between" in req.history.filter(event="refund_issued").get().note
+        note = req.history.filter(event="refund_issued").get().note
+        assert note.startswith("$27.00 to Visa ending 4242; expect it between")  # money as the customer reads it
 
     def test_inspect_before_receiving_is_refused(self, approved, warehouse):
         with pytest.raises(InvalidTransition) as exc:
