@@ -5,6 +5,7 @@ PostgreSQL refuses NUL in text: these addresses gave a 500 there before the midd
 
 import pytest
 
+from returns.middleware import RejectUnstorableInputMiddleware
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +33,18 @@ def test_nul_anywhere_in_the_address_answers_400_with_a_plain_reason(client, sup
     response = client.get(path)
     assert response.status_code == 400
     assert "cannot be part of a web address" in response.content.decode()
+
+
+def test_a_number_too_large_to_look_up_answers_400_with_a_plain_reason(client, superuser):
+    """No date holds this year, on any database (an id__in= of that size: SQLite cannot bind it either)."""
+    client.force_login(superuser)
+    response = client.get("/admin/axes/accessattempt/?attempt_time__year=" + "9" * 30)
+    assert response.status_code == 400
+    assert "too large to look up" in response.content.decode()
+
+
+def test_an_overflow_with_no_huge_number_sent_stays_a_server_error(rf):
+    """Only a number the client sent excuses an OverflowError; anything else is our bug and must show as one."""
+    middleware = RejectUnstorableInputMiddleware(lambda request: None)
+    assert middleware.process_exception(rf.get("/admin/returns/order/?p=2"), OverflowError()) is None
+    assert middleware.process_exception(rf.get("/admin/returns/order/?p=2"), ValueError()) is None
