@@ -305,6 +305,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # No log of every sign-in (addresses kept for ever); accounts/admin.py lists the attempts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
+# No "AXES: BEGIN" banner at every start (it lands in every manage.py command's output, cron mail
+# included); lockouts are still logged as warnings.
+AXES_VERBOSE = False
 
 # Customer photos (R7): every upload is decoded and re-encoded; these bound the work and the storage.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
