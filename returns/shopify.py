@@ -24,6 +24,9 @@ The mapping, field by field (Shopify's REST webhook payload, Admin API 2024-01 a
   The policy engine then refunds exactly what each returned unit cost, and a whole line
   returned refunds exactly what the line cost. With ``taxes_included`` (prices include
   tax, as in the EU and UK) the tax is taken out of the price, so it is not refunded twice.
+- quantity: ``current_quantity`` when Shopify sends it (the units left after an order edit
+  or a refund in Shopify), else ``quantity``; the units kept are those that paid the most.
+  An order whose every unit was removed is left as it was.
 - sku: the line's ``sku``; a line without one gets ``shopify-variant-<variant_id>``
   (or ``shopify-line-<id>``); two lines with the same SKU number on like split lines.
 - shipping_charged: every ``shipping_lines`` price less its ``discount_allocations``
@@ -168,8 +171,13 @@ def _lines(order: dict, read: _Reader, *, final_sale_tag: str, personalized_prop
         if taxes_included:
             paid -= tax
         # Units that paid the same (price, tax) share a line; at most three kinds of unit.
+        units = list(zip(cents_per_unit(paid, quantity), cents_per_unit(tax, quantity), strict=True))
+        # Units removed in Shopify (an order edit, a refund there) are not the customer's to return.
+        current = line.get("current_quantity", quantity)
+        if isinstance(current, int) and not isinstance(current, bool) and 0 <= current < quantity:
+            units = units[:current]
         groups: list[list] = []
-        for unit in zip(cents_per_unit(paid, quantity), cents_per_unit(tax, quantity), strict=True):
+        for unit in units:
             if groups and groups[-1][0] == unit:
                 groups[-1][1] += 1
             else:

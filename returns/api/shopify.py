@@ -47,6 +47,9 @@ def _order(payload: dict) -> tuple[int, dict]:
             final_sale_tag=settings.SHOPIFY_FINAL_SALE_TAG,
             personalized_property=settings.SHOPIFY_PERSONALIZED_PROPERTY,
         )
+        if not record["lines"] and payload.get("line_items"):
+            reason = "Every unit of this order was removed or refunded in Shopify; the order is left as it was."
+            return 200, {"number": record["number"], "applied": False, "reason": reason}
         [order] = order_records_check([record])
     except ImportErrors as error:
         return 422, {"error": str(error), "problems": problems(error)}

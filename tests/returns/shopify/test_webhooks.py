@@ -432,3 +432,20 @@ def test_several_secrets_may_be_set_while_one_is_rolled(client, settings):
     assert post(client, order_payload()).status_code == 200
     assert post(client, order_payload(), secret="old-secret").status_code == 200
     assert post(client, order_payload(), secret="third").status_code == 401
+
+
+def test_units_removed_in_shopify_are_not_returnable_and_an_emptied_order_is_left_alone(client):
+    payload = order_payload()
+    payload["line_items"][1]["current_quantity"] = 2  # one mug refunded in Shopify
+    payload["line_items"][2]["current_quantity"] = 0  # the pen removed by an order edit
+    assert post(client, payload).status_code == 200
+    assert lines_of() == {
+        "SHIRT-LIN-M": (1, "54.00", "3.38", False, False),
+        "MUG-01": (1, "3.34", "0.27", False, False),
+        "MUG-01#2": (1, "3.33", "0.27", False, False),
+    }
+    for line in payload["line_items"]:
+        line["current_quantity"] = 0
+    response = post(client, payload, "orders/updated")
+    assert response.status_code == 200 and response.json()["applied"] is False
+    assert len(lines_of()) == 3
