@@ -21,13 +21,16 @@ STATUS["canceled"] = "failed"
 
 
 def _client(interactive: bool) -> stripe.StripeClient:
-    # A staff member's click waits at most STRIPE_CLICK_TIMEOUT per call and is never retried inside the
-    # library: past that the refund waits at the provider and the worker asks again with the same key.
+    # A staff member's click waits at most STRIPE_CLICK_TIMEOUT per try, with at most one retry inside the
+    # library (a dropped connection); past that the refund waits at the provider and the worker asks again
+    # with the same key.
     timeout = min(settings.STRIPE_CLICK_TIMEOUT, settings.STRIPE_TIMEOUT) if interactive else settings.STRIPE_TIMEOUT
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or "sk_missing",
         base_addresses={"api": settings.STRIPE_API_BASE},
-        max_network_retries=0 if interactive else settings.STRIPE_MAX_NETWORK_RETRIES,
+        max_network_retries=min(1, settings.STRIPE_MAX_NETWORK_RETRIES)
+        if interactive
+        else settings.STRIPE_MAX_NETWORK_RETRIES,
         http_client=stripe.RequestsClient(timeout=timeout),
     )
 
