@@ -336,6 +336,9 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 STRIPE_CLICK_TIMEOUT = env.float("STRIPE_CLICK_TIMEOUT", default=5.0)
+# How long a webhook's delivery id is remembered to answer a redelivery (Shopify retries for 48 hours,
+# Stripe for 3 days); `manage.py sweep_webhooks` forgets older ones.
+WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)
 
 # The store's signed orders webhook (POST /api/v1/orders; README, Integrations). Off without a secret.
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 
 from ..exceptions import ImportErrors
 from ..models import WebhookDelivery
@@ -97,3 +99,14 @@ def once(source: str, delivery_id: str, work: Callable[[], tuple[int, dict]]) ->
         replay = _replay(source, delivery_id) if delivery_id else None
         return replay or answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
     return answer(status, body)
+
+
+def deliveries_sweep(*, now=None) -> int:
+    """Forget deliveries older than WEBHOOK_DELIVERY_KEEP_DAYS (senders stop retrying long before); returns how many.
+
+    A delivery sent again after that is simply handled again: an order upsert or a delivery date
+    written twice changes nothing.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_DELIVERY_KEEP_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

@@ -3,10 +3,12 @@
 import copy
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from returns.api.schema import EXAMPLE_DELIVERY, EXAMPLE_ORDER
 from returns.api.signing import header_for
@@ -217,3 +219,16 @@ def test_the_openapi_description_is_served_and_its_examples_are_accepted(client)
     examples = post_op["requestBody"]["content"]["application/json"]["examples"]
     for name in ("order", "orders", "delivery"):
         assert post(client, examples[name]["value"]).status_code == 200, name
+
+
+def test_sweep_webhooks_forgets_old_delivery_ids_and_keeps_recent_ones(client, settings, capsys):
+    settings.WEBHOOK_DELIVERY_KEEP_DAYS = 30
+    post(client, order_payload("1"), delivery="old")
+    post(client, order_payload("2"), delivery="recent")
+    WebhookDelivery.objects.filter(delivery_id="old").update(received_at=timezone.now() - timedelta(days=31))
+    call_command("sweep_webhooks")
+    assert "1 webhook delivery record(s) older than 30 days deleted." in capsys.readouterr().out
+    assert list(WebhookDelivery.objects.values_list("delivery_id", flat=True)) == ["recent"]
+    assert post(client, order_payload("2"), delivery="recent").json()["replayed"] is True
+    again = post(client, order_payload("1"), delivery="old")  # handled again: the upsert changes nothing
+    assert again.status_code == 200 and again.json()["unchanged"] == 1 and Order.objects.count() == 2
