@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import caches
 from django.test import override_settings
 from django.urls import reverse
 
@@ -43,20 +42,24 @@ def _redis_reachable() -> bool:
 @pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
 def test_cache_url_redis_counts_in_redis(client, settings, order):
     settings.THROTTLE_STORE = "cache"
-    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A prefix of this test's own: other test runs may share the Redis server (and its databases)
+    # at the same moment, and their counts must not mix; the keys expire with the throttle's window.
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"alotrop-test-{uuid.uuid4().hex}",
+        }
+    }
     with override_settings(CACHES=redis_cache):
-        caches["default"].clear()
-        try:
-            for _ in range(3):
-                assert ask(client).status_code == 200
-            assert ask(client).status_code == 429
-            assert not ThrottleCount.objects.exists()
-            assert ask(client, REMOTE_ADDR="198.51.100.7").status_code == 200
-        finally:
-            caches["default"].clear()
+        for _ in range(3):
+            assert ask(client).status_code == 200
+        assert ask(client).status_code == 429
+        assert not ThrottleCount.objects.exists()
+        assert ask(client, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 
-REDIS_URL = f"redis://127.0.0.1:6379/{14 - (os.getpid() % 8)}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 def _ask_over_http(port: int, client_ip: str) -> int:
