@@ -32,7 +32,10 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=normalize_email(email))
+        # Exactly the stored (normalized) address, which is also what the sign-in lockout counts:
+        # a case-insensitive match would let PostgreSQL's UPPER() find "admin@" for "admın@"
+        # (dotless i) or "ſ" for "s", a name the lockout counts apart.
+        return self.get(email=normalize_email(email))
 
 
 class User(AbstractUser):

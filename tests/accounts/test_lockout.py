@@ -243,3 +243,16 @@ def test_the_pause_holds_across_two_server_processes():
         status, page = post_form(second, ADMIN_SIGN_IN, {**admin_fields, "password": PASSWORD}, "198.51.100.20")
     assert statuses == [200, 200, 200, 200, 429]
     assert status == 429 and PAUSED in page
+
+
+@pytest.mark.parametrize("variant", ["\u017fim@example.com", "s\u0131m@example.com", "\uff53im@example.com"])
+def test_an_email_spelled_with_look_alike_letters_is_not_a_way_around_the_pause(client, variant):
+    """ſ (long s) and ı (dotless i) upper-case to S and I: PostgreSQL's UPPER() must not make them the account."""
+    UserFactory(email="sim@example.com", password=PASSWORD)
+    for _ in range(5):
+        sign_in(client, "sim@example.com", WRONG_PASSWORD)
+
+    response = sign_in(client, variant, PASSWORD)
+    assert not signed_in(client)
+    assert response.status_code in (200, 429)
+    assert sign_in(client, "sim@example.com", PASSWORD).status_code == 429
