@@ -7,4 +7,9 @@ class EmailBackend(ModelBackend):
     """Sign in by email, whatever its case."""
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
-        return super().authenticate(request, username=normalize_email(email or username), password=password, **kwargs)
+        user = super().authenticate(request, username=normalize_email(email or username), password=password, **kwargs)
+        if user is not None and request is not None:
+            from .lockout import guess_settled  # the lockout imports the views, which import the forms
+
+            guess_settled(request)
+        return user

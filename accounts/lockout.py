@@ -9,6 +9,10 @@ failure is one ``AccessAttempt`` row (per account, client and browser). Two limi
 - a client address (an IPv6 /64 counts as one) pauses after LOGIN_FAILURE_LIMIT_PER_CLIENT
   failures across any accounts in that time.
 
+A guess is counted before its password is checked (``LockoutHandler.is_allowed``), so a burst of
+parallel tries cannot all pass the check while none of them is on record yet; the check that
+finds the password right takes its guess back (``guess_settled``).
+
 A pause lasts until the failures that caused it are LOGIN_LOCKOUT_MINUTES old, until staff
 delete them in the admin, or (for an account) until a password reset succeeds.
 """
@@ -16,14 +20,18 @@ delete them in the admin, or (for an account) until a password reset succeeds.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +40,8 @@ from .models import normalize_email
 from .views import client_address
 
 USERNAME_MAX_LENGTH = 255  # axes' column
+
+log = logging.getLogger(__name__)
 
 
 def username(request, credentials) -> str | None:
@@ -80,6 +90,62 @@ class LockoutHandler(AxesDatabaseHandler):
         by_account, by_client = self.get_user_attempts(request, credentials)
         return [qs.aggregate(n=Sum("failures_since_start"))["n"] or 0 for qs in (by_account, by_client)]
 
+    def is_allowed(self, request, credentials=None) -> bool:
+        """Whether this guess may be checked; if so it is on record, as a failure, before the check.
+
+        Counting first and checking the total after makes the limits hold for parallel tries too:
+        of any number of guesses arriving at once, the ones that see at most the limit on record
+        (their own included) are at most the limit. A refused guess is taken back, so tries while
+        paused do not make the pause longer.
+        """
+        if not super().is_allowed(request, credentials):
+            return False
+        self.clean_expired_user_attempts(request, credentials)
+        key = {
+            "username": username(request, credentials),
+            "ip_address": request.axes_ip_address,
+            "user_agent": request.axes_user_agent,
+        }
+        seen = {"path_info": request.axes_path_info, "http_accept": request.axes_http_accept}
+        one_more = {"failures_since_start": F("failures_since_start") + 1, "attempt_time": request.axes_attempt_time}
+        if not AccessAttempt.objects.filter(**key).update(**one_more, **seen):
+            try:
+                with transaction.atomic():
+                    AccessAttempt.objects.create(
+                        **key,
+                        **seen,
+                        get_data="",
+                        post_data="",
+                        failures_since_start=1,
+                        attempt_time=request.axes_attempt_time,
+                    )
+            except IntegrityError:  # a parallel try created the row (username, address and browser are unique)
+                AccessAttempt.objects.filter(**key).update(**one_more, **seen)
+        guess = AccessAttempt.objects.filter(**key).first()  # None only if a right password just forgot it
+        if guess is None:
+            return True
+        by_account, by_client = self._counts(request, credentials)
+        if by_account > settings.LOGIN_FAILURE_LIMIT or by_client > settings.LOGIN_FAILURE_LIMIT_PER_CLIENT:
+            _take_back(guess.pk)
+            return False
+        request.lockout_guess = guess.pk
+        return True
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        if request is None or getattr(request, "lockout_guess", None) is None:
+            return super().user_login_failed(sender, credentials, request=request, **kwargs)
+        # The failure is on record already (is_allowed): only tell whether it reached a limit.
+        request.lockout_guess = None
+        failures = self.get_failures(request, credentials)
+        request.axes_failures_since_start = failures
+        if failures >= settings.LOGIN_FAILURE_LIMIT:
+            log.warning("Sign-in paused after %d failures (account or client).", failures)
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            user_locked_out.send(
+                "axes", request=request, username=username(request, credentials), ip_address=request.axes_ip_address
+            )
+
     def get_failures(self, request, credentials=None) -> int:
         # axes compares one number with AXES_FAILURE_LIMIT (LOGIN_FAILURE_LIMIT): a client over
         # its own limit counts as at that limit.
@@ -102,6 +168,19 @@ class LockoutHandler(AxesDatabaseHandler):
         client_until = _paused_until(by_client, settings.LOGIN_FAILURE_LIMIT_PER_CLIENT, window)
         until = max(filter(None, (account_until, client_until)), default=None)
         return until, until is not None and until == client_until and until != account_until
+
+
+def guess_settled(request) -> None:
+    """The password was right: the guess counted before the check (LockoutHandler.is_allowed) is taken back."""
+    pk = getattr(request, "lockout_guess", None)
+    if pk is not None:
+        request.lockout_guess = None
+        _take_back(pk)
+
+
+def _take_back(pk: int) -> None:
+    AccessAttempt.objects.filter(pk=pk).update(failures_since_start=F("failures_since_start") - 1)
+    AccessAttempt.objects.filter(pk=pk, failures_since_start__lte=0).delete()
 
 
 def lockout_response(request, original_response=None, credentials=None):

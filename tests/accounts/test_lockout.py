@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth import authenticate
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import emails
 from tests.factories import StaffFactory, UserFactory
-from tests.support.server import post_form, readme_gunicorn
+from tests.support.server import post_form, post_forms_at_once, readme_gunicorn
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +257,25 @@ def test_an_email_spelled_with_look_alike_letters_is_not_a_way_around_the_pause(
     assert not signed_in(client)
     assert response.status_code in (200, 429)
     assert sign_in(client, "sim@example.com", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked():
+    """20 wrong passwords sent at the same moment to README's gunicorn: at most 5 are checked, the rest paused."""
+    staff = StaffFactory(email="service@alotrop.com")
+    fields = {"username": staff.email, "password": WRONG_PASSWORD}
+    with readme_gunicorn(workers=1, NUM_PROXIES="1") as port:
+        answers = post_forms_at_once(port, SIGN_IN, fields, [f"203.0.113.{n}" for n in range(20)])
+    statuses = [status for status, _ in answers]
+    assert sorted(set(statuses)) <= [200, 429] and statuses.count(200) <= 4
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) <= 5
+
+
+def test_a_right_password_checked_without_signing_in_is_not_counted(rf, customer):
+    """The verify-email prompt checks a password without signing in: right answers must never add up to a pause."""
+    for _ in range(6):
+        assert authenticate(rf.post(SIGN_IN), username=customer.email, password=PASSWORD) == customer
+    assert not AccessAttempt.objects.exists()
+    for _ in range(2):
+        assert authenticate(rf.post(SIGN_IN), username=customer.email, password=WRONG_PASSWORD) is None
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 2

@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,8 +81,8 @@ def readme_gunicorn(workers: int | None = None, **environ):
             server.kill()
 
 
-def post_form(port: int, path: str, fields: dict, client_ip: str) -> tuple[int, str]:
-    """One visitor: load the page (CSRF cookie and token), then send the form; (status, page)."""
+def _form_ready(port: int, path: str, client_ip: str):
+    """A visitor who has loaded the page: (connection, headers with the CSRF cookie, token)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"X-Forwarded-For": client_ip}
     conn.request("GET", path, headers=headers)
@@ -88,13 +90,33 @@ def post_form(port: int, path: str, fields: dict, client_ip: str) -> tuple[int, 
     page = response.read().decode()
     cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    conn.request(
-        "POST",
-        path,
-        body=urlencode({"csrfmiddlewaretoken": token, **fields}),
-        headers={**headers, "Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"},
-    )
+    headers |= {"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"}
+    return conn, headers, token
+
+
+def _form_send(conn, path: str, headers: dict, token: str, fields: dict) -> tuple[int, str]:
+    conn.request("POST", path, body=urlencode({"csrfmiddlewaretoken": token, **fields}), headers=headers)
     response = conn.getresponse()
     result = response.status, response.read().decode()
     conn.close()
     return result
+
+
+def post_form(port: int, path: str, fields: dict, client_ip: str) -> tuple[int, str]:
+    """One visitor: load the page (CSRF cookie and token), then send the form; (status, page)."""
+    conn, headers, token = _form_ready(port, path, client_ip)
+    return _form_send(conn, path, headers, token, fields)
+
+
+def post_forms_at_once(port: int, path: str, fields: dict, client_ips: list[str]) -> list[tuple[int, str]]:
+    """One visitor per address loads the page, then all send the form at the same moment (one thread each)."""
+    ready = [_form_ready(port, path, ip) for ip in client_ips]
+    barrier = threading.Barrier(len(ready))
+
+    def send(visitor):
+        conn, headers, token = visitor
+        barrier.wait()
+        return _form_send(conn, path, headers, token, fields)
+
+    with ThreadPoolExecutor(max_workers=len(ready)) as pool:
+        return list(pool.map(send, ready))
