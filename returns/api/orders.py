@@ -8,8 +8,6 @@ Every answer is JSON; nothing a client sends produces a 500.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -17,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ..exceptions import ImportErrors
 from ..importing import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
 from .signing import verify
-from .webhooks import once, problems, verified_body
+from .webhooks import json_loads, once, problems, verified_body
 
 SOURCE = "orders"
 
@@ -75,8 +73,8 @@ def orders(request):
 
     def work() -> tuple[int, dict]:
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            payload = json_loads(body)
+        except ValueError as error:  # not UTF-8, not JSON, NaN, too deep, too long a number
             return 400, {"error": f"The body is not valid JSON: {error}"}
         return _handle(payload)
 

@@ -10,7 +10,6 @@ Shopify retries anything else. Every answer is JSON; nothing a client sends give
 
 from __future__ import annotations
 
-import json
 import logging
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from ..models import Order
 from ..shopify import delivery_date, order_record
 from .orders import result_json
 from .signing import verify_shopify
-from .webhooks import once, problems, verified_body
+from .webhooks import json_loads, once, problems, verified_body
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
@@ -109,8 +108,8 @@ def webhooks(request):
         if topic not in TOPICS:
             return 200, {"topic": topic, "ignored": True, "reason": f"This endpoint reads only {', '.join(TOPICS)}."}
         try:
-            payload = json.loads(body, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            payload = json_loads(body, parse_float=Decimal)
+        except ValueError as error:  # not UTF-8, not JSON, NaN, too deep, too long a number
             return 400, {"error": f"The body is not valid JSON: {error}"}
         if not isinstance(payload, dict):
             return 422, {"error": "The body must be a JSON object.", "problems": []}

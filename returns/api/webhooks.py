@@ -4,6 +4,7 @@ time without doing the work again. Used by ``orders`` and ``shopify``."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,6 +33,22 @@ def problems(error: ImportErrors) -> list[dict]:
         for p in error.problems
         if hasattr(p, "message")
     ]
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def json_loads(body: bytes, **options):
+    """json.loads for a body from outside; every way it can be refused is a ValueError (the message says why).
+
+    Strict: NaN and Infinity are not JSON. Nesting deeper than Python's recursion limit and
+    integers longer than Python reads (4,300 digits) are refused, not a 500.
+    """
+    try:
+        return json.loads(body, parse_constant=_not_json, **options)
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
 
 
 def body_within(request, limit: int, hint: str) -> bytes | JsonResponse:

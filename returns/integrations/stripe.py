@@ -43,10 +43,17 @@ def _as_refund(obj) -> ProviderRefund:
         id=data["id"],
         status=STATUS.get(data.get("status") or "", "pending"),
         amount_minor=int(data.get("amount") or 0),
-        failure_reason=data.get("failure_reason") or "",
-        our_refund_id=int(ours) if ours and str(ours).isdigit() else None,
+        failure_reason=str(data.get("failure_reason") or "").replace("\x00", ""),
+        # A refund id is a database id: 18 digits at most (what a bigint holds).
+        our_refund_id=int(ours) if ours and str(ours).isdigit() and len(str(ours)) <= 18 else None,
         key=metadata.get("alotrop_idempotency_key") or "",
     )
+
+
+def _is_refund(obj) -> bool:
+    """A refund as Stripe sends one: its id a non-empty string a database can look up (no NUL)."""
+    refund_id = obj.get("id") if isinstance(obj, dict) else None
+    return obj.get("object") == "refund" and isinstance(refund_id, str) and refund_id != "" and "\x00" not in refund_id
 
 
 def _call(action):
@@ -133,16 +140,18 @@ class StripeRefunds:
                 settings.STRIPE_WEBHOOK_SECRET,
                 api_key=settings.STRIPE_SECRET_KEY or "sk_missing",
             )
+            raw = event.to_dict()
+            kind = raw.get("type")
+            data = raw.get("data")
+            obj = data.get("object") if isinstance(data, dict) else None
+            refund = _as_refund(obj) if kind in REFUND_EVENTS and _is_refund(obj) else None
         except stripe.SignatureVerificationError as exc:
             raise WebhookRejected("The Stripe-Signature header does not verify.") from exc
-        except ValueError as exc:
+        except (ValueError, RecursionError, LookupError, AttributeError, TypeError, OverflowError) as exc:
+            # Signed, yet not an event: not UTF-8 or JSON, nested too deeply, a list, no "type", a refund
+            # whose amount is not a number...
             raise WebhookRejected("The body is not a Stripe event.") from exc
-        if event.type not in REFUND_EVENTS:
-            return None
-        obj = event.data.object.to_dict()
-        if obj.get("object") != "refund" or not obj.get("id"):
-            return None
-        return _as_refund(obj)
+        return refund
 
 
 def provider(*, interactive: bool = False) -> StripeRefunds:
