@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from returns.management.worker import run_rounds
 from returns.notifications import SendInterrupted, in_smtp_conversation, notifications_send_due
 
-SHUTDOWN_GRACE = 10
+SHUTDOWN_GRACE = 5  # an SMTP conversation takes well under a second; past this it is stuck
 
 
 class Command(BaseCommand):
