@@ -18,7 +18,9 @@ def test_bench_admin_fills_and_times_every_staff_page():
     statuses = set(ReturnRequest.objects.values_list("status", flat=True))
     assert {"submitted", "approved", "shipped", "received", "refunded", "rejected"} <= statuses
     assert Refund.objects.filter(state="issued", issued_on__isnull=True).count() == 0
-    for page in ("overview (admin index)", "request list", "queue: to review", "search: tracking", "refund list"):
+    assert ReturnRequest.objects.filter(status="submitted", auto_review="held").exists()  # the held queue has rows
+    pages = ("overview (admin index)", "request list", "queue: to review", "queue: held for review", "refund list")
+    for page in (*pages, "search: tracking"):
         assert page in text
     assert "EXPLAIN" in text
     # A second run reuses the data; another size is refused rather than mixed in.
