@@ -39,6 +39,12 @@ class Tile:
     warehouse: bool = False
 
     @property
+    def count_text(self) -> str:
+        """``1,000+`` past the cap the overview counts to (``selectors.OVERVIEW_CAP``)."""
+        cap = selectors.OVERVIEW_CAP
+        return f"{cap:,}+" if self.count > cap else f"{self.count:,}"
+
+    @property
     def needs_attention(self) -> bool:
         return self.count > 0 and self.key in ("overdue", "refunds_failed", "emails_failed")
 

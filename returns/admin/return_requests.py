@@ -22,7 +22,7 @@ from ..policy import day
 from ..refunds import refund_provider_label
 from .analytics import AnalyticsView
 from .display import age_in_days, money, person, photo_urls
-from .filters import QUEUE_HELD, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
+from .filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from .inspection import InspectionView
 from .search import RequestSearchMixin
 from .workflow import RECEIVING, WorkflowViews, allowed_actions
@@ -118,6 +118,12 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         return request.user.has_perm(services.PERM_RECEIVE)
 
     # --- the list --------------------------------------------------------------
+
+    def get_ordering(self, request):
+        """Overdue parcels longest overdue first, the order they are chased in (and their index's order)."""
+        if request.GET.get(QueueFilter.parameter_name) == QUEUE_OVERDUE:
+            return ("ship_by", "id")
+        return super().get_ordering(request)
 
     def get_list_display(self, request):
         """Requests held by a risk rule say which rule, in the ship-by and refund columns' place

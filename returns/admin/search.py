@@ -21,14 +21,17 @@ from django.db.models.functions import Upper
 from django.utils.functional import cached_property
 
 from ..models import Order, ReturnRequest
-from ..selectors import normalize_rma
+from ..selectors import OVERVIEW_CAP, normalize_rma
 
 # A search shows at most this many requests; a person narrows the term rather than pages through more.
 MAX_MATCHES = 1000
 # Partial matches need three characters for a trigram index to help.
 MIN_PARTIAL = 3
-# Lists count their rows up to here and say "more than" beyond it (see CappedCountPaginator).
-COUNT_CAP = 10_000
+# Lists count their rows up to here and say "more than" beyond it (see CappedCountPaginator), as the overview's
+# tiles do (selectors.OVERVIEW_CAP); a page further on counts a few pages past itself, up to MAX_COUNTED_PAGE.
+COUNT_CAP = OVERVIEW_CAP
+PAGES_AHEAD = 10
+MAX_COUNTED_PAGE = 200
 
 
 def partial_search_available() -> bool:
@@ -70,23 +73,37 @@ def matching_request_ids(term: str) -> list[int]:
     return _ids(ReturnRequest.objects.filter(partial))
 
 
-class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows: ``SELECT COUNT(*) FROM (… LIMIT n)`` stops early on a big table.
+def count_cap_for(request, per_page: int) -> int:
+    """How far a list counts: COUNT_CAP rows, or from page 2 on, a few pages past the page asked for (an OFFSET
+    that far reads those rows anyway)."""
+    try:
+        page = min(max(int(request.GET.get("p", 1)), 1), MAX_COUNTED_PAGE)
+    except (TypeError, ValueError):
+        page = 1
+    return COUNT_CAP if page == 1 else max(COUNT_CAP, (page + PAGES_AHEAD) * per_page)
 
-    The list then says "more than 10,000" (templates/admin/returns/pagination.html) and pages up to there;
-    a filter or a search narrows it further.
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``cap`` + 1 rows: ``SELECT COUNT(*) FROM (… LIMIT n)`` stops early on a big table.
+
+    The list then says "more than 1,000" (templates/admin/returns/pagination.html) and pages up to there;
+    each page further on counts ten pages past itself; a filter or a search narrows it.
     """
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap = COUNT_CAP if cap is None else cap
 
     @cached_property
     def count(self) -> int:
         qs = self.object_list
         if isinstance(qs, QuerySet):
-            return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+            return qs.order_by().values("pk")[: self.cap + 1].count()
         return super().count
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count > self.cap
 
     def page(self, number):
         """Pages past the first find their ids on the sort index alone, then load those rows and their joins.
@@ -110,10 +127,15 @@ class ConstantCostListMixin:
     show_full_result_count = False  # no unfiltered COUNT(*) beside the filtered one
     show_facets = ShowFacets.NEVER  # "Show counts" would count every row once per filter choice
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        cap = count_cap_for(request, per_page)
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, cap=cap)
+
     def get_changelist_instance(self, request):
         cl = super().get_changelist_instance(request)
-        cl.count_capped = cl.result_count > COUNT_CAP
-        cl.count_cap = COUNT_CAP
+        cap = getattr(cl.paginator, "cap", COUNT_CAP)
+        cl.count_capped = cl.result_count > cap
+        cl.count_cap = cap
         return cl
 
 

@@ -97,6 +97,8 @@ def test_receiving_desk_and_inspection_work_on_a_tablet(
     req = _request(order, customer)
     services.return_request_approve(request=req, by=service_agent)
     wes = staff_signed_in(warehouse.email, width=768, height=1024)
+    no_sideways_scroll(wes, 768)  # the overview, where the warehouse lands
+    shot(wes, "staff-desk-overview-768")
     wes.get_by_role("link", name="Open the receiving desk").click()
     no_sideways_scroll(wes, 768)
     axe(wes, "receiving desk at 768")

@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from returns import services
+from returns import selectors, services
 from returns.admin import search
 from returns.conf import store_today
 from returns.models import Notification, Refund, ReturnLine, ReturnRequest, StatusChange
@@ -160,9 +160,31 @@ def test_the_overview_costs_the_same_queries_however_much_history(client, servic
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("admin:index"))
     assert len(many.captured_queries) == len(few.captured_queries)
-    # The request counts look only at open statuses, never at the whole history.
-    counting = [q["sql"] for q in many.captured_queries if "returns_returnrequest" in q["sql"] and "COUNT" in q["sql"]]
-    assert counting and all("IN (" in sql for sql in counting)
+    # Every queue is counted in one statement, and each count stops at the cap, however long the queue.
+    [counting] = [
+        q["sql"] for q in many.captured_queries if "returns_returnrequest" in q["sql"] and "COUNT(" in q["sql"]
+    ]
+    assert counting.count("SELECT COUNT(*) FROM (") == 10
+    assert counting.count(f"LIMIT {selectors.OVERVIEW_CAP + 1})") == 10
+
+
+def test_the_overdue_queue_lists_the_longest_overdue_first(client, service_agent, desk, customer):
+    older = _new(customer)
+    services.return_request_approve(request=older, by=service_agent, return_required=True)
+    ReturnRequest.objects.filter(pk=older.pk).update(ship_by=store_today() - timedelta(days=5))
+    client.force_login(service_agent)
+    listed = client.get(admin_url("changelist"), {"queue": "overdue"}).context["cl"].result_list
+    assert [r.rma for r in listed] == [older.rma, desk["overdue"].rma]  # 5 days overdue, then 1 day
+
+
+def test_a_queue_longer_than_the_cap_shows_the_cap_and_a_plus(client, service_agent, desk, monkeypatch):
+    monkeypatch.setattr(selectors, "OVERVIEW_CAP", 1)
+    client.force_login(service_agent)
+    response, tiles = _tiles(client)
+    by_key = {t.key: t for t in tiles}
+    assert (by_key["review"].count_text, by_key["held"].count_text) == ("1+", "1")  # two to review, one held
+    html = response.content.decode()
+    assert '<span class="rr-number">1+</span><span class="rr-label">To review</span>' in html
 
 
 # --- search ----------------------------------------------------------------------
