@@ -221,8 +221,11 @@ def _error(description: str) -> dict:
 def _responses(*, ok: str, refused: str, invalid: str) -> dict:
     return {
         "200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}},
-        "400": _error("The body is not JSON."),
+        "400": _error(
+            "The body is not JSON (NaN, Infinity, too deep a nesting or a number over 4,300 digits are not)."
+        ),
         "401": _error(refused),
+        "411": _error("A chunked body without Content-Length: send it with Content-Length."),
         "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
         "422": _error(invalid),
     }

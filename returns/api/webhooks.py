@@ -54,6 +54,10 @@ def json_loads(body: bytes, **options):
 def body_within(request, limit: int, hint: str) -> bytes | JsonResponse:
     """The raw body, or a 413 answer if it is (or says it is) over ``limit`` bytes."""
     too_big = answer(413, {"error": f"The body is larger than {limit} bytes; {hint}."})
+    if not request.META.get("CONTENT_LENGTH") and request.META.get("HTTP_TRANSFER_ENCODING"):
+        # Django reads a body only as long as Content-Length says: a chunked one would look empty
+        # here, and its signature wrong.
+        return answer(411, {"error": "Send the body with a Content-Length header, not in chunks."})
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -72,8 +76,9 @@ def verified_body(
 ) -> bytes | JsonResponse:
     """The raw body of a POST signed with the secret in the setting named ``setting``, or the answer that refuses it.
 
-    404 while the secret is not set (the endpoint is off), 405 for other methods, 413 over
-    ORDER_WEBHOOK_MAX_BYTES, 401 for a missing or wrong signature (logged without the body).
+    404 while the secret is not set (the endpoint is off), 405 for other methods, 411 for a
+    chunked body without Content-Length, 413 over ORDER_WEBHOOK_MAX_BYTES, 401 for a missing or
+    wrong signature (logged without the body).
     """
     if request.method != "POST":
         return answer(405, {"error": "Use POST."})

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from returns.api.signing import header_for, shopify_signature
-from returns.models import Order, OrderLine
+from returns.models import Order, OrderLine, WebhookDelivery
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,12 @@ def test_hostile_signed_bodies_get_a_plain_answer_and_write_nothing(client, send
             failures[name] = response.status_code
     assert failures == {}
     assert not Order.objects.exists() and not OrderLine.objects.exists()
+
+
+@pytest.mark.parametrize("sender", ["orders", "shopify order"])
+def test_a_chunked_body_without_content_length_is_asked_for_again_not_refused_as_a_bad_signature(client, sender):
+    """gunicorn hands Django a chunked body with no CONTENT_LENGTH, which Django then reads as empty."""
+    body = b'{"number": "1"}'
+    response = SENDERS[sender](client, body, CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked")
+    assert response.status_code == 411 and "Content-Length" in response.json()["error"]
+    assert not WebhookDelivery.objects.exists()
