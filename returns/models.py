@@ -573,6 +573,9 @@ class WebhookDelivery(models.Model):
     delivery_id = models.CharField(max_length=200)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField(default=dict)
+    # SHA-256 of the raw body: the same delivery id with another body is refused, not answered as a
+    # replay ("" for deliveries recorded before it was kept).
+    body_sha256 = models.CharField(max_length=64, blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -78,4 +78,4 @@ def orders(request):
             return 400, {"error": f"The body is not valid JSON: {error}"}
         return _handle(payload)
 
-    return once(SOURCE, (request.headers.get("X-Alotrop-Delivery") or "").strip()[:200], work)
+    return once(SOURCE, (request.headers.get("X-Alotrop-Delivery") or "").strip()[:200], body, work)

@@ -226,6 +226,7 @@ def _responses(*, ok: str, refused: str, invalid: str) -> dict:
         ),
         "401": _error(refused),
         "411": _error("A chunked body without Content-Length: send it with Content-Length."),
+        "409": _error("This delivery id was already used for a different body; nothing was written."),
         "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
         "422": _error(invalid),
     }

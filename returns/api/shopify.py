@@ -116,4 +116,4 @@ def webhooks(request):
         status, result = (_order if topic in ORDER_TOPICS else _delivery)(payload)
         return status, {"topic": topic, **result}
 
-    return once(SOURCE, (request.headers.get("X-Shopify-Webhook-Id") or "").strip()[:200], work)
+    return once(SOURCE, (request.headers.get("X-Shopify-Webhook-Id") or "").strip()[:200], body, work)

@@ -4,6 +4,7 @@ time without doing the work again. Used by ``orders`` and ``shopify``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -96,31 +97,44 @@ def verified_body(
     return body
 
 
-def _replay(source: str, delivery_id: str) -> JsonResponse | None:
+def _replay(source: str, delivery_id: str, body_sha256: str) -> JsonResponse | None:
     seen = WebhookDelivery.objects.filter(source=source, delivery_id=delivery_id).first()
-    return None if seen is None else answer(seen.status_code, {**seen.response, "replayed": True})
+    if seen is None:
+        return None
+    if seen.body_sha256 and seen.body_sha256 != body_sha256:
+        # A sender reusing an id for new content would otherwise get "replayed" and lose the content.
+        return answer(
+            409,
+            {
+                "error": f"The delivery id {delivery_id!r} was already used for a different body; "
+                "nothing was written. Give each delivery its own id (and keep it for its retries)."
+            },
+        )
+    return answer(seen.status_code, {**seen.response, "replayed": True})
 
 
-def once(source: str, delivery_id: str, work: Callable[[], tuple[int, dict]]) -> JsonResponse:
+def once(source: str, delivery_id: str, body: bytes, work: Callable[[], tuple[int, dict]]) -> JsonResponse:
     """Run ``work`` (returning status and answer) in a transaction and remember its answer by delivery id.
 
     A delivery already handled gets its first answer back with ``"replayed": true``
-    and ``work`` does not run. Without a delivery id the work simply runs.
+    and ``work`` does not run; the same id with a different body gets 409 and nothing runs.
+    Without a delivery id the work simply runs.
     """
-    if delivery_id and (replay := _replay(source, delivery_id)):
+    digest = hashlib.sha256(body).hexdigest()
+    if delivery_id and (replay := _replay(source, delivery_id, digest)):
         return replay
     try:
         with transaction.atomic():
-            status, body = work()
+            status, result = work()
             if delivery_id:
                 WebhookDelivery.objects.create(
-                    source=source, delivery_id=delivery_id, status_code=status, response=body
+                    source=source, delivery_id=delivery_id, status_code=status, response=result, body_sha256=digest
                 )
     except IntegrityError:
         # The same delivery arrived twice at once: the first one's answer stands.
-        replay = _replay(source, delivery_id) if delivery_id else None
+        replay = _replay(source, delivery_id, digest) if delivery_id else None
         return replay or answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
-    return answer(status, body)
+    return answer(status, result)
 
 
 def deliveries_sweep(*, now=None) -> int:

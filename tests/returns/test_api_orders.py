@@ -215,7 +215,7 @@ def test_the_openapi_description_is_served_and_its_examples_are_accepted(client)
     doc = response.json()
     assert doc["openapi"].startswith("3.1")
     post_op = doc["paths"]["/api/v1/orders"]["post"]
-    assert set(post_op["responses"]) == {"200", "400", "401", "411", "413", "422"}
+    assert set(post_op["responses"]) == {"200", "400", "401", "409", "411", "413", "422"}
     examples = post_op["requestBody"]["content"]["application/json"]["examples"]
     for name in ("order", "orders", "delivery"):
         assert post(client, examples[name]["value"]).status_code == 200, name

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
+from pathlib import Path
 
 import pytest
 
+from returns.api.schema import EXAMPLE_ORDER
 from returns.api.signing import header_for, shopify_signature
 from returns.models import Order, OrderLine, WebhookDelivery
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
@@ -118,3 +121,26 @@ def test_a_chunked_body_without_content_length_is_asked_for_again_not_refused_as
     response = SENDERS[sender](client, body, CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked")
     assert response.status_code == 411 and "Content-Length" in response.json()["error"]
     assert not WebhookDelivery.objects.exists()
+
+
+def _order_body(sender: str, name: str) -> bytes:
+    if sender == "orders":
+        return json.dumps({**EXAMPLE_ORDER, "number": "100234", "customer_name": name}).encode()
+    shopify = json.loads((Path(__file__).parent / "shopify" / "orders_create.json").read_text())
+    return json.dumps({**shopify, "customer": {**shopify.get("customer", {}), "first_name": name}}).encode()
+
+
+@pytest.mark.parametrize("sender", ["orders", "shopify order"])
+def test_the_same_delivery_id_with_another_body_is_refused_and_the_first_stands(client, sender):
+    """A careless sender reusing one id for new content would otherwise get "replayed" and lose the content."""
+    delivery = {"orders": "HTTP_X_ALOTROP_DELIVERY", "shopify order": "HTTP_X_SHOPIFY_WEBHOOK_ID"}[sender]
+    first = SENDERS[sender](client, _order_body(sender, "Ana"), **{delivery: "d-1"})
+    names = list(Order.objects.values_list("customer_name", flat=True))
+    assert first.status_code == 200 and len(names) == 1
+
+    changed = SENDERS[sender](client, _order_body(sender, "Eve"), **{delivery: "d-1"})
+    assert changed.status_code == 409 and "already used for a different body" in changed.json()["error"]
+    assert list(Order.objects.values_list("customer_name", flat=True)) == names
+
+    again = SENDERS[sender](client, _order_body(sender, "Ana"), **{delivery: "d-1"})
+    assert again.status_code == 200 and again.json() == {**first.json(), "replayed": True}

@@ -414,7 +414,7 @@ def test_the_refund_for_a_unit_of_the_uneven_line_is_what_was_paid_for_it(client
 def test_the_openapi_description_has_the_endpoint_and_its_examples_are_accepted(client):
     doc = client.get("/api/v1/schema").json()
     post_op = doc["paths"]["/api/v1/shopify/webhooks"]["post"]
-    assert set(post_op["responses"]) == {"200", "400", "401", "411", "413", "422"}
+    assert set(post_op["responses"]) == {"200", "400", "401", "409", "411", "413", "422"}
     examples = post_op["requestBody"]["content"]["application/json"]["examples"]
     for topic in ("orders/create", "fulfillment_events/create"):
         response = post(client, examples[topic]["value"], topic)
