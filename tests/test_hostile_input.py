@@ -48,3 +48,33 @@ def test_an_overflow_with_no_huge_number_sent_stays_a_server_error(rf):
     middleware = RejectUnstorableInputMiddleware(lambda request: None)
     assert middleware.process_exception(rf.get("/admin/returns/order/?p=2"), OverflowError()) is None
     assert middleware.process_exception(rf.get("/admin/returns/order/?p=2"), ValueError()) is None
+
+
+@pytest.mark.parametrize("selected", ["x", "999999999999999999999999999999", "1\x00", "1.5", ""])
+@pytest.mark.parametrize("changelist", ["axes/accessattempt", "returns/order", "auth/group"])
+def test_an_admin_action_on_rows_that_are_not_ids_answers_400(client, superuser, changelist, selected):
+    client.force_login(superuser)
+    action = {"axes/accessattempt": "unlock"}.get(changelist, "delete_selected")
+    response = client.post(f"/admin/{changelist}/", {"action": action, "index": "0", "_selected_action": [selected]})
+    assert response.status_code == 400
+    assert "selected rows are not valid" in response.content.decode()
+
+
+def test_an_admin_action_on_real_ids_still_runs(client, superuser):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    attempt = AccessAttempt.objects.create(
+        username="ana@example.com",
+        ip_address="192.0.2.1",
+        user_agent="x",
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/",
+        failures_since_start=5,
+        attempt_time=timezone.now(),
+    )
+    client.force_login(superuser)
+    response = client.post("/admin/axes/accessattempt/", {"action": "unlock", "_selected_action": [attempt.pk]})
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
