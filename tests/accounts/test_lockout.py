@@ -267,7 +267,8 @@ def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked():
     with readme_gunicorn(workers=1, NUM_PROXIES="1") as port:
         answers = post_forms_at_once(port, SIGN_IN, fields, [f"203.0.113.{n}" for n in range(20)])
     statuses = [status for status, _ in answers]
-    assert sorted(set(statuses)) <= [200, 429] and statuses.count(200) <= 4
+    # All 20 may be refused (each counted itself and saw more than the limit on record): never more than 4 checked.
+    assert set(statuses) <= {200, 429} and statuses.count(200) <= 4 and statuses.count(429) >= 16
     assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) <= 5
 
 
