@@ -13,12 +13,15 @@ ids, so no query ORs across a join.
 
 from __future__ import annotations
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import ShowFacets
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from ..models import Order, ReturnRequest
 from ..selectors import OVERVIEW_CAP, normalize_rma
@@ -126,6 +129,17 @@ class ConstantCostListMixin:
     paginator = CappedCountPaginator
     show_full_result_count = False  # no unfiltered COUNT(*) beside the filtered one
     show_facets = ShowFacets.NEVER  # "Show counts" would count every row once per filter choice
+
+    def action_checkbox(self, obj):
+        """The admin's row checkbox, the same markup its widget renders, without a template render per row
+        (a fifth of a 50-row list's CPU time)."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         cap = count_cap_for(request, per_page)

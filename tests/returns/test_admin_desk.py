@@ -229,6 +229,14 @@ def test_lists_count_up_to_a_cap_and_say_more_than(client, service_agent, desk, 
     assert "2 return requests" in small.content.decode()
 
 
+def test_the_lists_row_checkbox_is_the_admins_own_markup(desk):
+    from django.contrib import admin
+
+    for obj in (desk["held"], desk["refund_failed"].refund):
+        model_admin = admin.site._registry[type(obj)]
+        assert model_admin.action_checkbox(obj) == admin.ModelAdmin.action_checkbox(model_admin, obj)
+
+
 def test_no_unfiltered_count_and_no_date_scan_on_the_lists(client, service_agent, desk):
     from django.test.utils import CaptureQueriesContext
 
