@@ -6,7 +6,6 @@ import logging
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from ..integrations import WebhookRejected, refund_provider
 from ..refunds import refund_provider_event
@@ -15,9 +14,10 @@ log = logging.getLogger(__name__)
 
 
 @csrf_exempt
-@require_POST
 def stripe_webhook(request):
     """``refund.updated`` / ``charge.refund.updated``: a refund became succeeded or failed."""
+    if request.method != "POST":
+        return JsonResponse({"error": "Use POST."}, status=405, headers={"Allow": "POST"})
     provider = refund_provider()
     if provider.name != "stripe":
         return JsonResponse({"error": "Stripe is not the refund provider here."}, status=404)

@@ -374,7 +374,8 @@ def test_a_webhook_that_does_not_verify_is_refused_and_changes_nothing(
 def test_the_webhook_is_not_there_without_stripe(client, settings):
     settings.REFUND_PROVIDER = "manual"
     assert client.post(WEBHOOK, "{}", content_type="application/json").status_code == 404
-    assert client.get(WEBHOOK).status_code == 405
+    get = client.get(WEBHOOK)
+    assert get.status_code == 405 and get.json() == {"error": "Use POST."} and get["Allow"] == "POST"
 
 
 def test_other_events_and_other_refunds_are_acknowledged_and_ignored(client, fake_stripe, db):
