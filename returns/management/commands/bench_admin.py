@@ -43,11 +43,23 @@ from django.utils.http import urlencode
 
 from accounts.models import User
 from returns.admin.search import partial_search_available
-from returns.models import Notification, Order, OrderLine, Refund, ReturnLine, ReturnRequest, StatusChange
+from returns.models import (
+    RMA_ALPHABET,
+    Notification,
+    Order,
+    OrderLine,
+    Refund,
+    ReturnLine,
+    ReturnRequest,
+    StatusChange,
+)
 
 SPAN_DAYS = 730
 SKUS = 250
-ALPHABET = "ABCDEFGHJK"  # digits of the RMA body, as letters of the RMA alphabet
+# RMAs spread over the whole RMA alphabet as real (random) ones are: i times a number prime to 30^8,
+# modulo 30^8, written in base 30, is a different RMA for every i, with no run of shared letters.
+RMA_SPACE = len(RMA_ALPHABET) ** 8
+RMA_SCATTER = 104_729
 BENCH_USER = "bench-admin@alotrop.test"
 
 
@@ -93,10 +105,12 @@ class Sql:
         return f"(i * {self.seconds_per_step} / 86400)"
 
     def rma(self) -> str:
-        body = self.pad("i", 8)
-        for digit, letter in enumerate(ALPHABET):
-            body = f"replace({body}, '{digit}', '{letter}')"
-        return f"'RMA-' || substr({body}, 1, 4) || '-' || substr({body}, 5, 4)"
+        x = f"((CAST(i AS BIGINT) * {RMA_SCATTER} + 7) % {RMA_SPACE})"
+        base = len(RMA_ALPHABET)
+        letters = [
+            f"substr('{RMA_ALPHABET}', CAST(({x} / {base**k}) % {base} AS INTEGER) + 1, 1)" for k in range(7, -1, -1)
+        ]
+        return "'RMA-' || " + " || ".join(letters[:4]) + " || '-' || " + " || ".join(letters[4:])
 
     def status(self) -> str:
         a = self.age_days()
