@@ -104,12 +104,10 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
                 "updated_at",
             ]
         )
-        services._record(
+        services._record_note(
             request,
             by=by,
             event="refund_sent",
-            from_status=request.status,
-            to_status=request.status,
             note=(
                 f"{format_money(refund.total, refund.currency)} sent to {provider.label} "
                 f"({refund.order.payment_reference})."
@@ -191,12 +189,10 @@ def _retry_later(refund_id: int, error: str, moment: datetime) -> None:
         )
         if refund.attempts == 1:
             request = services._locked(refund.request)
-            services._record(
+            services._record_note(
                 request,
                 by=None,
                 event="refund_retrying",
-                from_status=request.status,
-                to_status=request.status,
                 note=f"The payment provider did not answer; the refund waits and is retried automatically. {error}",
             )
 
@@ -206,9 +202,7 @@ def _fail(refund: Refund, request, reason: str) -> None:
     refund.failure_reason = reason[:2000]
     refund.next_attempt_at = None
     refund.save(update_fields=["state", "failure_reason", "next_attempt_at", "reference", "updated_at"])
-    services._record(
-        request, by=None, event="refund_failed", from_status=request.status, to_status=request.status, note=reason
-    )
+    services._record_note(request, by=None, event="refund_failed", note=reason)
 
 
 def _apply(refund_id: int, *, answer: ProviderRefund | None, refused: str = "", today: date | None = None) -> Refund:
@@ -219,14 +213,7 @@ def _apply(refund_id: int, *, answer: ProviderRefund | None, refused: str = "", 
             if answer is not None and refund.state == Refund.State.ISSUED and answer.status == "failed":
                 request = services._locked(refund.request)
                 note = f"The provider now reports refund {answer.id} failed ({answer.failure_reason}); check it there."
-                services._record(
-                    request,
-                    by=None,
-                    event="refund_failed",
-                    from_status=request.status,
-                    to_status=request.status,
-                    note=note,
-                )
+                services._record_note(request, by=None, event="refund_failed", note=note)
             return refund
         request = services._locked(refund.request)
         label = refund_provider(refund.provider).label

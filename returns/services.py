@@ -77,6 +77,13 @@ def _record(
     return change
 
 
+def _record_note(request: ReturnRequest, *, by, event: str, note: str, today: date | None = None) -> StatusChange:
+    """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder)."""
+    return _record(
+        request, by=by, event=event, from_status=request.status, to_status=request.status, note=note, today=today
+    )
+
+
 def _move(request: ReturnRequest, target: str, *, by, event: str, note: str = "", fields: Sequence[str] = ()) -> None:
     check_transition(request, target)
     previous = request.status
@@ -581,12 +588,10 @@ def refund_mark_issued(
     )
     start, end = policy.expected_refund_dates(today, policy_config())
     retried = previous == Refund.State.FAILED or refund.provider_round > 1
-    _record(
+    _record_note(
         request,
         by=by,
         event="refund_issued",
-        from_status=request.status,
-        to_status=request.status,
         note=(
             f"{format_money(refund.total, refund.currency)} to {refund.payment_method}"
             f"{' (retry)' if retried else ''}; "
@@ -612,9 +617,7 @@ def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
         refund.state = Refund.State.FAILED
         refund.failure_reason = reason
         refund.save(update_fields=["state", "failure_reason", "updated_at"])
-        _record(
-            request, by=by, event="refund_failed", from_status=request.status, to_status=request.status, note=reason
-        )
+        _record_note(request, by=by, event="refund_failed", note=reason)
     return refund
 
 
@@ -631,9 +634,7 @@ def replacement_send(*, line: ReturnLine, by, note: str = "") -> ReturnLine:
         line.replacement_status = ReturnLine.ReplacementStatus.SENT
         line.save(update_fields=["replacement_status"])
         text = f"Replacement for {line.order_line.name} × {line.quantity} sent. {note.strip()}".strip()
-        _record(
-            request, by=by, event="replacement_sent", from_status=request.status, to_status=request.status, note=text
-        )
+        _record_note(request, by=by, event="replacement_sent", note=text)
         _close_if_settled(request, by=by)
     return line
 
@@ -656,12 +657,10 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
             return False
         request.reminder_sent_on = today
         request.save(update_fields=["reminder_sent_on", "updated_at"])
-        _record(
+        _record_note(
             request,
             by=None,
             event="ship_by_reminder",
-            from_status=request.status,
-            to_status=request.status,
             note=f"Please ship by {day(request.ship_by)}.",
             today=today,
         )
