@@ -71,10 +71,15 @@ def refund_provider(name: str | None = None, *, interactive: bool = False) -> Re
     return import_module(f"{__name__}.{name}").provider(interactive=interactive)
 
 
+def _exponent(currency: str) -> int:
+    """How many decimal places the currency's smallest unit has."""
+    return 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
+
+
 def minor_units(amount: Decimal, currency: str) -> int:
     """``12.34 USD`` -> 1234, ``1500 JPY`` -> 1500: the integer a provider's API wants, exactly."""
     currency = currency.upper()
-    exponent = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
+    exponent = _exponent(currency)
     scaled = Decimal(amount) * (Decimal(10) ** exponent)
     if scaled != scaled.to_integral_value():
         raise ProviderRefused(f"{amount} {currency} cannot be paid: {currency} has {exponent} decimal places.")
@@ -82,6 +87,4 @@ def minor_units(amount: Decimal, currency: str) -> int:
 
 
 def from_minor_units(value: int, currency: str) -> Decimal:
-    currency = currency.upper()
-    exponent = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
-    return (Decimal(value) / (Decimal(10) ** exponent)).quantize(Decimal("0.01"))
+    return (Decimal(value) / (Decimal(10) ** _exponent(currency.upper()))).quantize(Decimal("0.01"))
