@@ -9,13 +9,12 @@ Every answer is JSON; nothing a client sends produces a 500.
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..exceptions import ImportErrors
 from ..importing import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
 from .signing import verify
-from .webhooks import json_loads, once, problems, verified_body
+from .webhooks import json_loads, problems, signed_once
 
 SOURCE = "orders"
 
@@ -60,22 +59,21 @@ def _handle(payload) -> tuple[int, dict]:
 
 @csrf_exempt
 def orders(request):
-    body = verified_body(
-        request,
-        name="orders",
-        setting="ORDER_WEBHOOK_SECRET",
-        header="X-Alotrop-Signature",
-        verify=verify,
-        hint="send fewer orders at a time",
-    )
-    if isinstance(body, JsonResponse):
-        return body
-
-    def work() -> tuple[int, dict]:
+    def work(body: bytes) -> tuple[int, dict]:
         try:
             payload = json_loads(body)
         except ValueError as error:  # not UTF-8, not JSON, NaN, too deep, too long a number
             return 400, {"error": f"The body is not valid JSON: {error}"}
         return _handle(payload)
 
-    return once(SOURCE, (request.headers.get("X-Alotrop-Delivery") or "").strip()[:200], body, work)
+    return signed_once(
+        request,
+        source=SOURCE,
+        delivery_header="X-Alotrop-Delivery",
+        work=work,
+        name="orders",
+        setting="ORDER_WEBHOOK_SECRET",
+        header="X-Alotrop-Signature",
+        verify=verify,
+        hint="send fewer orders at a time",
+    )

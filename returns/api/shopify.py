@@ -14,7 +14,6 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..exceptions import ImportErrors
@@ -23,7 +22,7 @@ from ..models import Order
 from ..shopify import delivery_date, order_record
 from .orders import result_json
 from .signing import verify_shopify
-from .webhooks import json_loads, once, problems, verified_body
+from .webhooks import json_loads, problems, signed_once
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
@@ -92,19 +91,9 @@ def _delivery(payload: dict) -> tuple[int, dict]:
 
 @csrf_exempt
 def webhooks(request):
-    body = verified_body(
-        request,
-        name="Shopify",
-        setting="SHOPIFY_WEBHOOK_SECRET",
-        header="X-Shopify-Hmac-Sha256",
-        verify=verify_shopify,
-        hint="Shopify's order is too large for this portal",
-    )
-    if isinstance(body, JsonResponse):
-        return body
     topic = (request.headers.get("X-Shopify-Topic") or "").strip()
 
-    def work() -> tuple[int, dict]:
+    def work(body: bytes) -> tuple[int, dict]:
         if topic not in TOPICS:
             return 200, {"topic": topic, "ignored": True, "reason": f"This endpoint reads only {', '.join(TOPICS)}."}
         try:
@@ -116,4 +105,14 @@ def webhooks(request):
         status, result = (_order if topic in ORDER_TOPICS else _delivery)(payload)
         return status, {"topic": topic, **result}
 
-    return once(SOURCE, (request.headers.get("X-Shopify-Webhook-Id") or "").strip()[:200], body, work)
+    return signed_once(
+        request,
+        source=SOURCE,
+        delivery_header="X-Shopify-Webhook-Id",
+        work=work,
+        name="Shopify",
+        setting="SHOPIFY_WEBHOOK_SECRET",
+        header="X-Shopify-Hmac-Sha256",
+        verify=verify_shopify,
+        hint="Shopify's order is too large for this portal",
+    )

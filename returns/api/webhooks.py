@@ -137,6 +137,18 @@ def once(source: str, delivery_id: str, body: bytes, work: Callable[[], tuple[in
     return answer(status, result)
 
 
+def signed_once(
+    request, *, source: str, delivery_header: str, work: Callable[[bytes], tuple[int, dict]], **verifying
+) -> JsonResponse:
+    """A signed webhook's whole answer: ``verified_body`` (``verifying`` is its keywords), then
+    ``work(body)`` exactly once per delivery id read from ``delivery_header`` (``once``)."""
+    body = verified_body(request, **verifying)
+    if isinstance(body, JsonResponse):
+        return body
+    delivery_id = (request.headers.get(delivery_header) or "").strip()[:200]
+    return once(source, delivery_id, body, lambda: work(body))
+
+
 def deliveries_sweep(*, now=None) -> int:
     """Forget deliveries older than WEBHOOK_DELIVERY_KEEP_DAYS (senders stop retrying long before); returns how many.
 
