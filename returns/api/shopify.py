@@ -65,7 +65,9 @@ def _delivery(payload: dict) -> tuple[int, dict]:
     if status != "delivered":
         return 200, {"applied": False, "reason": f"Only events with status 'delivered' are read, not {status!r}."}
     shopify_id = _shopify_id(payload.get("order_id"))
-    order = Order.objects.filter(shopify_order_id=shopify_id).first() if shopify_id else None
+    # Locked (``once`` runs this in a transaction) so the "is it later?" test below sees the date that
+    # a concurrent event for another parcel of the same order may be writing.
+    order = Order.objects.select_for_update().filter(shopify_order_id=shopify_id).first() if shopify_id else None
     if order is None:
         log.warning("Shopify delivery for an order not known here (Shopify id %s)", shopify_id or "missing")
         return 200, {"applied": False, "reason": f"No order here has the Shopify id {payload.get('order_id')!r}."}
