@@ -3,6 +3,7 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, UserFactory
 
@@ -13,6 +14,14 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache (rate limits, throttles) before and after the test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import html
 import re
 import statistics
 import time
@@ -11,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from returns.access import guest_token
 from returns.models import GuestCode, Notification
 from returns.notifications import notifications_send_due
 from tests.factories import StaffFactory
+from tests.support.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +26,12 @@ PORTAL = "https://returns.example.com"
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings):
+def _setup(settings, fresh_cache):
     settings.PORTAL_BASE_URL = PORTAL
     settings.EMAIL_DELIVERY = "immediate"
     settings.GUEST_LINK_RATE_PER_ADDRESS = 1000
     settings.GUEST_LINK_RATE_PER_CLIENT = 1000
     settings.GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS = 1000
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def ask(client, number="100234", email="ana@example.com"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from accounts import emails
 from tests.factories import StaffFactory, UserFactory
+from tests.support.pages import text
 from tests.support.server import post_form, post_forms_at_once, readme_gunicorn
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +33,6 @@ def _limits(settings):
     settings.LOGIN_LOCKOUT_MINUTES = 15
     settings.LOGIN_FAILURE_LIMIT_PER_CLIENT = 30
     settings.NUM_PROXIES = 0
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def sign_in(client, email, password, path=SIGN_IN, **extra):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -19,6 +18,7 @@ from pytest_django.asserts import assertRedirects
 from accounts.models import User
 from returns.access import guest_order_ids, guest_token, has_customer_access, visible_orders
 from tests.factories import OrderFactory, UserFactory
+from tests.support.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ SAME_PAGE_AS_ALWAYS = "If an order {number} was placed with {email}, we've sent 
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings):
+def _setup(settings, fresh_cache):
     settings.PORTAL_BASE_URL = PORTAL
     settings.STORE_NAME = "Alotrop"
     settings.GUEST_LINK_MAX_AGE = 3 * 24 * 60 * 60
@@ -38,14 +38,6 @@ def _setup(settings):
     settings.GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS = 3
     settings.GUEST_LINK_RATE_PER_CLIENT = 100
     settings.NUM_PROXIES = 0
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def text(response) -> str:
-    """The page as a reader sees its characters (entities such as &#x27; decoded)."""
-    return html.unescape(response.content.decode())
 
 
 def link_in(message) -> str:

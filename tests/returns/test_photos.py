@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -20,14 +19,7 @@ from returns.models import DamagePhoto, PendingPhoto, ReturnRequest
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes, pending_photo
 from tests.returns.test_views_start import line_data, name, photo, post
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture
