@@ -13,14 +13,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from returns.access import guest_code_issue, guest_code_request, guest_link
 from returns.models import GuestCode, Notification, Order
-from returns.notifications import notifications_send_soon
+from returns.notifications import notifications_send_soon, render_email
 
 from .models import User
 
@@ -64,12 +63,7 @@ def _context(context: dict) -> dict:
 
 def render(event: str, context: dict) -> tuple[str, str, str]:
     """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html."""
-    context = _context(context)
-    base = f"accounts/emails/{event}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context, using="text").split())
-    text = render_to_string(f"{base}_body.txt", context, using="text").strip() + "\n"
-    html = render_to_string(f"{base}_body.html", context)
-    return subject, text, html
+    return render_email(event, _context(context), folder="accounts/emails")
 
 
 def send(event: str, *, to: str, context: dict, valid_for_seconds: int) -> Notification:

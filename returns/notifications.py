@@ -115,8 +115,9 @@ def _context(request: ReturnRequest, change: StatusChange, today: date) -> dict:
     }
 
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    base = f"returns/emails/{template}"
+def render_email(template: str, context: dict, *, folder: str = "returns/emails") -> tuple[str, str, str]:
+    """Render <folder>/<template>_subject.txt, _body.txt and _body.html: (subject, text, html)."""
+    base = f"{folder}/{template}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context, using="text").split())
     text = render_to_string(f"{base}_body.txt", context, using="text").strip() + "\n"
     html = render_to_string(f"{base}_body.html", context)
