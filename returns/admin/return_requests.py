@@ -84,21 +84,8 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
             },
         ),
     )
-    readonly_fields = (
-        "rma",
-        "status_text",
-        "order_link",
-        "customer_contact",
-        "submitted_by_text",
-        "created_at",
-        "automatic_review",
-        "return_required",
-        "approved_on",
-        "ship_by",
-        "carrier",
-        "tracking_number",
-        "rejection_reason",
-    )
+    # Every field on the page is shown, never edited: the list comes from the fieldsets.
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
 
     # --- permissions: see, never edit, add or delete -------------------------
 
