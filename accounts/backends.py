@@ -1,5 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
+from .lockout import guess_settled
 from .models import normalize_email
 
 
@@ -9,7 +10,5 @@ class EmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
         user = super().authenticate(request, username=normalize_email(email or username), password=password, **kwargs)
         if user is not None and request is not None:
-            from .lockout import guess_settled  # the lockout imports the views, which import the forms
-
             guess_settled(request)
         return user

@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import normalize_email
-from .views import client_address
+from .throttle import client_address
 
 USERNAME_MAX_LENGTH = 255  # axes' column
 
@@ -53,7 +53,7 @@ def username(request, credentials) -> str | None:
 
 
 def client_ip(request) -> str | None:
-    """The client as the throttles see it (accounts.views.client_address), as an address a column holds."""
+    """The client as the throttles see it (accounts.throttle.client_address), as an address a column holds."""
     try:
         return str(ipaddress.ip_network(client_address(request), strict=False).network_address)
     except ValueError:

@@ -11,6 +11,7 @@ Fixed windows on the clock hour. Keys are hashes, so no store holds email addres
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from datetime import UTC, datetime
 
@@ -22,6 +23,23 @@ from django.db.models import F
 from .models import ThrottleCount
 
 WINDOW = 60 * 60
+
+
+def client_address(request) -> str:
+    """The client's IP; behind NUM_PROXIES proxies, the one the outermost proxy saw."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.NUM_PROXIES:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            address = hops[-min(settings.NUM_PROXIES, len(hops))]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        # One IPv6 subscriber holds a whole /64: count it as one client.
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _key(scope: str, kind: str, value: str, window: int) -> str:

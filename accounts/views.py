@@ -7,7 +7,6 @@ way, and only the address's owner learns more, by email.
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -50,26 +49,9 @@ AUTH_BACKEND = "accounts.backends.EmailBackend"
 # --- throttle -----------------------------------------------------------------------
 
 
-def client_address(request) -> str:
-    """The client's IP; behind NUM_PROXIES proxies, the one the outermost proxy saw."""
-    address = request.META.get("REMOTE_ADDR", "")
-    if settings.NUM_PROXIES:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if hops:
-            address = hops[-min(settings.NUM_PROXIES, len(hops))]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        # One IPv6 subscriber holds a whole /64: count it as one client.
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
 def throttle_hit(request, scope: str, email: str) -> bool:
     """Count one request for a link; True when the address, the client, or the pair is over its hourly limit."""
-    return throttle.over_limit(scope, address=normalize_email(email), client=client_address(request))
+    return throttle.over_limit(scope, address=normalize_email(email), client=throttle.client_address(request))
 
 
 # --- pages -------------------------------------------------------------------------

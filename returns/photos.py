@@ -28,6 +28,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.throttle import client_address
+
 from . import access, images
 from .models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
 
@@ -79,14 +81,6 @@ def pending_for(request, pk: int) -> PendingPhoto:
 # --- the per-client limit ---------------------------------------------------------
 
 
-def _client_address(request) -> str:
-    try:
-        from accounts.views import client_address
-    except ImportError:  # pragma: no cover - the accounts app is part of the project
-        return request.META.get("REMOTE_ADDR", "")
-    return client_address(request)
-
-
 def count_upload(request) -> None:
     """Count one photo for this client (its address and its session); raise TooManyUploads over the limit.
 
@@ -98,7 +92,7 @@ def count_upload(request) -> None:
     window = int(now // THROTTLE_WINDOW)
     remaining = int((window + 1) * THROTTLE_WINDOW - now) + 1
     over = False
-    for kind, value in (("client", _client_address(request)), ("session", session_owner(request, create=True))):
+    for kind, value in (("client", client_address(request)), ("session", session_owner(request, create=True))):
         key = f"throttle:photos:{kind}:{hashlib.sha256(value.encode()).hexdigest()}:{window}"
         if cache.add(key, 1, timeout=remaining):
             count = 1
