@@ -86,6 +86,7 @@ class AutoReview:
     approve: bool
     rule: str
     message: str
+    held: bool = False  # a risk rule (not the AUTO_APPROVE mode) kept it for staff
 
 
 def _max_refund(facts: RiskFacts, limits: Limits) -> Hold | None:
@@ -146,7 +147,7 @@ def auto_review(facts: RiskFacts, *, mode: str | None = None, limits: Limits | N
         return AutoReview(False, f"AUTO_APPROVE={mode}", f"Fault claims are reviewed by staff (AUTO_APPROVE={mode}).")
     found = holds(facts, limits=limits)
     if found:
-        return AutoReview(False, found[0].rule, found[0].message)
+        return AutoReview(False, found[0].rule, found[0].message, held=True)
     what = "standard reasons" if mode == STANDARD else "reasons the rules allow"
     return AutoReview(
         True, f"AUTO_APPROVE={mode}", f"Approved automatically: {what}, every policy and risk rule passed."

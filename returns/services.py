@@ -268,12 +268,9 @@ def _auto_review(request: ReturnRequest, *, estimate: estimates.Estimate, today:
     # The most the request could refund: if every fault is confirmed (or, when unknown, all that was paid).
     highest = estimate.highest if estimate.outcomes else selectors.order_money(request.order).paid
     review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=highest, today=today))
-    if review.approve:
-        request.auto_review = AutoReview.APPROVED
-    elif review.rule.startswith("AUTO_APPROVE="):
-        request.auto_review = AutoReview.STAFF
-    else:
-        request.auto_review = AutoReview.HELD
+    request.auto_review = (
+        AutoReview.APPROVED if review.approve else AutoReview.HELD if review.held else AutoReview.STAFF
+    )
     request.auto_review_rule = review.rule
     request.auto_review_note = review.message
     request.save(update_fields=["auto_review", "auto_review_rule", "auto_review_note", "updated_at"])
