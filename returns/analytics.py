@@ -115,13 +115,8 @@ def returns_analytics(start: date, end: date) -> Analytics:
         week = monday(row["day"])
         counts[week] = counts.get(week, 0) + row["n"]
     refunded: dict[date, dict[str, Decimal]] = {}
-    issued = (
-        Refund.objects.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end)
-        .values("issued_on", "currency")
-        .annotate(total=Sum("total"))
-        .order_by()
-    )
-    for row in issued:
+    issued = Refund.objects.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end)
+    for row in issued.values("issued_on", "currency").annotate(total=Sum("total")).order_by():
         week = refunded.setdefault(monday(row["issued_on"]), {})
         total = week.get(row["currency"], Decimal("0")) + Decimal(str(row["total"]))
         week[row["currency"]] = total.quantize(CENT)
@@ -171,11 +166,7 @@ def returns_analytics(start: date, end: date) -> Analytics:
     ]
     reasons.sort(key=lambda r: (-r.lines, r.label))
 
-    timed = list(
-        Refund.objects.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end).values_list(
-            "request_id", "issued_on"
-        )
-    )
+    timed = list(issued.values_list("request_id", "issued_on"))
     received = {}
     for request_id, at in (
         StatusChange.objects.filter(request_id__in=[r for r, _ in timed], event="received")
