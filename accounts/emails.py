@@ -66,20 +66,25 @@ def render(event: str, context: dict) -> tuple[str, str, str]:
     return render_email(event, _context(context), folder="accounts/emails")
 
 
+def _outbox_row(event: str, *, to: str, valid_for_seconds: int, subject="", text="", html="") -> Notification:
+    """A customer's link email in the outbox: secret, and erased once its link has expired."""
+    return Notification.objects.create(
+        event=event,
+        audience="customer",
+        to=to,
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        secret=True,
+        expires_at=timezone.now() + timedelta(seconds=valid_for_seconds),
+    )
+
+
 def send(event: str, *, to: str, context: dict, valid_for_seconds: int) -> Notification:
     """Record a link email in the outbox (sent after commit, off the request)."""
     subject, text, html = render(event, context)
     with transaction.atomic():
-        note = Notification.objects.create(
-            event=event,
-            audience="customer",
-            to=to,
-            subject=subject[:255],
-            body_text=text,
-            body_html=html,
-            secret=True,
-            expires_at=timezone.now() + timedelta(seconds=valid_for_seconds),
-        )
+        note = _outbox_row(event, to=to, valid_for_seconds=valid_for_seconds, subject=subject, text=text, html=html)
         notifications_send_soon([note.pk])
     return note
 
@@ -147,15 +152,7 @@ def request_guest_link(*, number: str, email: str) -> GuestCode:
     answer takes the same time either way.
     """
     with transaction.atomic():
-        note = Notification.objects.create(
-            event="guest_link",
-            audience="customer",
-            to=email,
-            subject="",
-            body_text="",
-            secret=True,
-            expires_at=timezone.now() + timedelta(seconds=settings.GUEST_LINK_MAX_AGE),
-        )
+        note = _outbox_row("guest_link", to=email, valid_for_seconds=settings.GUEST_LINK_MAX_AGE)
         guest_code = guest_code_request(number=number, email=email)
         guest_code.notification = note
         guest_code.save(update_fields=["notification"])
