@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from .lockout import cool_off
-from .models import User
+from accounts.lockout import cool_off
+from accounts.models import User
 
 
 class EmailUserCreationForm(UserCreationForm):

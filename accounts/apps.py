@@ -8,8 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # The guest-link email is written by the sender, which looks the order up off the request.
-        from returns.notifications import PREPARERS
-
-        from .emails import prepare_guest_link
+        from accounts.emails import prepare_guest_link
+        from returns.outbox.mail import PREPARERS
 
         PREPARERS["guest_link"] = prepare_guest_link

@@ -1,7 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
-from .lockout import guess_settled
-from .models import normalize_email
+from accounts.lockout import guess_settled
+from accounts.models import normalize_email
 
 
 class EmailBackend(ModelBackend):

@@ -17,11 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from returns.access import guest_code_issue, guest_code_request, guest_link
+from accounts.models import User
 from returns.models import GuestCode, Notification, Order
-from returns.notifications import notifications_send_soon, render_email
-
-from .models import User
+from returns.outbox.mail import notifications_send_soon, render_email
+from returns.services.guest_access import guest_code_issue, guest_code_request, guest_link
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def duration_words(seconds: int) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
-# Link emails go through the same outbox as status emails (returns.notifications):
+# Link emails go through the same outbox as status emails (returns.outbox.mail):
 # the request only records the row, and the worker (or, with EMAIL_DELIVERY=immediate,
 # a background thread) sends it, so none is lost to a restart or a mail server that is
 # down, and no answer waits on SMTP. Their bodies carry secrets: marked ``secret``, they

@@ -4,11 +4,10 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, SetPasswordMixin
 
+from accounts import emails
+from accounts.models import User, normalize_email
+from accounts.services import user_unlock_sign_in
 from returns.models import Order
-
-from . import emails
-from .models import User, normalize_email
-from .services import user_unlock_sign_in
 
 EMAIL_ERRORS = {
     "required": "Enter your email address.",

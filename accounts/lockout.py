@@ -36,8 +36,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import normalize_email
-from .throttle import client_address
+from accounts.models import normalize_email
+from accounts.throttle import client_address
 
 USERNAME_MAX_LENGTH = 255  # axes' column
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from axes.utils import reset as axes_reset
 from django.db import IntegrityError, transaction
 
-from . import emails
-from .models import User, normalize_email
+from accounts import emails
+from accounts.models import User, normalize_email
 
 
 def user_signup(*, email: str, full_name: str, password: str) -> None:

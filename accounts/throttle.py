@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import ThrottleCount
+from accounts.models import ThrottleCount
 
 WINDOW = 60 * 60
 

@@ -21,16 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from returns.access import (
-    CodeResult,
-    grant_guest_order,
-    guest_code_use,
-    has_customer_access,
-    order_from_guest_token,
-)
-
-from . import emails, throttle
-from .forms import (
+from accounts import emails, throttle
+from accounts.forms import (
     GuestCodeForm,
     GuestLinkForm,
     NewPasswordForm,
@@ -39,8 +31,15 @@ from .forms import (
     SignUpForm,
     VerifyPasswordForm,
 )
-from .models import normalize_email
-from .services import user_signup, user_verify_email
+from accounts.models import normalize_email
+from accounts.services import user_signup, user_verify_email
+from returns.services.guest_access import (
+    CodeResult,
+    grant_guest_order,
+    guest_code_use,
+    has_customer_access,
+    order_from_guest_token,
+)
 
 TOO_MANY = "Too many link requests; please try again in an hour."
 AUTH_BACKEND = "accounts.backends.EmailBackend"

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 
-handler500 = "returns.views.server_error"
+handler500 = "returns.web.views.server_error"
 
 admin.site.site_header = "Alotrop Returns"
 admin.site.site_title = "Alotrop Returns staff"
@@ -14,5 +14,5 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("api/v1/", include("returns.api.urls")),
     path("", accounts_views.home, name="home"),
-    path("", include("returns.urls")),
+    path("", include("returns.web.urls")),
 ]

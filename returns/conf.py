@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.utils import timezone
 
-from .policy import PolicyConfig
+from returns.domain.policy import PolicyConfig
 
 
 def policy_config() -> PolicyConfig:

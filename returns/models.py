@@ -1,7 +1,7 @@
 """Orders as the store sold them, and the return requests made against them.
 
 A ReturnRequest moves through the states in ``ReturnRequest.Status``; which move
-is allowed lives in one table, ``returns.transitions``. Every move is made by a
+is allowed lives in one table, ``returns.domain.transitions``. Every move is made by a
 service in ``returns.services`` and leaves a ``StatusChange`` row.
 """
 
@@ -14,8 +14,8 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from . import policy
-from .money import format_money
+from returns.domain import policy
+from returns.domain.money import format_money
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 HALF_CENT = Value(Decimal("0.005"))
@@ -136,7 +136,7 @@ class ReturnStatus(models.TextChoices):
 
 
 class AutoReview(models.TextChoices):
-    """What ``returns.risk`` decided when the request was submitted."""
+    """What ``returns.domain.risk`` decided when the request was submitted."""
 
     NONE = "", "Not checked"
     APPROVED = "approved", "Approved automatically"
@@ -183,11 +183,11 @@ class ReturnRequest(models.Model):
     carrier = models.CharField(max_length=60, blank=True, editable=False)
     tracking_number = models.CharField(max_length=80, blank=True, editable=False)
     rejection_reason = models.TextField(blank=True, editable=False)
-    # returns.risk at submission: approved at once, held by a risk rule, or left for staff; which rule, and why.
+    # returns.domain.risk at submission: approved at once, held by a risk rule, or left for staff; which rule, and why.
     auto_review = models.CharField(max_length=10, choices=AutoReview.choices, blank=True, default="", editable=False)
     auto_review_rule = models.CharField(max_length=60, blank=True, editable=False)
     auto_review_note = models.TextField(blank=True, editable=False)
-    # The refund estimate exactly as the customer saw it when submitting (see returns.estimates).
+    # The refund estimate exactly as the customer saw it when submitting (see returns.selectors.estimates).
     estimate = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -545,7 +545,7 @@ class GuestCode(models.Model):
 
 
 class BlockedEmail(models.Model):
-    """An email whose requests always wait for staff (``returns.risk``); customer service keeps the list."""
+    """An email whose requests always wait for staff (``returns.domain.risk``); customer service keeps the list."""
 
     email = models.EmailField(unique=True, help_text="Stored lower-case; matched exactly against the order's email.")
     reason = models.TextField(blank=True, help_text="Why, for staff: shown on every request it holds.")

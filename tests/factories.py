@@ -85,7 +85,7 @@ def pending_photo(order_line, kind="issue", name="photo.jpg", *, owner="test-ses
     """A photo uploaded for ``order_line`` and kept for the form, as the upload view makes it."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from returns import images, photos
+    from returns.services import images, photos
 
     processed = images.process_photo(upload=SimpleUploadedFile(name, jpeg_bytes(**kwargs)), kind=kind)
     return photos.pending_photo_create(order_line=order_line, owner=owner, user=user, photo=processed)

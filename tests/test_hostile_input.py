@@ -5,7 +5,7 @@ PostgreSQL refuses NUL in text: these addresses gave a 500 there before the midd
 
 import pytest
 
-from returns.middleware import RejectUnstorableInputMiddleware
+from returns.web.middleware import RejectUnstorableInputMiddleware
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

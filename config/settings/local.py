@@ -1,7 +1,7 @@
 """Development on a laptop: debug on, a throwaway key, emails in a folder."""
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-5b1f0c3e9a7d")

@@ -1,7 +1,7 @@
 """Production: PostgreSQL behind gunicorn. Fails fast without a secret key."""
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

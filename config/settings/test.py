@@ -2,8 +2,8 @@
 
 import os
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES
+from config.settings.base import *  # noqa: F403
+from config.settings.base import BASE_DIR, DATABASES
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 DEBUG = False

@@ -6,7 +6,7 @@ service (``returns.services``), whose errors become admin messages.
 
 from django.contrib import admin
 
-from . import blocklist, notifications, orders, refunds, return_requests  # noqa: F401  (registers the model admins)
-from .overview import install
+from returns.admin import blocklist, notifications, orders, refunds, return_requests  # noqa: F401  (registers the model admins)
+from returns.admin.overview import install
 
 install(admin.site)

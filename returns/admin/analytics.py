@@ -15,11 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from .. import services
-from ..analytics import Analytics, returns_analytics
-from ..conf import store_today
-from .display import money
-from .refunds import spreadsheet_safe
+from returns.admin.display import money
+from returns.admin.refunds import spreadsheet_safe
+from returns.conf import store_today
+from returns.selectors.analytics import Analytics, returns_analytics
+from returns.services.history import PERM_REVIEW
 
 CSV_KINDS = ("weekly", "skus", "reasons")
 MAX_DAYS = 731
@@ -206,7 +206,7 @@ class AnalyticsView:
     """Mixed into ReturnRequestAdmin: ``analytics/``."""
 
     def analytics_view(self, request):
-        if not request.user.has_perm(services.PERM_REVIEW):  # customer service and superusers
+        if not request.user.has_perm(PERM_REVIEW):  # customer service and superusers
             raise PermissionDenied
         start, end = default_range(store_today())
         form = AnalyticsForm(request.GET if "start" in request.GET else None, initial={"start": start, "end": end})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import BlockedEmail
-from .display import person
+from returns.admin.display import person
+from returns.models import BlockedEmail
 
 
 @admin.register(BlockedEmail)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from ..conf import store_date, store_today
-from ..money import format_money
+from returns.conf import store_date, store_today
+from returns.domain.money import format_money
 
 
 def money(amount, currency: str = "USD") -> str:
-    """``Decimal("12.5"), "USD"`` -> ``"$12.50"``: as customers read it (``returns.money``), so staff quote
+    """``Decimal("12.5"), "USD"`` -> ``"$12.50"``: as customers read it (``returns.domain.money``), so staff quote
     the same figure."""
     return format_money(amount, currency)
 

@@ -7,9 +7,19 @@ from datetime import timedelta
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
-from .. import policy, selectors
-from ..conf import store_today
-from ..models import Reason, ReturnLine
+from returns.conf import store_today
+from returns.domain import policy
+from returns.models import Reason, ReturnLine
+from returns.selectors.staff import (
+    awaiting_inspection_q,
+    held_for_review_q,
+    on_the_way_q,
+    overdue_to_ship_q,
+    refunds_issued_between,
+    replacements_to_send_q,
+    store_week,
+    waiting_for_review_q,
+)
 
 QUEUE_REVIEW = "review"
 QUEUE_HELD = "held"
@@ -30,17 +40,17 @@ QUEUE_LABELS = {
 
 def queue_condition(queue: str):
     if queue == QUEUE_REVIEW:
-        return selectors.waiting_for_review_q()
+        return waiting_for_review_q()
     if queue == QUEUE_HELD:
-        return selectors.held_for_review_q()
+        return held_for_review_q()
     if queue == QUEUE_OVERDUE:
-        return selectors.overdue_to_ship_q(store_today())
+        return overdue_to_ship_q(store_today())
     if queue == QUEUE_ON_THE_WAY:
-        return selectors.on_the_way_q()
+        return on_the_way_q()
     if queue == QUEUE_INSPECTION:
-        return selectors.awaiting_inspection_q()
+        return awaiting_inspection_q()
     if queue == QUEUE_REPLACEMENTS:
-        return selectors.replacements_to_send_q()
+        return replacements_to_send_q()
     return None
 
 
@@ -63,12 +73,12 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status__exact"
 
     def lookups(self, request, model_admin):
-        from ..history import STAFF_STATUS_LABELS
+        from returns.domain.history import STAFF_STATUS_LABELS
 
         return list(STAFF_STATUS_LABELS.items())
 
     def queryset(self, request, queryset):
-        from ..models import ReturnStatus
+        from returns.models import ReturnStatus
 
         if self.value() in ReturnStatus.values:
             return queryset.filter(status=self.value())
@@ -120,11 +130,11 @@ class IssuedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = store_today()
         if self.value() == "this_week":
-            start, end = selectors.store_week(today)
+            start, end = store_week(today)
         elif self.value() == "last_week":
-            start, end = selectors.store_week(today - timedelta(days=7))
+            start, end = store_week(today - timedelta(days=7))
         elif self.value() == "this_month":
             start, end = today.replace(day=1), today
         else:
             return queryset
-        return selectors.refunds_issued_between(queryset, start, end)
+        return refunds_issued_between(queryset, start, end)

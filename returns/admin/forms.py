@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from ..models import Resolution, ReturnLine
-from ..policy import day
-from ..services import LineVerdict, verdict_problems
+from returns.domain.policy import day
+from returns.models import Resolution, ReturnLine
+from returns.services.inspection import LineVerdict, verdict_problems
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

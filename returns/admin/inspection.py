@@ -1,7 +1,7 @@
 """Inspection in two steps: staff give a verdict per line, see the refund it makes, then confirm.
 
-Nothing is written until Confirm: the preview is ``services.refund_preview`` over
-the submitted verdicts, the confirmation is ``services.return_request_inspect``.
+Nothing is written until Confirm: the preview is ``refund_preview`` over
+the submitted verdicts, the confirmation is ``return_request_inspect``.
 """
 
 from __future__ import annotations
@@ -10,20 +10,21 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from .. import policy, services
-from ..estimates import Estimate
-from ..exceptions import PolicyViolation, ReturnsError
-from ..history import status_label
-from ..models import Refund
-from ..wording import inspection_outcome
-from .display import money, photo_urls
-from .forms import LineVerdictForm
-from .workflow import inspection_blocker
+from returns.admin.display import money, photo_urls
+from returns.admin.forms import LineVerdictForm
+from returns.admin.workflow import inspection_blocker
+from returns.domain import policy
+from returns.domain.history import status_label
+from returns.domain.wording import inspection_outcome
+from returns.exceptions import PolicyViolation, ReturnsError
+from returns.models import Refund
+from returns.selectors.estimates import Estimate
+from returns.services.inspection import LineVerdict, refund_preview, return_request_inspect
 
 PREVIEW, CONFIRM, EDIT = "_preview", "_confirm", "_edit"
 
 
-def _verdict_text(verdict: services.LineVerdict) -> str:
+def _verdict_text(verdict: LineVerdict) -> str:
     if not verdict.accepted:
         return "Rejected"
     parts = ["Accepted"]
@@ -56,7 +57,7 @@ class InspectionView:
         if CONFIRM in post:
             return self._confirm_inspection(request, obj, forms, pairs, post.get("previewed_total", ""))
         try:
-            breakdown = services.refund_preview(obj, pairs)
+            breakdown = refund_preview(obj, pairs)
         except policy.PolicyError as exc:
             self.message_user(request, f"The refund cannot be computed: {exc}", level=messages.ERROR)
             return self._inspection_page(request, obj, forms)
@@ -84,7 +85,7 @@ class InspectionView:
 
     def _confirm_inspection(self, request, obj, forms, pairs, previewed_total: str):
         try:
-            services.return_request_inspect(request=obj, by=request.user, verdicts={ln.pk: v for ln, v in pairs})
+            return_request_inspect(request=obj, by=request.user, verdicts={ln.pk: v for ln, v in pairs})
         except PolicyViolation as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return self._inspection_page(request, obj, forms)

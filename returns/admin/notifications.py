@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ..history import EVENT_LABELS, event_label
-from ..models import Notification
-from ..notifications import notification_retry
-from .search import RequestSearchMixin
+from returns.admin.search import RequestSearchMixin
+from returns.domain.history import EVENT_LABELS, event_label
+from returns.models import Notification
+from returns.outbox.mail import notification_retry
 
 
 class EventFilter(admin.SimpleListFilter):

@@ -14,10 +14,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .. import selectors, services
-from ..models import Notification, Refund
-from .display import money
-from .filters import (
+from returns.admin.display import money
+from returns.admin.filters import (
     QUEUE_HELD,
     QUEUE_INSPECTION,
     QUEUE_LABELS,
@@ -26,6 +24,10 @@ from .filters import (
     QUEUE_REPLACEMENTS,
     QUEUE_REVIEW,
 )
+from returns.models import Notification, Refund
+from returns.selectors import staff as staff_selectors
+from returns.selectors.staff import StaffOverview, staff_overview
+from returns.services.history import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 
 WAREHOUSE_TILES = ("on_the_way", "to_inspect")
 
@@ -40,8 +42,8 @@ class Tile:
 
     @property
     def count_text(self) -> str:
-        """``1,000+`` past the cap the overview counts to (``selectors.OVERVIEW_CAP``)."""
-        cap = selectors.OVERVIEW_CAP
+        """``1,000+`` past the cap the overview counts to (``OVERVIEW_CAP``)."""
+        cap = staff_selectors.OVERVIEW_CAP  # read at call time: tests lower it
         return f"{cap:,}+" if self.count > cap else f"{self.count:,}"
 
     @property
@@ -53,18 +55,18 @@ def _list(model: str, **params) -> str:
     return f"{reverse(f'admin:returns_{model}_changelist')}?{urlencode(params)}"
 
 
-def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
+def tiles_for(user, data: StaffOverview) -> list[Tile]:
     """The tiles this user may act on, in the order they work them."""
     candidates = [
-        (services.PERM_REVIEW, "review", QUEUE_LABELS[QUEUE_REVIEW], data.waiting_for_review,
+        (PERM_REVIEW, "review", QUEUE_LABELS[QUEUE_REVIEW], data.waiting_for_review,
          _list("returnrequest", queue=QUEUE_REVIEW)),
-        (services.PERM_REVIEW, "held", QUEUE_LABELS[QUEUE_HELD], data.held_for_review,
+        (PERM_REVIEW, "held", QUEUE_LABELS[QUEUE_HELD], data.held_for_review,
          _list("returnrequest", queue=QUEUE_HELD)),
-        (services.PERM_REVIEW, "overdue", QUEUE_LABELS[QUEUE_OVERDUE], data.overdue_to_ship,
+        (PERM_REVIEW, "overdue", QUEUE_LABELS[QUEUE_OVERDUE], data.overdue_to_ship,
          _list("returnrequest", queue=QUEUE_OVERDUE)),
-        (services.PERM_RECEIVE, "on_the_way", QUEUE_LABELS[QUEUE_ON_THE_WAY], data.on_the_way,
+        (PERM_RECEIVE, "on_the_way", QUEUE_LABELS[QUEUE_ON_THE_WAY], data.on_the_way,
          _list("returnrequest", queue=QUEUE_ON_THE_WAY)),
-        (services.PERM_INSPECT, "to_inspect", QUEUE_LABELS[QUEUE_INSPECTION], data.awaiting_inspection,
+        (PERM_INSPECT, "to_inspect", QUEUE_LABELS[QUEUE_INSPECTION], data.awaiting_inspection,
          _list("returnrequest", queue=QUEUE_INSPECTION)),
         ("returns.view_refund", "refunds_to_issue", "Refunds to issue", data.refunds_to_issue,
          _list("refund", state__exact=Refund.State.PENDING)),
@@ -72,7 +74,7 @@ def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
          _list("refund", state__exact=Refund.State.FAILED)),
         ("returns.view_refund", "refunds_processing", "Refunds at the payment provider", data.refunds_processing,
          _list("refund", state__exact=Refund.State.PROCESSING)),
-        (services.PERM_REPLACEMENT, "replacements", QUEUE_LABELS[QUEUE_REPLACEMENTS], data.replacements_to_send,
+        (PERM_REPLACEMENT, "replacements", QUEUE_LABELS[QUEUE_REPLACEMENTS], data.replacements_to_send,
          _list("returnrequest", queue=QUEUE_REPLACEMENTS)),
         ("returns.view_notification", "emails_failed", "Emails failed", data.emails_failed,
          _list("notification", state__exact=Notification.State.FAILED)),
@@ -89,19 +91,19 @@ def tiles_for(user, data: selectors.StaffOverview) -> list[Tile]:
 
 def is_warehouse_first(user) -> bool:
     """Receives parcels and does not review: the warehouse's desk."""
-    return user.has_perm(services.PERM_RECEIVE) and not user.has_perm(services.PERM_REVIEW)
+    return user.has_perm(PERM_RECEIVE) and not user.has_perm(PERM_REVIEW)
 
 
 def overview_context(request) -> dict | None:
     user = request.user
     if not user.has_perm("returns.view_returnrequest"):
         return None
-    data = selectors.staff_overview()
+    data = staff_overview()
     can_see_refunds = user.has_perm("returns.view_refund")
     return {
         "tiles": tiles_for(user, data),
         "warehouse_first": is_warehouse_first(user),
-        "can_receive": user.has_perm(services.PERM_RECEIVE),
+        "can_receive": user.has_perm(PERM_RECEIVE),
         "refunds_count": data.refunds_this_week_count,
         "refund_totals": [money(row["total"], row["currency"]) for row in data.refunds_this_week],
         "week_start": data.week_start,
@@ -109,9 +111,7 @@ def overview_context(request) -> dict | None:
         "refunds_url": f"{reverse('admin:returns_refund_changelist')}?issued=this_week" if can_see_refunds else "",
         "receiving_url": reverse("admin:returns_returnrequest_receiving"),
         "export_url": reverse("admin:returns_refund_export") if can_see_refunds else "",
-        "analytics_url": reverse("admin:returns_returnrequest_analytics")
-        if user.has_perm(services.PERM_REVIEW)
-        else "",
+        "analytics_url": reverse("admin:returns_returnrequest_analytics") if user.has_perm(PERM_REVIEW) else "",
     }
 
 

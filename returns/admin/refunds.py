@@ -11,12 +11,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import selectors
-from ..models import Refund
-from .display import money, person
-from .filters import IssuedFilter
-from .forms import RefundExportForm
-from .search import RequestSearchMixin
+from returns.admin.display import money, person
+from returns.admin.filters import IssuedFilter
+from returns.admin.forms import RefundExportForm
+from returns.admin.search import RequestSearchMixin
+from returns.models import Refund
+from returns.selectors.staff import refunds_issued_between
 
 PERM_VIEW_REFUND = "returns.view_refund"
 EXPORT_COLUMNS = [
@@ -161,7 +161,7 @@ class RefundAdmin(RequestSearchMixin, admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]
             refunds = (
-                selectors.refunds_issued_between(Refund.objects.all(), start, end)
+                refunds_issued_between(Refund.objects.all(), start, end)
                 .select_related("request", "order", "issued_by")
                 .order_by("issued_on", "id")
             )

@@ -12,20 +12,26 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .. import estimates, policy, risk, selectors, services
-from .. import history as staff_history
-from ..conf import policy_config, store_today
-from ..estimates import Estimate
-from ..exceptions import ReturnsError
-from ..models import Order, ReturnLine, ReturnRequest
-from ..policy import day
-from ..refunds import refund_provider_label
-from .analytics import AnalyticsView
-from .display import age_in_days, money, person, photo_urls
-from .filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
-from .inspection import InspectionView
-from .search import RequestSearchMixin
-from .workflow import RECEIVING, WorkflowViews, allowed_actions
+from returns.admin.analytics import AnalyticsView
+from returns.admin.display import age_in_days, money, person, photo_urls
+from returns.admin.filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
+from returns.admin.inspection import InspectionView
+from returns.admin.search import RequestSearchMixin
+from returns.admin.workflow import RECEIVING, WorkflowViews, allowed_actions
+from returns.conf import policy_config, store_today
+from returns.domain import history as staff_history
+from returns.domain import policy, risk
+from returns.domain.policy import day
+from returns.exceptions import ReturnsError
+from returns.models import Order, ReturnLine, ReturnRequest
+from returns.selectors import estimates
+from returns.selectors.customer import line_views, orders_with_lines, return_detail
+from returns.selectors.estimates import Estimate
+from returns.selectors.policy_facts import Claim
+from returns.selectors.staff import customer_history
+from returns.services.history import PERM_RECEIVE, PERM_REVIEW
+from returns.services.refunds import refund_provider_label
+from returns.services.requests import return_request_approve, return_request_receive
 
 S = ReturnRequest.Status
 
@@ -99,10 +105,10 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         return False
 
     def has_review_permission(self, request):
-        return request.user.has_perm(services.PERM_REVIEW)
+        return request.user.has_perm(PERM_REVIEW)
 
     def has_receive_permission(self, request):
-        return request.user.has_perm(services.PERM_RECEIVE)
+        return request.user.has_perm(PERM_RECEIVE)
 
     # --- the list --------------------------------------------------------------
 
@@ -141,7 +147,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
 
     @admin.display(description="Automatic approval")
     def automatic_review(self, obj):
-        """What returns.risk decided at submission, and the rule that decided (held, approved or left for staff)."""
+        """What the risk rules decided at submission, and the rule that decided (held, approved or left for staff)."""
         if not obj.auto_review:
             return "-"
         return format_html(
@@ -213,7 +219,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
     def changelist_view(self, request, extra_context=None):
         extra = {
             "receiving_url": self._url(RECEIVING),
-            "analytics_url": self._url("analytics") if request.user.has_perm(services.PERM_REVIEW) else "",
+            "analytics_url": self._url("analytics") if request.user.has_perm(PERM_REVIEW) else "",
             "export_url": reverse("admin:returns_refund_export")
             if request.user.has_perm("returns.view_refund")
             else "",
@@ -241,7 +247,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         self._bulk(
             request,
             queryset,
-            lambda obj: services.return_request_approve(request=obj, by=request.user, return_required=True),
+            lambda obj: return_request_approve(request=obj, by=request.user, return_required=True),
             "Approved",
         )
 
@@ -250,7 +256,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         self._bulk(
             request,
             queryset,
-            lambda obj: services.return_request_approve(request=obj, by=request.user, return_required=False),
+            lambda obj: return_request_approve(request=obj, by=request.user, return_required=False),
             "Approved without return",
         )
 
@@ -259,7 +265,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
         self._bulk(
             request,
             queryset,
-            lambda obj: services.return_request_receive(request=obj, by=request.user),
+            lambda obj: return_request_receive(request=obj, by=request.user),
             "Marked received",
         )
 
@@ -282,8 +288,8 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
 
     def page_context(self, request, obj: ReturnRequest) -> dict:
         """Everything the page shows, in a fixed number of queries (selectors)."""
-        detail = selectors.return_detail(ReturnRequest.objects.filter(pk=obj.pk)).get()
-        order = selectors.orders_with_lines(Order.objects.filter(pk=detail.order_id)).get()
+        detail = return_detail(ReturnRequest.objects.filter(pk=obj.pk)).get()
+        order = orders_with_lines(Order.objects.filter(pk=detail.order_id)).get()
         lines = list(detail.lines.all())
         refund = getattr(detail, "refund", None)
         in_this_request = {line.order_line_id: line.quantity for line in lines}
@@ -294,7 +300,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
                 "in_this_request": in_this_request.get(view.line.pk, 0),
                 "other_rmas": sorted({rl.request.rma for rl in view.return_lines if rl.request_id != detail.pk}),
             }
-            for view in selectors.line_views(order, today)
+            for view in line_views(order, today)
         ]
         claims = [
             {
@@ -366,13 +372,13 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
     def _risk_context(obj: ReturnRequest, today, *, order, lines, refund) -> dict:
         """The same email's history for the risk panel, the risk rules this request trips now,
         and the rule that held it at submission, if one did."""
-        history = selectors.customer_history(obj.order.email, today)
+        history = customer_history(obj.order.email, today)
         currency = obj.order.currency
         rate = history.return_rate
         if refund is not None:
             estimated = refund.total
         else:
-            claims = [selectors.Claim(ln.order_line, ln.quantity, ln.reason, ln.preference) for ln in lines]
+            claims = [Claim(ln.order_line, ln.quantity, ln.reason, ln.preference) for ln in lines]
             # The most it could refund (every claimed fault confirmed), as auto-approval reads it.
             estimated = estimates.build(order, claims).highest
         facts = risk.RiskFacts(

@@ -23,8 +23,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from ..models import Order, ReturnRequest
-from ..selectors import OVERVIEW_CAP, normalize_rma
+from returns.models import Order, ReturnRequest
+from returns.selectors.staff import OVERVIEW_CAP, normalize_rma
 
 # A search shows at most this many requests; a person narrows the term rather than pages through more.
 MAX_MATCHES = 1000

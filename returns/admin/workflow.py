@@ -17,14 +17,30 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
-from ..exceptions import ReturnsError
-from ..history import status_label
-from ..models import Refund, ReturnLine, ReturnRequest
-from ..policy import day
-from ..transitions import can_transition
-from .display import money
-from .forms import ReceivingForm
+from returns.admin.display import money
+from returns.admin.forms import ReceivingForm
+from returns.domain.history import status_label
+from returns.domain.policy import day
+from returns.domain.transitions import can_transition
+from returns.exceptions import ReturnsError
+from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.selectors.staff import return_by_rma
+from returns.services.history import (
+    PERM_INSPECT,
+    PERM_ISSUE_REFUND,
+    PERM_RECEIVE,
+    PERM_REINSTATE,
+    PERM_REPLACEMENT,
+    PERM_REVIEW,
+)
+from returns.services.refunds import refund_issue, refund_mark_failed
+from returns.services.replacements import replacement_send
+from returns.services.requests import (
+    return_request_approve,
+    return_request_receive,
+    return_request_reinstate,
+    return_request_reject,
+)
 
 S = ReturnRequest.Status
 RECEIVING = "receiving"
@@ -59,25 +75,25 @@ def inspection_blocker(user, obj: ReturnRequest) -> str | None:
         return f"{obj.rma} must be received before it is inspected."
     if not can_transition(obj.status, S.INSPECTED):
         return f"Cannot inspect {obj.rma}: it is {status_label(obj.status).lower()}."
-    if obj.status == S.APPROVED and not user.has_perm(services.PERM_REVIEW):
+    if obj.status == S.APPROVED and not user.has_perm(PERM_REVIEW):
         return "Your role does not allow you to inspect returns that are not sent back."
-    if obj.status != S.APPROVED and not user.has_perm(services.PERM_INSPECT):
+    if obj.status != S.APPROVED and not user.has_perm(PERM_INSPECT):
         return "Your role does not allow you to inspect returns."
     return None
 
 
 def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> Allowed:
-    can_pay = user.has_perm(services.PERM_ISSUE_REFUND)
+    can_pay = user.has_perm(PERM_ISSUE_REFUND)
     pending = ReturnLine.ReplacementStatus.PENDING
     return Allowed(
-        review=obj.status == S.SUBMITTED and user.has_perm(services.PERM_REVIEW),
-        receive=is_receivable(obj) and user.has_perm(services.PERM_RECEIVE),
+        review=obj.status == S.SUBMITTED and user.has_perm(PERM_REVIEW),
+        receive=is_receivable(obj) and user.has_perm(PERM_RECEIVE),
         inspect=inspection_blocker(user, obj) is None,
         issue_refund=refund is not None and refund.state in (Refund.State.PENDING, Refund.State.FAILED) and can_pay,
         fail_refund=refund is not None and refund.state == Refund.State.PENDING and can_pay,
-        reinstate=obj.status == S.EXPIRED and user.has_perm(services.PERM_REINSTATE),
+        reinstate=obj.status == S.EXPIRED and user.has_perm(PERM_REINSTATE),
         replacements=[line for line in lines if line.replacement_status == pending]
-        if user.has_perm(services.PERM_REPLACEMENT)
+        if user.has_perm(PERM_REPLACEMENT)
         else [],
     )
 
@@ -134,7 +150,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.return_request_approve(
+            lambda: return_request_approve(
                 request=obj, by=request.user, return_required=choice == "yes", note=request.POST.get("note", "")
             ),
             self._approved_message,
@@ -145,7 +161,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.return_request_reject(request=obj, by=request.user, reason=request.POST.get("reason", "")),
+            lambda: return_request_reject(request=obj, by=request.user, reason=request.POST.get("reason", "")),
             lambda req: f"{req.rma} rejected. The customer will read: “{req.rejection_reason}”",
         )
 
@@ -157,7 +173,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.return_request_receive(request=obj, by=request.user, note=request.POST.get("note", "")),
+            lambda: return_request_receive(request=obj, by=request.user, note=request.POST.get("note", "")),
             lambda req: f"{req.rma} marked received; it is waiting for inspection.",
             redirect_to=self._url(RECEIVING) if back_to_desk else None,
         )
@@ -169,7 +185,7 @@ class WorkflowViews:
         error = ""
         if "rma" in request.GET:
             typed = request.GET.get("rma", "")
-            found = selectors.return_by_rma(typed)
+            found = return_by_rma(typed)
             if found is not None and self.has_view_permission(request, found):
                 if not is_receivable(found):
                     self.message_user(
@@ -201,7 +217,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.refund_issue(refund=refund, by=request.user, reference=request.POST.get("reference", "")),
+            lambda: refund_issue(refund=refund, by=request.user, reference=request.POST.get("reference", "")),
             lambda r: self._refund_message(obj, r),
         )
 
@@ -228,7 +244,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.refund_mark_failed(refund=refund, by=request.user, reason=request.POST.get("reason", "")),
+            lambda: refund_mark_failed(refund=refund, by=request.user, reason=request.POST.get("reason", "")),
             lambda r: f"Refund for {obj.rma} marked failed: {r.failure_reason}. Issue it again once it goes through.",
         )
 
@@ -242,7 +258,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.replacement_send(line=line, by=request.user, note=request.POST.get("note", "")),
+            lambda: replacement_send(line=line, by=request.user, note=request.POST.get("note", "")),
             lambda ln: f"Replacement for {ln.order_line.name} × {ln.quantity} on {obj.rma} marked sent.",
         )
 
@@ -251,7 +267,7 @@ class WorkflowViews:
         return self._step(
             request,
             obj,
-            lambda: services.return_request_reinstate(request=obj, by=request.user, note=request.POST.get("note", "")),
+            lambda: return_request_reinstate(request=obj, by=request.user, note=request.POST.get("note", "")),
             lambda req: f"{req.rma} reinstated. New ship-by date: {_date(req.ship_by)} (R6).",
         )
 

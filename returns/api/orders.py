@@ -11,10 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 
-from ..exceptions import ImportErrors
-from ..importing import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
-from .signing import verify
-from .webhooks import json_loads, problems, signed_once
+from returns.api.signing import verify
+from returns.api.webhooks import json_loads, problems, signed_once
+from returns.exceptions import ImportErrors
+from returns.intake.orders import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
 
 SOURCE = "orders"
 

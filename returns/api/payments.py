@@ -7,8 +7,8 @@ import logging
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..integrations import WebhookRejected, refund_provider
-from ..refunds import refund_provider_event
+from returns.integrations import WebhookRejected, refund_provider
+from returns.services.refunds import refund_provider_event
 
 log = logging.getLogger(__name__)
 

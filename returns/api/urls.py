@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import orders, payments, schema, shopify
+from returns.api import orders, payments, schema, shopify
 
 app_name = "api"
 urlpatterns: list = [

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
-from ..exceptions import ImportErrors
-from ..models import WebhookDelivery
-from .signing import BadSignature
+from returns.api.signing import BadSignature
+from returns.exceptions import ImportErrors
+from returns.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import ProviderRefused, WebhookRejected
+from returns.integrations import ProviderRefused, WebhookRejected
 
 
 class ManualRefunds:

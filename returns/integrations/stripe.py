@@ -13,7 +13,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from . import ProviderRefund, ProviderRefused, ProviderUnavailable, WebhookRejected, minor_units
+from returns.integrations import ProviderRefund, ProviderRefused, ProviderUnavailable, WebhookRejected, minor_units
 
 REFUND_EVENTS = frozenset({"refund.updated", "charge.refund.updated", "refund.failed"})
 STATUS = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded", "failed": "failed"}

@@ -9,9 +9,9 @@ from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from returns import carriers, citations, wording
+from returns.domain import carriers, citations, wording
+from returns.domain.money import format_money
 from returns.models import ReturnStatus
-from returns.money import format_money
 
 register = template.Library()
 
@@ -35,7 +35,7 @@ RULE_TITLES = {
 
 @register.filter
 def money(value, currency="USD"):
-    """``12.5|money:"USD"`` -> ``$12.50`` (``returns.money.format_money``, as in emails)."""
+    """``12.5|money:"USD"`` -> ``$12.50`` (``returns.domain.money.format_money``, as in emails)."""
     return format_money(value, currency)
 
 

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from returns.access import guest_token
 from returns.models import GuestCode, Notification
-from returns.notifications import notifications_send_due
+from returns.outbox.mail import notifications_send_due
+from returns.services.guest_access import guest_token
 from tests.factories import StaffFactory
 from tests.support.pages import text
 

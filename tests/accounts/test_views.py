@@ -16,7 +16,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertRedirects
 
 from accounts.models import User
-from returns.access import guest_order_ids, guest_token, has_customer_access, visible_orders
+from returns.services.guest_access import guest_order_ids, guest_token, has_customer_access, visible_orders
 from tests.factories import OrderFactory, UserFactory
 from tests.support.pages import text
 

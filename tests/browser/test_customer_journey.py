@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from returns import services
 from returns.models import DamagePhoto, ReturnRequest
+from returns.services.requests import return_request_approve
 from tests.factories import jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,7 +74,7 @@ def test_customer_returns_two_lines_with_photos_and_records_tracking(
     shot(page, "customer-03-return-submitted")
 
     # Customer service approves it (their side is tested in the staff journey).
-    req = services.return_request_approve(request=req, by=service_agent)
+    req = return_request_approve(request=req, by=service_agent)
     page.reload()
     assert f"Please ship it by {req.ship_by:%A}" in page.inner_text("main")
     shot(page, "customer-04-return-approved")

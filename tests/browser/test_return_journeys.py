@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from returns import policy
+from returns.domain import policy
 from returns.models import ReturnRequest
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes
 

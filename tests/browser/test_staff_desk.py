@@ -6,9 +6,8 @@ import re
 import pytest
 
 from accounts.models import User
-from returns import services
 from returns.models import Notification, ReturnRequest, StatusChange
-from returns.services import LineRequest
+from returns.services.requests import LineRequest, return_request_approve, return_request_receive, return_request_submit
 from tests.factories import pending_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +34,7 @@ def _request(order, customer, *, photos=True):
                 ],
             )
         )
-    return services.return_request_submit(order=order, by=customer, lines=lines)
+    return return_request_submit(order=order, by=customer, lines=lines)
 
 
 def no_sideways_scroll(page, width):
@@ -55,8 +54,8 @@ def test_admin_pages_have_no_serious_axe_findings_and_fit_1280(
 ):
     boss = User.objects.create_superuser(email="boss@alotrop.com", password=PASSWORD)
     req = _request(order, customer)
-    services.return_request_approve(request=req, by=service_agent)
-    services.return_request_receive(request=req, by=warehouse)
+    return_request_approve(request=req, by=service_agent)
+    return_request_receive(request=req, by=warehouse)
     Notification.objects.filter(request=req).update(state=Notification.State.FAILED)
     page = staff_signed_in(boss.email)
     base = live_server.url
@@ -95,7 +94,7 @@ def test_receiving_desk_and_inspection_work_on_a_tablet(
     browser, live_server, staff_signed_in, axe, shot, customer, order, service_agent, warehouse
 ):
     req = _request(order, customer)
-    services.return_request_approve(request=req, by=service_agent)
+    return_request_approve(request=req, by=service_agent)
     wes = staff_signed_in(warehouse.email, width=768, height=1024)
     no_sideways_scroll(wes, 768)  # the overview, where the warehouse lands
     shot(wes, "staff-desk-overview-768")
@@ -131,7 +130,7 @@ def test_a_double_click_on_a_step_acts_once_and_shows_no_error(
     assert cara.locator(".messagelist .error").count() == 0
     assert StatusChange.objects.filter(request=req, event="approved").count() == 1
 
-    services.return_request_receive(request=req, by=warehouse)
+    return_request_receive(request=req, by=warehouse)
     cara.goto(f"{live_server.url}/admin/returns/returnrequest/{req.pk}/inspect/")
     cara.locator("tr", has_text="Stoneware mug").get_by_label("Accept").check()
     cara.get_by_role("button", name="Preview the refund").dblclick()

@@ -10,9 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 
-from returns import services
 from returns.models import Refund, ReturnRequest
-from returns.services import LineRequest
+from returns.services.requests import LineRequest, return_request_record_shipment, return_request_submit
 from tests.factories import pending_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +27,7 @@ def test_review_receive_inspect_and_refund(
 ):
     settings.STAFF_NOTIFICATION_EMAIL = "returns-team@alotrop.com"
     mug, lamp = order.lines.get(sku="MUG-01"), order.lines.get(sku="LAMP-02")
-    req = services.return_request_submit(
+    req = return_request_submit(
         order=order,
         by=customer,
         lines=[
@@ -68,7 +67,7 @@ def test_review_receive_inspect_and_refund(
     assert req.status == S.APPROVED and req.ship_by is not None
 
     # The customer posts it (their side is in the customer journey).
-    services.return_request_record_shipment(request=req, by=customer, carrier="UPS", tracking_number="1Z999")
+    return_request_record_shipment(request=req, by=customer, carrier="UPS", tracking_number="1Z999")
 
     # Warehouse: scan the RMA at the receiving desk (lower case, stray spaces, Enter), receive, inspect.
     wes = staff_signed_in(warehouse.email)

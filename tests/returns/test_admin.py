@@ -15,11 +15,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from returns import services
 from returns.conf import store_today
 from returns.models import DamagePhoto, Order, OrderLine, Refund, ReturnLine, ReturnRequest, new_rma_number
-from returns.selectors import store_week
-from returns.services import LineRequest, LineVerdict
+from returns.selectors.staff import store_week
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_submit,
+)
 from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +69,7 @@ def damaged(ol, quantity=1, preference="refund"):
 
 
 def submit(order, *lines, by=None):
-    return services.return_request_submit(order=order, lines=list(lines), by=by)
+    return return_request_submit(order=order, lines=list(lines), by=by)
 
 
 def mug(order):
@@ -75,7 +82,7 @@ def lamp(order):
 
 def inspect_all(req, by, **verdict):
     verdicts = {rl.pk: LineVerdict(**(verdict or {"accepted": True})) for rl in req.lines.all()}
-    return services.return_request_inspect(request=req, by=by, verdicts=verdicts)
+    return return_request_inspect(request=req, by=by, verdicts=verdicts)
 
 
 @pytest.fixture(name="superuser")
@@ -91,12 +98,12 @@ def fixture_submitted(order, customer):
 
 @pytest.fixture(name="approved")
 def fixture_approved(submitted, service_agent):
-    return services.return_request_approve(request=submitted, by=service_agent, return_required=True)
+    return return_request_approve(request=submitted, by=service_agent, return_required=True)
 
 
 @pytest.fixture(name="received")
 def fixture_received(approved, warehouse):
-    return services.return_request_receive(request=approved, by=warehouse)
+    return return_request_receive(request=approved, by=warehouse)
 
 
 @pytest.fixture(name="inspected")
@@ -271,22 +278,22 @@ def _states(order, customer, service_agent, warehouse):
     out["review"] = submit(o1, standard(OrderLineFactory(order=o1)))
     o2 = OrderFactory(email=customer.email)
     overdue = submit(o2, standard(OrderLineFactory(order=o2)))
-    services.return_request_approve(request=overdue, by=service_agent, return_required=True)
+    return_request_approve(request=overdue, by=service_agent, return_required=True)
     ReturnRequest.objects.filter(pk=overdue.pk).update(ship_by=today - timedelta(days=1))
     out["overdue"] = overdue
     o3 = OrderFactory(email=customer.email)
     due_today = submit(o3, standard(OrderLineFactory(order=o3)))
-    services.return_request_approve(request=due_today, by=service_agent, return_required=True)
+    return_request_approve(request=due_today, by=service_agent, return_required=True)
     ReturnRequest.objects.filter(pk=due_today.pk).update(ship_by=today)
     out["on_time"] = due_today
     o4 = OrderFactory(email=customer.email)
     parcel = submit(o4, standard(OrderLineFactory(order=o4)))
-    services.return_request_approve(request=parcel, by=service_agent)
-    services.return_request_receive(request=parcel, by=warehouse)
+    return_request_approve(request=parcel, by=service_agent)
+    return_request_receive(request=parcel, by=warehouse)
     out["received"] = parcel
     o5 = OrderFactory(email=customer.email)
     kept = submit(o5, damaged(OrderLineFactory(order=o5)))
-    services.return_request_approve(request=kept, by=service_agent, return_required=False)
+    return_request_approve(request=kept, by=service_agent, return_required=False)
     out["no_return"] = kept
     return out
 
@@ -312,7 +319,7 @@ def test_queue_filters_match_their_definition(client, service_agent, warehouse, 
 
 
 def test_search_by_rma_in_lower_case_order_number_email_and_tracking(client, service_agent, approved, customer):
-    services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z999AA1")
+    return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z999AA1")
     other_order = OrderFactory(email="someone@example.com", number="555000")
     other = submit(other_order, standard(OrderLineFactory(order=other_order)))
     client.force_login(service_agent)
@@ -388,7 +395,7 @@ def test_photos_show_as_thumbnails_opening_full_size_through_the_private_view(cl
 
 
 def test_an_issued_refund_shows_reference_date_and_expected_arrival(client, service_agent, inspected):
-    services.refund_issue(refund=inspected.refund, by=service_agent, reference="re_777")
+    refund_issue(refund=inspected.refund, by=service_agent, reference="re_777")
     client.force_login(service_agent)
     response = client.get(page_url(inspected))
     html = response.content.decode()
@@ -406,10 +413,10 @@ def test_buttons_follow_status_and_role(client, service_agent, warehouse, submit
     html = client.get(page_url(submitted)).content.decode()
     assert admin_url("approve", submitted.pk) not in html
     assert "Nothing for you to do on this request now." in html
-    services.return_request_approve(request=submitted, by=service_agent)
+    return_request_approve(request=submitted, by=service_agent)
     html = client.get(page_url(submitted)).content.decode()
     assert admin_url("receive", submitted.pk) in html
-    services.return_request_receive(request=submitted, by=warehouse)
+    return_request_receive(request=submitted, by=warehouse)
     html = client.get(page_url(submitted)).content.decode()
     assert admin_url("inspect", submitted.pk) in html
     inspect_all(submitted, warehouse)
@@ -429,7 +436,7 @@ def test_the_page_has_a_fixed_number_of_queries(client, service_agent, order, cu
     big_order = OrderFactory(email=customer.email)
     lines = [OrderLineFactory(order=big_order) for _ in range(6)]
     big = submit(big_order, *[damaged(ol) for ol in lines], by=customer)
-    services.return_request_approve(request=big, by=service_agent)
+    return_request_approve(request=big, by=service_agent)
     with django_assert_max_num_queries(len(one.captured_queries) + 1):  # + the approval's history user
         client.get(page_url(big))
 
@@ -447,11 +454,11 @@ def test_overview_counts_each_queue_and_this_weeks_refunds(client, service_agent
         o = OrderFactory(email=customer.email)
         ol = OrderLineFactory(order=o, unit_price=Decimal("20.00"), unit_tax=Decimal("1.60"))
         r = submit(o, standard(ol))
-        services.return_request_approve(request=r, by=service_agent)
-        services.return_request_receive(request=r, by=warehouse)
+        return_request_approve(request=r, by=service_agent)
+        return_request_receive(request=r, by=warehouse)
         issued.append(inspect_all(r, warehouse).refund)
     for refund in issued[:3]:
-        services.refund_issue(refund=refund, by=service_agent, reference="re")
+        refund_issue(refund=refund, by=service_agent, reference="re")
     Refund.objects.filter(pk=issued[2].pk).update(issued_on=monday - timedelta(days=1))
     client.force_login(service_agent)
     response = client.get(reverse("admin:index"))
@@ -479,9 +486,9 @@ def test_overview_totals_per_currency_in_a_fixed_number_of_queries(client, servi
     def refund_in(currency, amount):
         o = OrderFactory(email=customer.email, currency=currency)
         r = submit(o, standard(OrderLineFactory(order=o, unit_price=Decimal(amount), unit_tax=Decimal("0"))))
-        services.return_request_approve(request=r, by=service_agent)
-        services.return_request_receive(request=r, by=warehouse)
-        services.refund_issue(refund=inspect_all(r, warehouse).refund, by=service_agent, reference="re")
+        return_request_approve(request=r, by=service_agent)
+        return_request_receive(request=r, by=warehouse)
+        refund_issue(refund=inspect_all(r, warehouse).refund, by=service_agent, reference="re")
 
     refund_in("USD", "10.00")
     with CaptureQueriesContext(connection) as few:
@@ -561,10 +568,10 @@ def test_receiving_from_the_desk_returns_to_the_desk(client, warehouse, approved
 def _issued_refund(customer, service_agent, warehouse, *, issued_on, price="20.00", reference="re"):
     o = OrderFactory(email=customer.email)
     r = submit(o, standard(OrderLineFactory(order=o, unit_price=Decimal(price), unit_tax=Decimal("1.60"))))
-    services.return_request_approve(request=r, by=service_agent)
-    services.return_request_receive(request=r, by=warehouse)
+    return_request_approve(request=r, by=service_agent)
+    return_request_receive(request=r, by=warehouse)
     refund = inspect_all(r, warehouse).refund
-    services.refund_issue(refund=refund, by=service_agent, reference=reference, today=issued_on)
+    refund_issue(refund=refund, by=service_agent, reference=reference, today=issued_on)
     return Refund.objects.select_related("request", "order").get(pk=refund.pk)
 
 

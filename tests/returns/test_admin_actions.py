@@ -10,9 +10,16 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from returns import services
 from returns.conf import store_today
 from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.services.deadlines import return_request_expire
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.requests import (
+    return_request_approve,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_reject,
+)
 from tests.factories import OrderFactory, OrderLineFactory
 from tests.returns.test_admin import (  # noqa: F401  (the fixtures are used by name)
     admin_url,
@@ -133,7 +140,7 @@ class TestTwoStaffAtOnce:
         client.force_login(service_agent)
         page = client.get(page_url(submitted))  # both have the page open with the Approve button
         assert admin_url("approve", submitted.pk) in page.content.decode()
-        services.return_request_reject(request=submitted, by=service_agent, reason="Other agent was quicker")
+        return_request_reject(request=submitted, by=service_agent, reason="Other agent was quicker")
         response = client.post(admin_url("approve", submitted.pk), {"return_required": "yes"})
         assert errors(response) == [f"Cannot approve {submitted.rma}: it is rejected."]
         assert status_of(submitted) == S.REJECTED
@@ -157,7 +164,7 @@ class TestReceive:
         assert approved.history.last().note == "Box dented"
 
     def test_shipped_parcel_is_received(self, client, warehouse, approved, customer):
-        services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
+        return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
         post(client, warehouse, "receive", approved)
         assert status_of(approved) == S.RECEIVED
 
@@ -195,8 +202,8 @@ class TestInspection:
         self, client, service_agent, warehouse, order, customer
     ):
         req = submit(order, standard(mug(order)), damaged(lamp(order), preference="replacement"), by=customer)
-        services.return_request_approve(request=req, by=service_agent)
-        services.return_request_receive(request=req, by=warehouse)
+        return_request_approve(request=req, by=service_agent)
+        return_request_receive(request=req, by=warehouse)
         client.force_login(warehouse)
         html = client.get(admin_url("inspect", req.pk)).content.decode()
         mug_line, lamp_line = req.lines.get(order_line__sku="MUG-01"), req.lines.get(order_line__sku="LAMP-02")
@@ -232,7 +239,7 @@ class TestInspection:
 
     def test_preview_of_a_confirmed_fault_shows_the_shipping_share(self, client, service_agent, order, customer):
         req = submit(order, damaged(lamp(order)), by=customer)
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
+        return_request_approve(request=req, by=service_agent, return_required=False)
         client.force_login(service_agent)
         data = verdict_data(req, **{"LAMP-02": {"accepted": "yes", "fault": True}})
         html = client.post(admin_url("inspect", req.pk), {**data, "_preview": "1"}).content.decode()
@@ -245,8 +252,8 @@ class TestInspection:
             order=o, sku="SCARF", name="Wool scarf", unit_price=Decimal("39.00"), unit_tax=Decimal("3.12")
         )
         req = submit(o, standard(ol))
-        services.return_request_approve(request=req, by=service_agent)
-        services.return_request_receive(request=req, by=warehouse)
+        return_request_approve(request=req, by=service_agent)
+        return_request_receive(request=req, by=warehouse)
         client.force_login(warehouse)
         data = verdict_data(req, SCARF={"accepted": "yes"})
         html = client.post(admin_url("inspect", req.pk), {**data, "_preview": "1"}).content.decode()
@@ -263,8 +270,8 @@ class TestInspection:
 
     def test_replacement_needs_a_confirmed_fault(self, client, warehouse, service_agent, order, customer):
         req = submit(order, damaged(lamp(order), preference="replacement"), by=customer)
-        services.return_request_approve(request=req, by=service_agent)
-        services.return_request_receive(request=req, by=warehouse)
+        return_request_approve(request=req, by=service_agent)
+        return_request_receive(request=req, by=warehouse)
         client.force_login(warehouse)
         data = verdict_data(req, **{"LAMP-02": {"accepted": "yes", "replace": True}})
         response = client.post(admin_url("inspect", req.pk), {**data, "_preview": "1"})
@@ -299,7 +306,7 @@ class TestInspection:
 
     def test_warehouse_cannot_inspect_a_return_not_sent_back(self, client, warehouse, service_agent, order, customer):
         req = submit(order, damaged(lamp(order)), by=customer)
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
+        return_request_approve(request=req, by=service_agent, return_required=False)
         client.force_login(warehouse)
         response = client.get(admin_url("inspect", req.pk))
         assert errors(response) == ["Your role does not allow you to inspect returns that are not sent back."]
@@ -398,9 +405,9 @@ class TestRefund:
 @pytest.fixture
 def to_replace(order, customer, service_agent):
     req = submit(order, damaged(lamp(order), preference="replacement"), by=customer)
-    services.return_request_approve(request=req, by=service_agent, return_required=False)
-    verdicts = {req.lines.get().pk: services.LineVerdict(accepted=True, fault_confirmed=True, replace=True)}
-    return services.return_request_inspect(request=req, by=service_agent, verdicts=verdicts)
+    return_request_approve(request=req, by=service_agent, return_required=False)
+    verdicts = {req.lines.get().pk: LineVerdict(accepted=True, fault_confirmed=True, replace=True)}
+    return return_request_inspect(request=req, by=service_agent, verdicts=verdicts)
 
 
 class TestReplacement:
@@ -436,7 +443,7 @@ class TestReplacement:
 
 @pytest.fixture
 def expired(approved):
-    services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+    return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
     return approved
 
 
@@ -493,7 +500,7 @@ class TestBulk:
 
     def test_bulk_mark_received(self, client, warehouse, approved, order, customer, service_agent):
         other = submit(order, standard(lamp(order)), by=customer)
-        services.return_request_approve(request=other, by=service_agent)
+        return_request_approve(request=other, by=service_agent)
         response = bulk(client, warehouse, "receive_selected", [approved, other])
         assert {status_of(approved), status_of(other)} == {S.RECEIVED}
         assert successes(response)[0].startswith("Marked received 2:")

@@ -9,10 +9,22 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from returns import selectors, services
 from returns.admin import search
 from returns.conf import store_today
 from returns.models import Notification, Refund, ReturnLine, ReturnRequest, StatusChange
+from returns.selectors import staff as staff_selectors
+from returns.services.deadlines import return_request_expire
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue, refund_mark_failed
+from returns.services.replacements import replacement_send
+from returns.services.requests import (
+    return_request_approve,
+    return_request_cancel,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_reject,
+    return_request_submit,
+)
 from tests.factories import OrderFactory, OrderLineFactory
 from tests.returns.test_admin import (  # noqa: F401  (fixtures)
     admin_url,
@@ -45,38 +57,38 @@ def fixture_desk(customer, service_agent, warehouse):
     out = {"review": _new(customer)}
     # Submitted from the form: a 250.00 item is above AUTO_APPROVE_MAX_REFUND (200.00), so a risk rule holds it.
     big = OrderFactory(email=customer.email)
-    out["held"] = services.return_request_submit(
+    out["held"] = return_request_submit(
         order=big, lines=[standard(OrderLineFactory(order=big, unit_price=Decimal("250.00")))], auto_approve=True
     )
     overdue = _new(customer)
-    services.return_request_approve(request=overdue, by=service_agent, return_required=True)
+    return_request_approve(request=overdue, by=service_agent, return_required=True)
     ReturnRequest.objects.filter(pk=overdue.pk).update(ship_by=today - timedelta(days=1))
     out["overdue"] = overdue
     shipped = _new(customer)
-    services.return_request_approve(request=shipped, by=service_agent)
-    services.return_request_record_shipment(request=shipped, by=None, carrier="UPS", tracking_number="1zAbc77")
+    return_request_approve(request=shipped, by=service_agent)
+    return_request_record_shipment(request=shipped, by=None, carrier="UPS", tracking_number="1zAbc77")
     out["on_the_way"] = shipped
     received = _new(customer)
-    services.return_request_approve(request=received, by=service_agent)
-    out["to_inspect"] = services.return_request_receive(request=received, by=warehouse)
+    return_request_approve(request=received, by=service_agent)
+    out["to_inspect"] = return_request_receive(request=received, by=warehouse)
     to_pay = _new(customer, {"unit_price": Decimal("70.51"), "unit_tax": Decimal("0")})
-    services.return_request_approve(request=to_pay, by=service_agent)
-    services.return_request_receive(request=to_pay, by=warehouse)
+    return_request_approve(request=to_pay, by=service_agent)
+    return_request_receive(request=to_pay, by=warehouse)
     out["refund_to_issue"] = inspect_all(to_pay, warehouse)
     failed = _new(customer)
-    services.return_request_approve(request=failed, by=service_agent)
-    services.return_request_receive(request=failed, by=warehouse)
+    return_request_approve(request=failed, by=service_agent)
+    return_request_receive(request=failed, by=warehouse)
     inspect_all(failed, warehouse)
-    services.refund_mark_failed(refund=failed.refund, by=service_agent, reason="Card closed")
+    refund_mark_failed(refund=failed.refund, by=service_agent, reason="Card closed")
     out["refund_failed"] = failed
     replace = _new(customer, lines=lambda ol: damaged(ol, preference="replacement"))
-    services.return_request_approve(request=replace, by=service_agent)
-    services.return_request_receive(request=replace, by=warehouse)
+    return_request_approve(request=replace, by=service_agent)
+    return_request_receive(request=replace, by=warehouse)
     line = replace.lines.get()
-    services.return_request_inspect(
+    return_request_inspect(
         request=replace,
         by=warehouse,
-        verdicts={line.pk: services.LineVerdict(accepted=True, fault_confirmed=True, replace=True)},
+        verdicts={line.pk: LineVerdict(accepted=True, fault_confirmed=True, replace=True)},
     )
     out["replacement"] = replace
     Notification.objects.filter(request=out["review"]).update(state=Notification.State.FAILED)
@@ -165,12 +177,12 @@ def test_the_overview_costs_the_same_queries_however_much_history(client, servic
         q["sql"] for q in many.captured_queries if "returns_returnrequest" in q["sql"] and "COUNT(" in q["sql"]
     ]
     assert counting.count("SELECT COUNT(*) FROM (") == 10
-    assert counting.count(f"LIMIT {selectors.OVERVIEW_CAP + 1})") == 10
+    assert counting.count(f"LIMIT {staff_selectors.OVERVIEW_CAP + 1})") == 10
 
 
 def test_the_overdue_queue_lists_the_longest_overdue_first(client, service_agent, desk, customer):
     older = _new(customer)
-    services.return_request_approve(request=older, by=service_agent, return_required=True)
+    return_request_approve(request=older, by=service_agent, return_required=True)
     ReturnRequest.objects.filter(pk=older.pk).update(ship_by=store_today() - timedelta(days=5))
     client.force_login(service_agent)
     listed = client.get(admin_url("changelist"), {"queue": "overdue"}).context["cl"].result_list
@@ -178,7 +190,7 @@ def test_the_overdue_queue_lists_the_longest_overdue_first(client, service_agent
 
 
 def test_a_queue_longer_than_the_cap_shows_the_cap_and_a_plus(client, service_agent, desk, monkeypatch):
-    monkeypatch.setattr(selectors, "OVERVIEW_CAP", 1)
+    monkeypatch.setattr(staff_selectors, "OVERVIEW_CAP", 1)
     client.force_login(service_agent)
     response, tiles = _tiles(client)
     by_key = {t.key: t for t in tiles}
@@ -261,8 +273,8 @@ def test_history_names_the_customer_by_account_or_guest_link_and_staff(client, s
     by_account = submit(order, standard(order.lines.get(sku="MUG-01")), by=customer)
     guest_order = OrderFactory(email="guest@example.com")
     by_guest = submit(guest_order, standard(OrderLineFactory(order=guest_order)))
-    services.return_request_approve(request=by_guest, by=service_agent)
-    services.return_request_record_shipment(request=by_guest, by=None, carrier="DHL", tracking_number="JD1")
+    return_request_approve(request=by_guest, by=service_agent)
+    return_request_record_shipment(request=by_guest, by=None, carrier="DHL", tracking_number="JD1")
     client.force_login(service_agent)
     rows = _history(client, by_account)
     assert [(r["who"], r["step"], r["to"]) for r in rows] == [
@@ -281,7 +293,7 @@ def test_history_names_the_customer_by_account_or_guest_link_and_staff(client, s
 
 
 def test_history_names_the_job_that_acted(client, service_agent, approved):
-    services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+    return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
     # Steps with no person: auto-approval and the refund provider record them with their event.
     StatusChange.objects.create(request=approved, by=None, event="held", from_status=S.EXPIRED, to_status=S.EXPIRED)
     StatusChange.objects.create(
@@ -306,7 +318,7 @@ def test_statuses_read_in_staff_words_in_the_list_and_the_page(client, service_a
 
 def test_replacement_queue_empties_when_sent(client, service_agent, desk):
     line = desk["replacement"].lines.get()
-    services.replacement_send(line=line, by=service_agent)
+    replacement_send(line=line, by=service_agent)
     assert ReturnLine.objects.filter(replacement_status="pending").count() == 0
     client.force_login(service_agent)
     assert _rmas(client.get(admin_url("changelist"), {"queue": "replacements"})) == set()
@@ -322,8 +334,8 @@ def test_the_inspection_page_shows_each_lines_photos_and_claim_beside_its_verdic
     from returns.models import DamagePhoto
 
     req = submit(order, damaged(order.lines.get(sku="LAMP-02")), standard(order.lines.get(sku="MUG-01")), by=customer)
-    services.return_request_approve(request=req, by=service_agent)
-    services.return_request_receive(request=req, by=warehouse)
+    return_request_approve(request=req, by=service_agent)
+    return_request_receive(request=req, by=warehouse)
     client.force_login(warehouse)
     html = client.get(admin_url("inspect", req.pk)).content.decode()
     photos = DamagePhoto.objects.filter(line__request=req).order_by("id")
@@ -343,8 +355,8 @@ def test_the_inspection_page_shows_the_estimate_the_customer_was_shown(client, w
     """A damaged lamp on paid shipping: 52.45 if the fault is confirmed (45.00 + 3.60 tax + 3.85 of the 5.99
     shipping, 45/70 of it), 48.60 if not. The inspector sees both beside the verdicts, then beside the refund."""
     req = submit(order, damaged(order.lines.get(sku="LAMP-02")))
-    services.return_request_approve(request=req, by=service_agent)
-    services.return_request_receive(request=req, by=warehouse)
+    return_request_approve(request=req, by=service_agent)
+    return_request_receive(request=req, by=warehouse)
     client.force_login(warehouse)
     html = client.get(admin_url("inspect", req.pk)).content.decode()
     estimate = html[html.index('id="customer-estimate"') :]
@@ -376,28 +388,28 @@ def test_the_risk_panel_sums_the_same_emails_history(client, service_agent, ware
     now = timezone.now()
     # 1. This order (70.00 bought): 2 mugs back, refunded 27.00 today.
     now_req = submit(order, standard(order.lines.get(sku="MUG-01"), 2), by=customer)
-    services.return_request_approve(request=now_req, by=service_agent)
-    services.return_request_receive(request=now_req, by=warehouse)
-    services.refund_issue(refund=inspect_all(now_req, warehouse).refund, by=service_agent, reference="re_1")
+    return_request_approve(request=now_req, by=service_agent)
+    return_request_receive(request=now_req, by=warehouse)
+    refund_issue(refund=inspect_all(now_req, warehouse).refund, by=service_agent, reference="re_1")
     # 2. 100 days ago (40.00 bought): a damaged claim inspection did not confirm, refunded 21.60 then.
     old = OrderFactory(email=customer.email, placed_at=now - timedelta(days=110))
     old_line = OrderLineFactory(order=old, quantity=2, unit_price=Decimal("20.00"), unit_tax=Decimal("1.60"))
     old_req = submit(old, damaged(old_line))
-    services.return_request_approve(request=old_req, by=service_agent)
-    services.return_request_receive(request=old_req, by=warehouse)
+    return_request_approve(request=old_req, by=service_agent)
+    return_request_receive(request=old_req, by=warehouse)
     refund = inspect_all(old_req, warehouse, accepted=True, fault_confirmed=False).refund
-    services.refund_issue(refund=refund, by=service_agent, reference="re_2")
+    refund_issue(refund=refund, by=service_agent, reference="re_2")
     Refund.objects.filter(pk=refund.pk).update(issued_on=today - timedelta(days=100))
     ReturnRequest.objects.filter(pk=old_req.pk).update(created_at=now - timedelta(days=105))
     # 3. 200 days ago (30.00 bought): rejected; its value is not "asked back".
     rej = OrderFactory(email=customer.email, placed_at=now - timedelta(days=210))
     rej_req = submit(rej, standard(OrderLineFactory(order=rej, unit_price=Decimal("30.00"))))
-    services.return_request_reject(request=rej_req, by=service_agent, reason="Worn")
+    return_request_reject(request=rej_req, by=service_agent, reason="Worn")
     ReturnRequest.objects.filter(pk=rej_req.pk).update(created_at=now - timedelta(days=200))
     # 4. Cancelled today (10.00 bought): not counted as a return.
     gone = OrderFactory(email=customer.email)
     gone_req = submit(gone, standard(OrderLineFactory(order=gone, unit_price=Decimal("10.00"))))
-    services.return_request_cancel(request=gone_req, by=None)
+    return_request_cancel(request=gone_req, by=None)
     # Older than a year, and another customer's: left out.
     ancient = OrderFactory(email=customer.email, placed_at=now - timedelta(days=400))
     a_req = submit(ancient, standard(OrderLineFactory(order=ancient)))
@@ -471,7 +483,7 @@ def test_customer_service_keeps_the_block_list_and_the_warehouse_cannot(client, 
 
 
 def test_the_request_page_says_which_risk_rules_hold_it(client, service_agent, customer, order, settings):
-    from returns import risk
+    from returns.domain import risk
     from returns.models import BlockedEmail
 
     settings.AUTO_APPROVE_MAX_REFUND = Decimal("60.00")
@@ -495,7 +507,7 @@ def test_the_request_page_says_which_risk_rules_hold_it(client, service_agent, c
 
 
 def test_risk_rules_in_one_place_first_hold_wins():
-    from returns import risk
+    from returns.domain import risk
 
     facts = risk.RiskFacts(
         email="x@example.com", currency="USD", estimated_refund=Decimal("250.00"), returns_90_days=5, reasons=()

@@ -4,9 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from returns import services
 from returns.models import Notification
-from returns.services import LineRequest
+from returns.services.requests import LineRequest, return_request_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ LIST = reverse("admin:returns_notification_changelist")
 def failed(order, settings):
     settings.STAFF_NOTIFICATION_EMAIL = ""
     mug = order.lines.get(sku="MUG-01")
-    services.return_request_submit(
+    return_request_submit(
         order=order, lines=[LineRequest(order_line_id=mug.pk, quantity=1, reason="wrong_item", description="A bowl")]
     )
     note = Notification.objects.get()

@@ -9,11 +9,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from returns import services
-from returns.analytics import monday, returns_analytics
 from returns.conf import store_today
 from returns.models import Refund, ReturnRequest, StatusChange
-from returns.services import LineRequest, LineVerdict
+from returns.selectors.analytics import monday, returns_analytics
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_receive,
+    return_request_reject,
+    return_request_submit,
+)
 from tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,18 +63,16 @@ def fixture_known(service_agent, warehouse):
     mug3 = OrderLineFactory(order=o3, sku="MUG", name="Mug", quantity=5, unit_price="10.00", unit_tax="0")
 
     def request(order, lines, created, *, received=None, verdict=None, issued=None, approve=True):
-        req = services.return_request_submit(order=order, lines=lines)
+        req = return_request_submit(order=order, lines=lines)
         if approve:
-            services.return_request_approve(request=req, by=service_agent)
+            return_request_approve(request=req, by=service_agent)
         if received:
-            services.return_request_receive(request=req, by=warehouse)
+            return_request_receive(request=req, by=warehouse)
             StatusChange.objects.filter(request=req, event="received").update(at=at(received))
         if verdict:
-            services.return_request_inspect(
-                request=req, by=warehouse, verdicts={rl.pk: verdict for rl in req.lines.all()}
-            )
+            return_request_inspect(request=req, by=warehouse, verdicts={rl.pk: verdict for rl in req.lines.all()})
         if issued:
-            services.refund_issue(refund=req.refund, by=service_agent, reference="re")
+            refund_issue(refund=req.refund, by=service_agent, reference="re")
             Refund.objects.filter(request=req).update(issued_on=issued)
         ReturnRequest.objects.filter(pk=req.pk).update(created_at=at(created))
         return req
@@ -81,7 +86,7 @@ def fixture_known(service_agent, warehouse):
                  verdict=LineVerdict(accepted=False, note="Works as it should"))  # fmt: skip
     StatusChange.objects.filter(request=r3, event="approved").update(by=None)  # as auto-approval records it
     r4 = request(o2, [line(mug2, 1, "changed_mind")], w1 + timedelta(days=3), approve=False)
-    services.return_request_reject(request=r4, by=service_agent, reason="Used")
+    return_request_reject(request=r4, by=service_agent, reason="Used")
     request(o3, [line(mug3, 1, "changed_mind")], w0 - timedelta(days=2))
     return {"w0": w0, "w1": w1, "end": w1 + timedelta(days=6), "requests": (r1, r2, r3, r4)}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from returns import carriers
+from returns.domain import carriers
 
 
 @pytest.mark.parametrize(

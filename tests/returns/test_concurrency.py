@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from returns import services
 from returns.exceptions import AlreadyDone, PolicyViolation
 from returns.models import OrderLine, Refund, ReturnRequest
-from returns.services import LineRequest, LineVerdict
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue
+from returns.services.requests import LineRequest, return_request_approve, return_request_receive, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -53,7 +54,7 @@ def test_submissions_racing_for_the_last_unit_get_one_request():
     ol = OrderLineFactory(order=order, quantity=1)
 
     def submit():
-        return services.return_request_submit(
+        return return_request_submit(
             order=order,
             lines=[
                 LineRequest(
@@ -80,7 +81,7 @@ def test_one_submission_key_clicked_many_times_makes_one_request():
     ol = OrderLineFactory(order=order, quantity=5)
 
     def submit():
-        return services.return_request_submit(
+        return return_request_submit(
             order=order,
             lines=[LineRequest(order_line_id=ol.pk, quantity=1, reason="wrong_item", description="Got a bowl")],
             submission_key="double-click",
@@ -98,7 +99,7 @@ def test_two_staff_issuing_the_same_refund_pay_once():
     warehouse = StaffFactory(role="Warehouse")
     order = OrderFactory()
     ol = OrderLineFactory(order=order, quantity=1, unit_price=Decimal("40.00"), unit_tax=Decimal("3.20"))
-    req = services.return_request_submit(
+    req = return_request_submit(
         order=order,
         lines=[
             LineRequest(
@@ -106,16 +107,16 @@ def test_two_staff_issuing_the_same_refund_pay_once():
             )
         ],
     )
-    services.return_request_approve(request=req, by=agents[0])
-    services.return_request_receive(request=req, by=warehouse)
+    return_request_approve(request=req, by=agents[0])
+    return_request_receive(request=req, by=warehouse)
     line = req.lines.get()
-    services.return_request_inspect(request=req, by=warehouse, verdicts={line.pk: LineVerdict(accepted=True)})
+    return_request_inspect(request=req, by=warehouse, verdicts={line.pk: LineVerdict(accepted=True)})
     refund = Refund.objects.get(request=req)
     queue = list(agents)
 
     def issue():
         agent = queue.pop()
-        return services.refund_issue(refund=refund, by=agent, reference=f"re_{agent.pk}").reference
+        return refund_issue(refund=refund, by=agent, reference=f"re_{agent.pk}").reference
 
     results, errors = race(issue)
     assert len(results) == 1, errors
@@ -136,7 +137,7 @@ def test_refunds_of_one_order_inspected_at_once_take_the_fee_once():
     lines = [OrderLineFactory(order=order, unit_price=Decimal("30.00"), unit_tax=Decimal("0")) for _ in range(2)]
     requests = []
     for ol in lines:
-        req = services.return_request_submit(
+        req = return_request_submit(
             order=order,
             lines=[
                 LineRequest(
@@ -144,15 +145,15 @@ def test_refunds_of_one_order_inspected_at_once_take_the_fee_once():
                 )
             ],
         )
-        services.return_request_approve(request=req, by=agent)
-        services.return_request_receive(request=req, by=warehouse[0])
+        return_request_approve(request=req, by=agent)
+        return_request_receive(request=req, by=warehouse[0])
         requests.append(req)
     queue = list(zip(requests, warehouse, strict=True))
 
     def inspect():
         req, who = queue.pop()
         line = req.lines.get()
-        return services.return_request_inspect(request=req, by=who, verdicts={line.pk: LineVerdict(accepted=True)})
+        return return_request_inspect(request=req, by=who, verdicts={line.pk: LineVerdict(accepted=True)})
 
     _, errors = race(inspect, n=2)
     assert not errors, errors

@@ -5,9 +5,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from returns import services
 from returns.models import Notification, ReturnRequest
-from returns.services import LineRequest
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_record_shipment,
+    return_request_submit,
+)
 
 pytestmark = pytest.mark.django_db
 S = ReturnRequest.Status
@@ -16,11 +20,11 @@ S = ReturnRequest.Status
 @pytest.fixture
 def approved(order, service_agent):
     mug = order.lines.get(sku="MUG-01")
-    req = services.return_request_submit(
+    req = return_request_submit(
         order=order,
         lines=[LineRequest(order_line_id=mug.pk, quantity=1, reason="wrong_item", description="Got a bowl")],
     )
-    return services.return_request_approve(request=req, by=service_agent)
+    return return_request_approve(request=req, by=service_agent)
 
 
 def run(day, capsys):
@@ -60,13 +64,13 @@ def test_expires_only_after_the_ship_by_day_and_once(approved, capsys):
 
 
 def test_shipped_and_no_return_requests_are_left_alone(order, customer, service_agent, approved, capsys):
-    services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
+    return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
     lamp = order.lines.get(sku="LAMP-02")
-    waived = services.return_request_submit(
+    waived = return_request_submit(
         order=order,
         lines=[LineRequest(order_line_id=lamp.pk, quantity=1, reason="wrong_item", description="Wrong colour")],
     )
-    services.return_request_approve(request=waived, by=service_agent, return_required=False)
+    return_request_approve(request=waived, by=service_agent, return_required=False)
     assert "0 reminder(s) sent, 0 return(s) expired" in run(approved.ship_by + timedelta(days=30), capsys)
 
 

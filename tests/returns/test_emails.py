@@ -10,10 +10,22 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from returns import services
 from returns.models import Notification, ReturnRequest
-from returns.notifications import notification_retry, notifications_send_due
-from returns.services import LineRequest, LineVerdict
+from returns.outbox.mail import notification_retry, notifications_send_due
+from returns.services.deadlines import return_request_expire, return_request_send_reminder
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue
+from returns.services.replacements import replacement_send
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_cancel,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_reinstate,
+    return_request_reject,
+    return_request_submit,
+)
 from tests.factories import pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +47,7 @@ def send(django_capture_on_commit_callbacks):
 def _submit(order, customer):
     mug = order.lines.get(sku="MUG-01")
     lamp = order.lines.get(sku="LAMP-02")
-    return services.return_request_submit(
+    return return_request_submit(
         order=order,
         by=customer,
         lines=[
@@ -84,7 +96,7 @@ def test_submission_emails_the_customer_and_staff(order, customer, send, setting
 
 def test_approval_email_has_steps_ship_by_and_authorization_link(order, customer, service_agent, send):
     req = _submit(order, customer)
-    req, sent = send(services.return_request_approve, request=req, by=service_agent, note="Use any carrier.")
+    req, sent = send(return_request_approve, request=req, by=service_agent, note="Use any carrier.")
     msg = only(sent, order.email)
     assert req.rma in msg.subject
     assert f"ship by {req.ship_by:%b} {req.ship_by.day}" in msg.subject
@@ -97,7 +109,7 @@ def test_approval_email_has_steps_ship_by_and_authorization_link(order, customer
 
 def test_approval_without_return_says_so(order, customer, service_agent, send):
     req = _submit(order, customer)
-    _, sent = send(services.return_request_approve, request=req, by=service_agent, return_required=False)
+    _, sent = send(return_request_approve, request=req, by=service_agent, return_required=False)
     msg = only(sent, order.email)
     assert "no need to send it back" in msg.subject
     assert "do not need to send the item back" in msg.body
@@ -105,7 +117,7 @@ def test_approval_without_return_says_so(order, customer, service_agent, send):
 
 def test_rejection_email_carries_the_reason(order, customer, service_agent, send):
     req = _submit(order, customer)
-    _, sent = send(services.return_request_reject, request=req, by=service_agent, reason="Bought over 6 months ago.")
+    _, sent = send(return_request_reject, request=req, by=service_agent, reason="Bought over 6 months ago.")
     msg = only(sent, order.email)
     assert req.rma in msg.subject
     assert "Reason: Bought over 6 months ago." in msg.body
@@ -113,16 +125,14 @@ def test_rejection_email_carries_the_reason(order, customer, service_agent, send
 
 def test_each_step_to_the_refund_emails_the_customer(order, customer, service_agent, warehouse, send):
     req = _submit(order, customer)
-    services.return_request_approve(request=req, by=service_agent)
-    _, sent = send(
-        services.return_request_record_shipment, request=req, by=customer, carrier="UPS", tracking_number="1Z999"
-    )
+    return_request_approve(request=req, by=service_agent)
+    _, sent = send(return_request_record_shipment, request=req, by=customer, carrier="UPS", tracking_number="1Z999")
     assert "1Z999" in only(sent, order.email).body
-    _, sent = send(services.return_request_receive, request=req, by=warehouse)
+    _, sent = send(return_request_receive, request=req, by=warehouse)
     assert "has arrived" in only(sent, order.email).subject
     lines = {rl.order_line.sku: rl.pk for rl in req.lines.select_related("order_line")}
     _, sent = send(
-        services.return_request_inspect,
+        return_request_inspect,
         request=req,
         by=warehouse,
         verdicts={
@@ -140,7 +150,7 @@ def test_each_step_to_the_refund_emails_the_customer(order, customer, service_ag
     # Customers read money one way, and no internal rule IDs.
     assert "USD" not in inspected.body and not re.search(r"\bR\d{1,2}\b", inspected.body + inspected_html(inspected))
 
-    _, sent = send(services.refund_issue, refund=refund, by=service_agent, reference="re_555", today=_monday())
+    _, sent = send(refund_issue, refund=refund, by=service_agent, reference="re_555", today=_monday())
     issued = only(sent, order.email)
     assert "$79.45" in issued.subject
     assert not re.search(r"\bR\d{1,2}\b", issued.body + inspected_html(issued))
@@ -164,7 +174,7 @@ def _monday():
 
 def test_replacement_and_cancel_emails(order, customer, service_agent, send):
     lamp = order.lines.get(sku="LAMP-02")
-    req = services.return_request_submit(
+    req = return_request_submit(
         order=order,
         lines=[
             LineRequest(
@@ -177,37 +187,37 @@ def test_replacement_and_cancel_emails(order, customer, service_agent, send):
             )
         ],
     )
-    services.return_request_approve(request=req, by=service_agent, return_required=False)
+    return_request_approve(request=req, by=service_agent, return_required=False)
     line = req.lines.get()
-    services.return_request_inspect(
+    return_request_inspect(
         request=req,
         by=service_agent,
         verdicts={line.pk: LineVerdict(accepted=True, fault_confirmed=True, replace=True)},
     )
-    _, sent = send(services.replacement_send, line=line, by=service_agent, note="UPS 1Z777")
+    _, sent = send(replacement_send, line=line, by=service_agent, note="UPS 1Z777")
     msg = only(sent, order.email)
     assert "replacement is on its way" in msg.subject and "UPS 1Z777" in msg.body
 
     mug = order.lines.get(sku="MUG-01")
-    other = services.return_request_submit(
+    other = return_request_submit(
         order=order,
         lines=[LineRequest(order_line_id=mug.pk, quantity=1, reason="wrong_item", description="A bowl came")],
     )
-    _, sent = send(services.return_request_cancel, request=other, by=customer)
+    _, sent = send(return_request_cancel, request=other, by=customer)
     assert "cancelled" in only(sent, order.email).subject
 
 
 def test_reminder_expiry_and_reinstatement_emails(order, customer, service_agent, send):
-    req = services.return_request_approve(request=_submit(order, customer), by=service_agent)
+    req = return_request_approve(request=_submit(order, customer), by=service_agent)
     ship_by = req.ship_by
-    _, sent = send(services.return_request_send_reminder, request=req, today=ship_by - timedelta(days=7))
+    _, sent = send(return_request_send_reminder, request=req, today=ship_by - timedelta(days=7))
     msg = only(sent, order.email)
     assert "Reminder" in msg.subject
     # A date, not "7 days left", which is wrong the day after it is read.
     assert f"by {ship_by:%A}, {ship_by:%B} {ship_by.day}, {ship_by.year}" in msg.body and "days left" not in msg.body
-    _, sent = send(services.return_request_expire, request=req, today=ship_by + timedelta(days=1))
+    _, sent = send(return_request_expire, request=req, today=ship_by + timedelta(days=1))
     assert "expired" in only(sent, order.email).subject
-    _, sent = send(services.return_request_reinstate, request=req, by=service_agent, note="Carrier delay")
+    _, sent = send(return_request_reinstate, request=req, by=service_agent, note="Carrier delay")
     msg = only(sent, order.email)
     assert "reinstated" in msg.subject and "Carrier delay" in msg.body
 
@@ -225,11 +235,9 @@ def test_no_email_when_the_change_rolls_back(order, customer, send):
 
 
 def test_tracking_correction_sends_no_second_email(order, customer, service_agent, send):
-    req = services.return_request_approve(request=_submit(order, customer), by=service_agent)
-    services.return_request_record_shipment(request=req, by=customer, carrier="UPS", tracking_number="1Z1")
-    _, sent = send(
-        services.return_request_record_shipment, request=req, by=customer, carrier="UPS", tracking_number="1Z2"
-    )
+    req = return_request_approve(request=_submit(order, customer), by=service_agent)
+    return_request_record_shipment(request=req, by=customer, carrier="UPS", tracking_number="1Z1")
+    _, sent = send(return_request_record_shipment, request=req, by=customer, carrier="UPS", tracking_number="1Z2")
     assert sent == []
 
 
@@ -315,12 +323,12 @@ def test_plain_text_and_subjects_are_not_html_escaped_but_the_html_part_is(
     mug = order.lines.get(sku="MUG-01")
     line = LineRequest(order_line_id=mug.pk, quantity=1, reason="changed_mind", condition_confirmed=True,
                        description='Too "small" & <b>chipped</b>')  # fmt: skip
-    req, sent = send(services.return_request_submit, order=order, by=customer, lines=[line])
+    req, sent = send(return_request_submit, order=order, by=customer, lines=[line])
     to_staff = only(sent, "returns-team@alotrop.com")
     assert 'Too "small" & <b>chipped</b>' in to_staff.body
     assert "&quot;" not in to_staff.body and "&amp;" not in to_staff.body and "&lt;" not in to_staff.body
     assert "&lt;b&gt;chipped&lt;/b&gt;" in html_of(to_staff)  # the HTML part still escapes what customers typed
-    _, sent = send(services.return_request_reject, request=req, by=service_agent, reason="Bought on O'Brien's card.")
+    _, sent = send(return_request_reject, request=req, by=service_agent, reason="Bought on O'Brien's card.")
     to_customer = only(sent, order.email)
     assert "O'Brien" in to_customer.body and "&#x27;" not in to_customer.body
     assert "Reason: Bought on O'Brien's card." in to_customer.body

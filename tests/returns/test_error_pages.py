@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from returns import views
+from returns.web import views
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,14 @@
-"""The estimate tells both outcomes when staff's verdict changes the money, through selectors.refund_for."""
+"""The estimate tells both outcomes when staff's verdict changes the money, through refund_for."""
 
 from decimal import Decimal
 
 import pytest
 
-from returns import estimates, selectors
-from returns.selectors import Claim
+from returns.selectors import estimates
+from returns.selectors.customer import orders_with_lines
+from returns.selectors.policy_facts import Claim
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.requests import return_request_approve, return_request_receive
 from tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +19,7 @@ def free_order():
     order = OrderFactory(free_shipping=True, shipping_charged=Decimal("0"))
     OrderLineFactory(order=order, sku="JKT", name="Rain jacket", unit_price="60.00", unit_tax="0.00")
     OrderLineFactory(order=order, sku="TEE", name="Logo tee", unit_price="11.80", unit_tax="0.00", final_sale=True)
-    return selectors.orders_with_lines(type(order).objects.filter(pk=order.pk)).get()
+    return orders_with_lines(type(order).objects.filter(pk=order.pk)).get()
 
 
 def line(order, sku):
@@ -120,18 +123,17 @@ def test_the_estimate_is_stored_and_shown_to_customer_and_staff(client, customer
 def test_the_refund_replaces_the_estimate(client, customer, service_agent, warehouse, free_order):
     from django.urls import reverse
 
-    from returns import services
     from returns.models import ReturnRequest
 
     free_order.email = customer.email
     free_order.save()
     _submit_jacket(client, customer, free_order)
     rr = ReturnRequest.objects.get()
-    services.return_request_approve(request=rr, by=service_agent)
-    services.return_request_receive(request=rr, by=warehouse)
+    return_request_approve(request=rr, by=service_agent)
+    return_request_receive(request=rr, by=warehouse)
     jacket_line = rr.lines.get()
-    services.return_request_inspect(
-        request=rr, by=warehouse, verdicts={jacket_line.pk: services.LineVerdict(accepted=True, fault_confirmed=False)}
+    return_request_inspect(
+        request=rr, by=warehouse, verdicts={jacket_line.pk: LineVerdict(accepted=True, fault_confirmed=False)}
     )
     client.force_login(customer)
     page = client.get(reverse("returns:return_detail", args=[rr.rma])).content.decode()

@@ -14,9 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageFile
 
-from returns import images
 from returns.exceptions import ReturnsError
-from returns.images import ImageRejected, check_photo_count, process_photo
+from returns.services import images
+from returns.services.images import ImageRejected, check_photo_count, process_photo
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

@@ -5,10 +5,9 @@ from decimal import Decimal
 import pytest
 
 from returns.exceptions import ImportErrors
-from returns.importing import order_records_check, orders_upsert
+from returns.intake.orders import order_records_check, orders_upsert
 from returns.models import Order
-
-from .test_import_orders import line_record, order_record
+from tests.returns.test_import_orders import line_record, order_record
 
 pytestmark = pytest.mark.django_db
 

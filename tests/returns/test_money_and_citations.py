@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from returns import citations
-from returns.money import format_money
+from returns.domain import citations
+from returns.domain.money import format_money
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_customer_words_replace_rule_ids():
     ],
 )
 def test_plural_names(name, plural):
-    from returns.wording import plural_name
+    from returns.domain.wording import plural_name
 
     assert plural_name(name) == plural
     assert plural_name(name, 1) == name
@@ -58,7 +58,7 @@ def test_plural_names(name, plural):
 def test_the_inspection_outcome_counts_units_in_plain_words():
     from types import SimpleNamespace as N
 
-    from returns.wording import inspection_outcome
+    from returns.domain.wording import inspection_outcome
 
     yes, no = N(accepted=True), N(accepted=False)
     assert inspection_outcome([(N(quantity=1), yes)]) == "The item was accepted."

@@ -16,9 +16,9 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from returns import notifications
 from returns.models import Notification, ReturnRequest
-from returns.notifications import message_id, notifications_send_due
+from returns.outbox import mail as notifications
+from returns.outbox.mail import message_id, notifications_send_due
 from tests.returns.test_admin import admin_url, mug, standard, submit
 from tests.support.mail import HangingServer, SmtpServer, use_smtp
 

@@ -37,7 +37,7 @@ def per_line(client, customer, url_name):
 
 
 def test_form_widgets_are_not_drawn_by_the_template_engine(client, customer):
-    """Widgets are drawn by Jinja2 (returns.rendering); through Django's engine they were half the start page."""
+    """Widgets are drawn by Jinja2 (returns.web.rendering); through Django's engine they were half the start page."""
     order = order_with_lines(customer.email, "200001", 2)
     client.force_login(customer)
     response = client.get(reverse("returns:start_return", args=[order.number]))

@@ -14,8 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from returns import access, images, photos, services
+from returns.exceptions import PolicyViolation
 from returns.models import DamagePhoto, PendingPhoto, ReturnRequest
+from returns.services import guest_access as access
+from returns.services import images, photos
+from returns.services.requests import LineRequest, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes, pending_photo
 from tests.returns.test_views_start import line_data, name, photo, post
 
@@ -260,9 +263,9 @@ class TestForm:
     def test_the_service_refuses_a_photo_that_expired_meanwhile(self, order, lamp, settings):
         issue, box = pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")
         PendingPhoto.objects.filter(pk=issue.pk).update(created_at=timezone.now() - timedelta(days=2))
-        request = services.LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
-        with pytest.raises(services.PolicyViolation) as exc:
-            services.return_request_submit(order=order, lines=[request])
+        request = LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
+        with pytest.raises(PolicyViolation) as exc:
+            return_request_submit(order=order, lines=[request])
         assert "has expired" in exc.value.message
         assert not DamagePhoto.objects.exists()
 
@@ -276,9 +279,9 @@ class TestNothingOrphaned:
 
     def test_a_rolled_back_submit_leaves_the_photos_pending_and_no_file_unreferenced(self, order, lamp, settings):
         issue, box = pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")
-        request = services.LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
+        request = LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.return_request_submit(order=order, lines=[request])
+            return_request_submit(order=order, lines=[request])
             assert DamagePhoto.objects.count() == 2 and not PendingPhoto.objects.exists()
             raise RuntimeError("the caller's transaction fails after the submit")
         assert not DamagePhoto.objects.exists() and not ReturnRequest.objects.exists()
@@ -290,8 +293,8 @@ class TestNothingOrphaned:
     ):
         old, fresh = pending_photo(lamp, "issue", "old.jpg"), pending_photo(lamp, "issue", "fresh.jpg")
         attached = pending_photo(lamp, "packaging")
-        rr = services.return_request_submit(
-            order=order, lines=[services.LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[fresh, attached])]
+        rr = return_request_submit(
+            order=order, lines=[LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[fresh, attached])]
         )
         # A crash between writing a file and its row, an hour and a half ago, and one a moment ago.
         crashed = default_storage.save("photos/ab/crashed.jpg", ContentFile(jpeg_bytes()))

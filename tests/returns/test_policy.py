@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returns.policy import (
+from returns.domain.policy import (
     CHANGED_MIND,
     DAMAGED,
     DEFECTIVE,

@@ -17,10 +17,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from returns import refunds, services
 from returns.exceptions import AlreadyDone
 from returns.integrations import ProviderRefused, from_minor_units, minor_units, refund_provider
 from returns.models import Refund, ReturnRequest
+from returns.services import refunds
+from returns.services.refunds import refund_issue
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
 from tests.returns.test_admin import (  # noqa: F401  (the fixtures are used by name)
     admin_url,
@@ -68,7 +69,7 @@ def due(paid, inspected):
 def issue(refund, by, capture):
     """Staff click Issue; the call to Stripe runs once the click's transaction commits."""
     with capture(execute=True):
-        services.refund_issue(refund=refund, by=by)
+        refund_issue(refund=refund, by=by)
     return Refund.objects.get(pk=refund.pk)
 
 
@@ -161,7 +162,7 @@ def test_a_timeout_leaves_the_refund_waiting_and_the_retry_returns_the_same_stri
     assert refund.next_attempt_at > timezone.now()
     assert customer_refund_emails(mailoutbox, due.order) == []
     with pytest.raises(AlreadyDone):  # staff clicking again sends nothing
-        services.refund_issue(refund=due, by=service_agent)
+        refund_issue(refund=due, by=service_agent)
 
     with django_capture_on_commit_callbacks(execute=True):
         refunds.refunds_process_due(now=refund.next_attempt_at + timedelta(seconds=1))
@@ -198,7 +199,7 @@ def test_a_crash_between_stripes_answer_and_our_commit_ends_with_one_refund(
     due, service_agent, fake_stripe, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):  # sent, but the call not made yet
-        services.refund_issue(refund=due, by=service_agent)
+        refund_issue(refund=due, by=service_agent)
     refund = Refund.objects.get(pk=due.pk)
     # The worker claims it and Stripe pays; then the process dies before recording the answer.
     Refund.objects.filter(pk=refund.pk).update(attempts=1, next_attempt_at=timezone.now() + refunds.LEASE)
@@ -325,8 +326,8 @@ def test_never_asks_for_more_than_captured_less_already_refunded(
 def test_an_order_without_a_payment_reference_is_refunded_by_hand(inspected, service_agent, fake_stripe):
     refund = Refund.objects.get(request=inspected)
     with pytest.raises(Exception, match="reference"):
-        services.refund_issue(refund=refund, by=service_agent)
-    services.refund_issue(refund=refund, by=service_agent, reference="bank transfer 42")
+        refund_issue(refund=refund, by=service_agent)
+    refund_issue(refund=refund, by=service_agent, reference="bank transfer 42")
     assert Refund.objects.get(pk=refund.pk).state == Refund.State.ISSUED
     assert fake_stripe.requests == []
 
@@ -411,7 +412,7 @@ def test_a_fraction_of_a_yen_cannot_be_paid():
 def test_two_staff_issuing_at_once_pay_once(due, service_agent, fake_stripe, mailoutbox):
     from tests.returns.test_concurrency import race
 
-    results, errors = race(lambda: services.refund_issue(refund=due, by=service_agent))
+    results, errors = race(lambda: refund_issue(refund=due, by=service_agent))
     assert len(results) == 1 and all(isinstance(e, AlreadyDone) for e in errors), errors
     refund = Refund.objects.get(pk=due.pk)
     assert refund.state == Refund.State.ISSUED

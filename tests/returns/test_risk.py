@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from returns import risk, services
 from returns.conf import store_today
+from returns.domain import risk
+from returns.exceptions import NotAllowed
 from returns.models import AutoReview, ReturnRequest
-from returns.services import LineRequest
+from returns.services.requests import LineRequest, return_request_approve, return_request_cancel, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +105,7 @@ def damaged(ol):
 
 
 def submit(order, *lines, **kwargs):
-    return services.return_request_submit(order=order, lines=list(lines), auto_approve=True, **kwargs)
+    return return_request_submit(order=order, lines=list(lines), auto_approve=True, **kwargs)
 
 
 class TestAutoApproval:
@@ -168,7 +169,7 @@ class TestAutoApproval:
         old = OrderFactory(email=customer.email)
         for _ in range(3):
             rr = submit(old, standard(OrderLineFactory(order=old)))
-        services.return_request_cancel(request=rr, by=None)
+        return_request_cancel(request=rr, by=None)
         ReturnRequest.objects.filter(order=old).exclude(pk=rr.pk).update(
             created_at=ReturnRequest.objects.get(pk=rr.pk).created_at - timedelta(days=91)
         )
@@ -176,13 +177,13 @@ class TestAutoApproval:
         assert submit(order, standard(OrderLineFactory(order=order))).status == S.APPROVED
 
     def test_without_auto_approve_the_service_leaves_it_for_staff(self, order):
-        rr = services.return_request_submit(order=order, lines=[standard(order.lines.get(sku="MUG-01"))])
+        rr = return_request_submit(order=order, lines=[standard(order.lines.get(sku="MUG-01"))])
         assert rr.status == S.SUBMITTED and rr.auto_review == AutoReview.NONE
 
     def test_an_automatic_approval_has_no_person(self, order, service_agent):
-        rr = services.return_request_submit(order=order, lines=[standard(order.lines.get(sku="MUG-01"))])
-        with pytest.raises(services.NotAllowed):
-            services.return_request_approve(request=rr, by=service_agent, automatic="AUTO_APPROVE=standard")
+        rr = return_request_submit(order=order, lines=[standard(order.lines.get(sku="MUG-01"))])
+        with pytest.raises(NotAllowed):
+            return_request_approve(request=rr, by=service_agent, automatic="AUTO_APPROVE=standard")
 
 
 class TestConfirmationPage:

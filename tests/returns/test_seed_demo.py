@@ -3,8 +3,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from returns.conf import policy_config, store_today
+from returns.domain.policy import LineFacts, line_eligibility
 from returns.models import Order, Refund, ReturnRequest
-from returns.policy import LineFacts, line_eligibility
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,24 @@ from decimal import Decimal
 
 import pytest
 
-from returns import services
 from returns.conf import store_today
+from returns.domain.transitions import ALLOWED
 from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from returns.models import DamagePhoto, OrderLine, Refund, ReturnLine, ReturnRequest
-from returns.services import LineRequest, LineVerdict
-from returns.transitions import ALLOWED
+from returns.services.deadlines import return_request_expire, return_request_send_reminder
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue, refund_mark_failed
+from returns.services.replacements import replacement_send
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_cancel,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_reinstate,
+    return_request_reject,
+    return_request_submit,
+)
 from tests.factories import OrderFactory, OrderLineFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +58,7 @@ def damaged(ol, quantity=1, preference="refund", photos=True):
 
 
 def submit(order, *lines, by=None, key=None):
-    return services.return_request_submit(order=order, lines=list(lines), by=by, submission_key=key)
+    return return_request_submit(order=order, lines=list(lines), by=by, submission_key=key)
 
 
 def held(order_line):
@@ -195,62 +207,62 @@ def submitted(order, customer):
 class TestReview:
     def test_approve_sets_ship_by_28_days_on(self, submitted, service_agent):
         today = store_today()
-        req = services.return_request_approve(request=submitted, by=service_agent, return_required=True, today=today)
+        req = return_request_approve(request=submitted, by=service_agent, return_required=True, today=today)
         assert req.status == S.APPROVED
         assert req.ship_by == today + timedelta(days=28)
         assert req.history.last().by == service_agent
 
     def test_approve_without_return_has_no_ship_by(self, submitted, service_agent):
-        req = services.return_request_approve(request=submitted, by=service_agent, return_required=False)
+        req = return_request_approve(request=submitted, by=service_agent, return_required=False)
         assert req.ship_by is None and req.return_required is False
 
     def test_warehouse_cannot_approve(self, submitted, warehouse):
         with pytest.raises(NotAllowed):
-            services.return_request_approve(request=submitted, by=warehouse)
+            return_request_approve(request=submitted, by=warehouse)
         submitted.refresh_from_db()
         assert submitted.status == S.SUBMITTED
 
     def test_customer_cannot_approve(self, submitted, customer):
         with pytest.raises(NotAllowed):
-            services.return_request_approve(request=submitted, by=customer)
+            return_request_approve(request=submitted, by=customer)
 
     def test_approve_twice_is_refused(self, submitted, service_agent):
-        services.return_request_approve(request=submitted, by=service_agent)
+        return_request_approve(request=submitted, by=service_agent)
         with pytest.raises(InvalidTransition):
-            services.return_request_approve(request=submitted, by=service_agent)
+            return_request_approve(request=submitted, by=service_agent)
 
     def test_reject_needs_a_reason_and_releases_units(self, submitted, service_agent):
         mug = line(submitted.order, "MUG-01")
         with pytest.raises(PolicyViolation):
-            services.return_request_reject(request=submitted, by=service_agent, reason=" ")
-        req = services.return_request_reject(request=submitted, by=service_agent, reason="Used and worn")
+            return_request_reject(request=submitted, by=service_agent, reason=" ")
+        req = return_request_reject(request=submitted, by=service_agent, reason="Used and worn")
         assert req.status == S.REJECTED
         assert req.history.last().note == "Used and worn"
         assert held(mug) == 0
 
     def test_rejected_cannot_be_approved(self, submitted, service_agent):
-        services.return_request_reject(request=submitted, by=service_agent, reason="No")
+        return_request_reject(request=submitted, by=service_agent, reason="No")
         with pytest.raises(InvalidTransition) as exc:
-            services.return_request_approve(request=submitted, by=service_agent)
+            return_request_approve(request=submitted, by=service_agent)
         assert submitted.rma in exc.value.message
 
 
 class TestCancel:
     def test_customer_cancels_before_shipping(self, submitted, customer):
-        services.return_request_cancel(request=submitted, by=customer)
+        return_request_cancel(request=submitted, by=customer)
         submitted.refresh_from_db()
         assert submitted.status == S.CANCELLED
         assert held(line(submitted.order, "MUG-01")) == 0
 
     def test_cancel_after_approval(self, submitted, customer, service_agent):
-        services.return_request_approve(request=submitted, by=service_agent)
-        assert services.return_request_cancel(request=submitted, by=customer).status == S.CANCELLED
+        return_request_approve(request=submitted, by=service_agent)
+        assert return_request_cancel(request=submitted, by=customer).status == S.CANCELLED
 
     def test_cannot_cancel_once_shipped(self, submitted, customer, service_agent):
-        services.return_request_approve(request=submitted, by=service_agent)
-        services.return_request_record_shipment(request=submitted, by=customer, carrier="UPS", tracking_number="1Z9")
+        return_request_approve(request=submitted, by=service_agent)
+        return_request_record_shipment(request=submitted, by=customer, carrier="UPS", tracking_number="1Z9")
         with pytest.raises(InvalidTransition) as exc:
-            services.return_request_cancel(request=submitted, by=customer)
+            return_request_cancel(request=submitted, by=customer)
         assert "can no longer be cancelled" in exc.value.message
 
 
@@ -259,39 +271,37 @@ class TestCancel:
 
 @pytest.fixture
 def approved(submitted, service_agent):
-    return services.return_request_approve(request=submitted, by=service_agent, return_required=True)
+    return return_request_approve(request=submitted, by=service_agent, return_required=True)
 
 
 class TestShipAndReceive:
     def test_record_shipment_then_correct_it(self, approved, customer):
-        services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
-        req = services.return_request_record_shipment(
-            request=approved, by=customer, carrier="USPS", tracking_number="94001"
-        )
+        return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
+        req = return_request_record_shipment(request=approved, by=customer, carrier="USPS", tracking_number="94001")
         assert (req.status, req.carrier, req.tracking_number) == (S.SHIPPED, "USPS", "94001")
         assert [h.event for h in req.history.all()][-2:] == ["shipped", "tracking_updated"]
 
     def test_shipment_needs_carrier_and_tracking(self, approved, customer):
         with pytest.raises(PolicyViolation):
-            services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="")
+            return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="")
 
     def test_cannot_ship_before_approval(self, submitted, customer):
         with pytest.raises(InvalidTransition):
-            services.return_request_record_shipment(request=submitted, by=customer, carrier="UPS", tracking_number="1Z")
+            return_request_record_shipment(request=submitted, by=customer, carrier="UPS", tracking_number="1Z")
 
     def test_warehouse_receives(self, approved, warehouse):
-        req = services.return_request_receive(request=approved, by=warehouse)
+        req = return_request_receive(request=approved, by=warehouse)
         assert req.status == S.RECEIVED
         with pytest.raises(AlreadyDone):
-            services.return_request_receive(request=approved, by=warehouse)
+            return_request_receive(request=approved, by=warehouse)
 
     def test_customer_cannot_receive(self, approved, customer):
         with pytest.raises(NotAllowed):
-            services.return_request_receive(request=approved, by=customer)
+            return_request_receive(request=approved, by=customer)
 
     def test_cannot_receive_a_submitted_request(self, submitted, warehouse):
         with pytest.raises(InvalidTransition):
-            services.return_request_receive(request=submitted, by=warehouse)
+            return_request_receive(request=submitted, by=warehouse)
 
 
 # --- inspection and refunds (R9-R12) ---------------------------------------
@@ -303,8 +313,8 @@ def verdicts(req, **by_sku):
 
 class TestInspectAndRefund:
     def test_inspection_computes_the_refund_line_by_line(self, approved, warehouse, service_agent):
-        services.return_request_receive(request=approved, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_receive(request=approved, by=warehouse)
+        req = return_request_inspect(
             request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
         )
         assert req.status == S.INSPECTED
@@ -321,7 +331,7 @@ class TestInspectAndRefund:
         assert refund.payment_method == "Visa ending 4242"
         assert any("not refunded" in b["explanation"] for b in refund.breakdown)
 
-        services.refund_issue(refund=refund, by=service_agent, reference="re_123")
+        refund_issue(refund=refund, by=service_agent, reference="re_123")
         req.refresh_from_db()
         assert req.status == S.REFUNDED
         note = req.history.filter(event="refund_issued").get().note
@@ -329,25 +339,25 @@ class TestInspectAndRefund:
 
     def test_inspect_before_receiving_is_refused(self, approved, warehouse):
         with pytest.raises(InvalidTransition) as exc:
-            services.return_request_inspect(
+            return_request_inspect(
                 request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
             )
         assert "must be received" in exc.value.message
 
     def test_every_line_needs_a_verdict(self, approved, warehouse):
-        services.return_request_receive(request=approved, by=warehouse)
+        return_request_receive(request=approved, by=warehouse)
         with pytest.raises(PolicyViolation) as exc:
-            services.return_request_inspect(request=approved, by=warehouse, verdicts={})
+            return_request_inspect(request=approved, by=warehouse, verdicts={})
         assert "Stoneware mug" in exc.value.message
 
     def test_rejected_line_needs_a_note_and_pays_nothing(self, approved, warehouse):
-        services.return_request_receive(request=approved, by=warehouse)
+        return_request_receive(request=approved, by=warehouse)
         with pytest.raises(PolicyViolation) as exc:
-            services.return_request_inspect(
+            return_request_inspect(
                 request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=False)})
             )
         assert "(R2)" in str(exc.value)
-        req = services.return_request_inspect(
+        req = return_request_inspect(
             request=approved,
             by=warehouse,
             verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=False, note="Box missing")}),
@@ -359,8 +369,8 @@ class TestInspectAndRefund:
     def test_fault_confirmed_damage_refunds_shipping_share(self, order, customer, service_agent, warehouse):
         lamp = line(order, "LAMP-02")
         req = submit(order, damaged(lamp))
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
-        req = services.return_request_inspect(
+        return_request_approve(request=req, by=service_agent, return_required=False)
+        req = return_request_inspect(
             request=req,
             by=service_agent,
             verdicts=verdicts(req, **{"LAMP-02": LineVerdict(accepted=True, fault_confirmed=True)}),
@@ -372,9 +382,9 @@ class TestInspectAndRefund:
 
     def test_no_return_inspection_needs_customer_service(self, order, service_agent, warehouse):
         req = submit(order, damaged(line(order, "LAMP-02")))
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
+        return_request_approve(request=req, by=service_agent, return_required=False)
         with pytest.raises(NotAllowed):
-            services.return_request_inspect(
+            return_request_inspect(
                 request=req,
                 by=warehouse,
                 verdicts=verdicts(req, **{"LAMP-02": LineVerdict(accepted=True, fault_confirmed=True)}),
@@ -383,19 +393,19 @@ class TestInspectAndRefund:
     def test_final_sale_accepted_only_with_confirmed_fault(self, order, service_agent, warehouse):
         sale = OrderLineFactory(order=order, sku="SALE-1", name="Clearance vase", final_sale=True)
         req = submit(order, damaged(sale))
-        services.return_request_approve(request=req, by=service_agent)
-        services.return_request_receive(request=req, by=warehouse)
+        return_request_approve(request=req, by=service_agent)
+        return_request_receive(request=req, by=warehouse)
         with pytest.raises(PolicyViolation) as exc:
-            services.return_request_inspect(
+            return_request_inspect(
                 request=req, by=warehouse, verdicts=verdicts(req, **{"SALE-1": LineVerdict(accepted=True)})
             )
         assert "(R3)" in str(exc.value)
 
     def test_replacement_line_gets_no_refund(self, order, service_agent, warehouse):
         req = submit(order, damaged(line(order, "LAMP-02"), preference="replacement"), standard(line(order, "MUG-01")))
-        services.return_request_approve(request=req, by=service_agent)
-        services.return_request_receive(request=req, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_approve(request=req, by=service_agent)
+        return_request_receive(request=req, by=warehouse)
+        req = return_request_inspect(
             request=req,
             by=warehouse,
             verdicts=verdicts(
@@ -408,34 +418,34 @@ class TestInspectAndRefund:
         )
         # Only the mug is refunded: 12.50 + 1.00; the lamp is replaced (R9).
         assert req.refund.total == Decimal("13.50")
-        services.refund_issue(refund=req.refund, by=service_agent, reference="re_9")
+        refund_issue(refund=req.refund, by=service_agent, reference="re_9")
         req.refresh_from_db()
         assert req.status == S.INSPECTED  # the replacement is still to be sent
         lamp_line = req.lines.get(order_line__sku="LAMP-02")
-        services.replacement_send(line=lamp_line, by=service_agent, note="UPS 1Z55")
+        replacement_send(line=lamp_line, by=service_agent, note="UPS 1Z55")
         req.refresh_from_db()
         assert req.status == S.REFUNDED
         with pytest.raises(AlreadyDone):
-            services.replacement_send(line=lamp_line, by=service_agent)
+            replacement_send(line=lamp_line, by=service_agent)
 
     def test_replacement_only_completes_without_refund(self, order, service_agent, warehouse):
         req = submit(order, damaged(line(order, "LAMP-02"), preference="replacement"))
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
-        req = services.return_request_inspect(
+        return_request_approve(request=req, by=service_agent, return_required=False)
+        req = return_request_inspect(
             request=req,
             by=service_agent,
             verdicts=verdicts(req, **{"LAMP-02": LineVerdict(accepted=True, fault_confirmed=True, replace=True)}),
         )
         assert not Refund.objects.filter(request=req).exists()
-        services.replacement_send(line=req.lines.get(), by=service_agent)
+        replacement_send(line=req.lines.get(), by=service_agent)
         req.refresh_from_db()
         assert req.status == S.COMPLETED
 
     def test_replacement_refused_when_customer_wanted_refund(self, order, service_agent):
         req = submit(order, damaged(line(order, "LAMP-02"), preference="refund"))
-        services.return_request_approve(request=req, by=service_agent, return_required=False)
+        return_request_approve(request=req, by=service_agent, return_required=False)
         with pytest.raises(PolicyViolation) as exc:
-            services.return_request_inspect(
+            return_request_inspect(
                 request=req,
                 by=service_agent,
                 verdicts=verdicts(req, **{"LAMP-02": LineVerdict(accepted=True, fault_confirmed=True, replace=True)}),
@@ -449,58 +459,58 @@ class TestInspectAndRefund:
         totals = []
         for ol in (a, b):
             req = submit(o, standard(ol))
-            services.return_request_approve(request=req, by=service_agent)
-            services.return_request_receive(request=req, by=warehouse)
-            req = services.return_request_inspect(
+            return_request_approve(request=req, by=service_agent)
+            return_request_receive(request=req, by=warehouse)
+            req = return_request_inspect(
                 request=req, by=warehouse, verdicts=verdicts(req, **{ol.sku: LineVerdict(accepted=True)})
             )
             totals.append((req.refund.deduction, req.refund.total))
         assert totals == [(Decimal("9.99"), Decimal("20.01")), (Decimal("0.00"), Decimal("20.00"))]
 
     def test_warehouse_cannot_issue_a_refund(self, approved, warehouse):
-        services.return_request_receive(request=approved, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_receive(request=approved, by=warehouse)
+        req = return_request_inspect(
             request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
         )
         with pytest.raises(NotAllowed):
-            services.refund_issue(refund=req.refund, by=warehouse, reference="x")
+            refund_issue(refund=req.refund, by=warehouse, reference="x")
         with pytest.raises(NotAllowed):
-            services.refund_mark_failed(refund=req.refund, by=warehouse, reason="x")
+            refund_mark_failed(refund=req.refund, by=warehouse, reason="x")
         assert Refund.objects.get(pk=req.refund.pk).state == Refund.State.PENDING
 
     def test_issue_twice_is_refused_and_pays_once(self, approved, warehouse, service_agent):
-        services.return_request_receive(request=approved, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_receive(request=approved, by=warehouse)
+        req = return_request_inspect(
             request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
         )
-        services.refund_issue(refund=req.refund, by=service_agent, reference="re_1")
+        refund_issue(refund=req.refund, by=service_agent, reference="re_1")
         with pytest.raises(AlreadyDone) as exc:
-            services.refund_issue(refund=req.refund, by=service_agent, reference="re_2")
+            refund_issue(refund=req.refund, by=service_agent, reference="re_2")
         assert "already issued" in exc.value.message and exc.value.rule == "R12"
         assert Refund.objects.get(pk=req.refund.pk).reference == "re_1"
         assert req.history.filter(event="refund_issued").count() == 1
 
     def test_failed_refund_can_be_retried(self, approved, warehouse, service_agent):
-        services.return_request_receive(request=approved, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_receive(request=approved, by=warehouse)
+        req = return_request_inspect(
             request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
         )
-        services.refund_mark_failed(refund=req.refund, by=service_agent, reason="Card expired")
+        refund_mark_failed(refund=req.refund, by=service_agent, reason="Card expired")
         assert Refund.objects.get(pk=req.refund.pk).state == Refund.State.FAILED
         with pytest.raises(InvalidTransition):
-            services.refund_mark_failed(refund=req.refund, by=service_agent, reason="again")
-        services.refund_issue(refund=req.refund, by=service_agent, reference="re_2")
+            refund_mark_failed(refund=req.refund, by=service_agent, reason="again")
+        refund_issue(refund=req.refund, by=service_agent, reference="re_2")
         refund = Refund.objects.get(pk=req.refund.pk)
         assert (refund.state, refund.failure_reason) == (Refund.State.ISSUED, "")
         assert "(retry)" in req.history.filter(event="refund_issued").get().note
 
     def test_issue_needs_a_reference(self, approved, warehouse, service_agent):
-        services.return_request_receive(request=approved, by=warehouse)
-        req = services.return_request_inspect(
+        return_request_receive(request=approved, by=warehouse)
+        req = return_request_inspect(
             request=approved, by=warehouse, verdicts=verdicts(approved, **{"MUG-01": LineVerdict(accepted=True)})
         )
         with pytest.raises(PolicyViolation) as exc:
-            services.refund_issue(refund=req.refund, by=service_agent, reference=" ")
+            refund_issue(refund=req.refund, by=service_agent, reference=" ")
         assert "reference" in exc.value.message
 
 
@@ -510,65 +520,63 @@ class TestInspectAndRefund:
 class TestDeadlines:
     def test_reminder_once_in_the_window(self, approved):
         ship_by = approved.ship_by
-        assert not services.return_request_send_reminder(request=approved, today=ship_by - timedelta(days=8))
-        assert services.return_request_send_reminder(request=approved, today=ship_by - timedelta(days=7))
-        assert not services.return_request_send_reminder(request=approved, today=ship_by - timedelta(days=6))
+        assert not return_request_send_reminder(request=approved, today=ship_by - timedelta(days=8))
+        assert return_request_send_reminder(request=approved, today=ship_by - timedelta(days=7))
+        assert not return_request_send_reminder(request=approved, today=ship_by - timedelta(days=6))
         assert approved.history.filter(event="ship_by_reminder").count() == 1
 
     def test_expires_the_day_after_ship_by_and_releases_units(self, approved):
         ship_by = approved.ship_by
-        assert not services.return_request_expire(request=approved, today=ship_by)
-        assert services.return_request_expire(request=approved, today=ship_by + timedelta(days=1))
-        assert not services.return_request_expire(request=approved, today=ship_by + timedelta(days=2))
+        assert not return_request_expire(request=approved, today=ship_by)
+        assert return_request_expire(request=approved, today=ship_by + timedelta(days=1))
+        assert not return_request_expire(request=approved, today=ship_by + timedelta(days=2))
         approved.refresh_from_db()
         assert approved.status == S.EXPIRED
         assert held(line(approved.order, "MUG-01")) == 0
 
     def test_shipped_request_does_not_expire(self, approved, customer):
-        services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
-        assert not services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=5))
+        return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z")
+        assert not return_request_expire(request=approved, today=approved.ship_by + timedelta(days=5))
 
     def test_reinstate_gives_a_new_ship_by(self, approved, service_agent):
-        services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+        return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
         today = store_today() + timedelta(days=40)
-        req = services.return_request_reinstate(request=approved, by=service_agent, note="Parcel lost", today=today)
+        req = return_request_reinstate(request=approved, by=service_agent, note="Parcel lost", today=today)
         assert (req.status, req.ship_by) == (S.APPROVED, today + timedelta(days=28))
         assert held(line(approved.order, "MUG-01")) == 2
 
     def test_reinstate_refused_when_units_were_taken_meanwhile(self, approved, service_agent):
-        services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+        return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
         submit(approved.order, standard(line(approved.order, "MUG-01"), 1))
         with pytest.raises(PolicyViolation) as exc:
-            services.return_request_reinstate(request=approved, by=service_agent, note="Late")
+            return_request_reinstate(request=approved, by=service_agent, note="Late")
         assert exc.value.rule == "R4"
         approved.refresh_from_db()
         assert approved.status == S.EXPIRED
 
     def test_reinstate_needs_a_note_and_the_role(self, approved, service_agent, warehouse):
-        services.return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
+        return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
         with pytest.raises(PolicyViolation):
-            services.return_request_reinstate(request=approved, by=service_agent, note="")
+            return_request_reinstate(request=approved, by=service_agent, note="")
         with pytest.raises(NotAllowed):
-            services.return_request_reinstate(request=approved, by=warehouse, note="x")
+            return_request_reinstate(request=approved, by=warehouse, note="x")
 
     def test_only_expired_requests_are_reinstated(self, approved, service_agent):
         with pytest.raises(InvalidTransition):
-            services.return_request_reinstate(request=approved, by=service_agent, note="x")
+            return_request_reinstate(request=approved, by=service_agent, note="x")
 
 
 def test_replacement_status_pending_only_for_replacements(order, service_agent, warehouse):
     req = submit(order, standard(line(order, "MUG-01")))
-    services.return_request_approve(request=req, by=service_agent)
-    services.return_request_receive(request=req, by=warehouse)
-    services.return_request_inspect(
-        request=req, by=warehouse, verdicts=verdicts(req, **{"MUG-01": LineVerdict(accepted=True)})
-    )
+    return_request_approve(request=req, by=service_agent)
+    return_request_receive(request=req, by=warehouse)
+    return_request_inspect(request=req, by=warehouse, verdicts=verdicts(req, **{"MUG-01": LineVerdict(accepted=True)}))
     assert ReturnLine.objects.get(request=req).replacement_status == ""
 
 
 def test_a_waived_return_is_inspected_not_received(order, service_agent, warehouse):
     req = submit(order, damaged(line(order, "LAMP-02")))
-    services.return_request_approve(request=req, by=service_agent, return_required=False)
+    return_request_approve(request=req, by=service_agent, return_required=False)
     with pytest.raises(InvalidTransition) as exc:
-        services.return_request_receive(request=req, by=warehouse)
+        return_request_receive(request=req, by=warehouse)
     assert "inspect it instead" in exc.value.message

@@ -8,10 +8,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from returns import services
 from returns.models import Notification
-from returns.notifications import notifications_send_due
-from returns.services import LineRequest
+from returns.outbox.mail import notifications_send_due
+from returns.services.requests import LineRequest, return_request_approve, return_request_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +55,12 @@ def smtp_server(settings):
 
 def test_every_email_arrives_exactly_once_despite_refusals(order, customer, service_agent, smtp_server):
     mug = order.lines.get(sku="MUG-01")
-    req = services.return_request_submit(
+    req = return_request_submit(
         order=order,
         by=customer,
         lines=[LineRequest(order_line_id=mug.pk, quantity=1, reason="wrong_item", description="Got a bowl")],
     )
-    services.return_request_approve(request=req, by=service_agent)
+    return_request_approve(request=req, by=service_agent)
     assert Notification.objects.count() == 3  # received (customer), new request (staff), approved (customer)
 
     now = timezone.now()

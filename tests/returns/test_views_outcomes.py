@@ -5,9 +5,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from returns import services
 from returns.models import ReturnRequest
-from returns.services import LineRequest, LineVerdict
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_submit,
+)
 
 pytestmark = pytest.mark.django_db
 S = ReturnRequest.Status
@@ -16,12 +22,12 @@ S = ReturnRequest.Status
 @pytest.fixture
 def approved(order, customer, service_agent):
     mug = order.lines.get(sku="MUG-01")
-    rr = services.return_request_submit(
+    rr = return_request_submit(
         order=order,
         lines=[LineRequest(mug.pk, 1, "changed_mind", "Too small", condition_confirmed=True)],
         by=customer,
     )
-    return services.return_request_approve(request=rr, by=service_agent)
+    return return_request_approve(request=rr, by=service_agent)
 
 
 @pytest.fixture
@@ -80,11 +86,11 @@ def test_no_carrier_and_an_unknown_number_asks_for_the_carrier(signed_in, approv
 def test_completed_with_no_refund_says_so_and_what_happens_to_the_item(
     signed_in, approved, customer, warehouse, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
-    services.return_request_receive(request=approved, by=warehouse)
+    return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
+    return_request_receive(request=approved, by=warehouse)
     line = approved.lines.get()
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_request_inspect(
+        return_request_inspect(
             request=approved, by=warehouse, verdicts={line.pk: LineVerdict(accepted=False, note="Used, with stains")}
         )
     approved.refresh_from_db()
@@ -99,14 +105,12 @@ def test_completed_with_no_refund_says_so_and_what_happens_to_the_item(
 def test_inspection_email_says_no_refund_and_the_item_fate(approved, customer, warehouse, mailoutbox, settings):
     from django.core import mail
 
-    from returns.notifications import notifications_send_due
+    from returns.outbox.mail import notifications_send_due
 
-    services.return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
-    services.return_request_receive(request=approved, by=warehouse)
+    return_request_record_shipment(request=approved, by=customer, carrier="UPS", tracking_number="1Z1")
+    return_request_receive(request=approved, by=warehouse)
     line = approved.lines.get()
-    services.return_request_inspect(
-        request=approved, by=warehouse, verdicts={line.pk: LineVerdict(accepted=False, note="Used")}
-    )
+    return_request_inspect(request=approved, by=warehouse, verdicts={line.pk: LineVerdict(accepted=False, note="Used")})
     mail.outbox.clear()
     notifications_send_due()
     inspected = next(m for m in mail.outbox if "inspection result" in m.subject)

@@ -7,10 +7,19 @@ import pytest
 import segno
 from django.urls import reverse
 
-from returns import services
 from returns.conf import store_today
 from returns.models import DamagePhoto, Refund, ReturnRequest
-from returns.services import LineRequest, LineVerdict
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.refunds import refund_issue, refund_mark_failed
+from returns.services.replacements import replacement_send
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_reject,
+    return_request_submit,
+)
 from tests.factories import OrderLineFactory, StaffFactory, pending_photo
 
 pytestmark = pytest.mark.django_db
@@ -58,12 +67,12 @@ def lamp(order):
 @pytest.fixture
 def rr(order, mug, lamp, customer):
     """Submitted: two mugs (changed mind) and the lamp (damaged, with photos)."""
-    return services.return_request_submit(order=order, lines=[standard(mug, 2), damaged(lamp)], by=customer)
+    return return_request_submit(order=order, lines=[standard(mug, 2), damaged(lamp)], by=customer)
 
 
 @pytest.fixture
 def approved(rr, service_agent):
-    return services.return_request_approve(request=rr, by=service_agent, note="Thanks, please send it back.")
+    return return_request_approve(request=rr, by=service_agent, note="Thanks, please send it back.")
 
 
 @pytest.fixture
@@ -73,7 +82,7 @@ def signed_in(client, customer):
 
 
 def ship(rr, customer):
-    return services.return_request_record_shipment(request=rr, by=customer, carrier="UPS", tracking_number="1Z999")
+    return return_request_record_shipment(request=rr, by=customer, carrier="UPS", tracking_number="1Z999")
 
 
 # --- the page in each state -------------------------------------------------
@@ -105,14 +114,14 @@ class TestReturnPage:
         assert url("cancel", approved) in html
 
     def test_approved_without_sending_it_back(self, signed_in, rr, service_agent):
-        services.return_request_approve(request=rr, by=service_agent, return_required=False)
+        return_request_approve(request=rr, by=service_agent, return_required=False)
         html = page(signed_in, rr)
         assert "you don't need to send the item back" in html
         assert url("record_shipment", rr) not in html
         assert url("authorization", rr) not in html
 
     def test_rejected_shows_the_reason(self, signed_in, rr, service_agent):
-        services.return_request_reject(request=rr, by=service_agent, reason="The photos show wear from use.")
+        return_request_reject(request=rr, by=service_agent, reason="The photos show wear from use.")
         html = page(signed_in, rr)
         assert "We could not accept this return." in html
         assert "The photos show wear from use." in html
@@ -146,22 +155,22 @@ class TestRefund:
         self, signed_in, approved, customer, warehouse, service_agent
     ):
         ship(approved, customer)
-        services.return_request_receive(request=approved, by=warehouse)
+        return_request_receive(request=approved, by=warehouse)
         verdicts = {
             rl.pk: LineVerdict(accepted=True, fault_confirmed=rl.reason == "damaged") for rl in approved.lines.all()
         }
-        services.return_request_inspect(request=approved, by=warehouse, verdicts=verdicts)
+        return_request_inspect(request=approved, by=warehouse, verdicts=verdicts)
         refund = Refund.objects.get(request=approved)
 
         pending = page(signed_in, approved)
         assert "Your refund is being processed" in pending
         assert "$79.45" in pending
         # A processor's failure is between staff: the customer's page does not show it.
-        services.refund_mark_failed(refund=refund, by=service_agent, reason="Stripe error card_declined ch_3Q")
+        refund_mark_failed(refund=refund, by=service_agent, reason="Stripe error card_declined ch_3Q")
         assert "card_declined" not in page(signed_in, approved)
 
         # Friday Nov 6, 2026: 5 and 10 business days later are Fri Nov 13 and Fri Nov 20.
-        services.refund_issue(refund=refund, by=service_agent, reference="re_123", today=date(2026, 11, 6))
+        refund_issue(refund=refund, by=service_agent, reference="re_123", today=date(2026, 11, 6))
         html = page(signed_in, approved)
         assert "Refunded" in html
         for label, amount in [
@@ -179,15 +188,15 @@ class TestRefund:
         assert "re_123" not in html.split('id="refund-heading"')[1].split("</section>")[0]
 
     def test_replacement_status(self, signed_in, order, lamp, customer, service_agent):
-        rr = services.return_request_submit(order=order, lines=[damaged(lamp, preference="replacement")], by=customer)
-        services.return_request_approve(request=rr, by=service_agent, return_required=False)
+        rr = return_request_submit(order=order, lines=[damaged(lamp, preference="replacement")], by=customer)
+        return_request_approve(request=rr, by=service_agent, return_required=False)
         line = rr.lines.get()
         verdict = LineVerdict(accepted=True, fault_confirmed=True, replace=True)
-        services.return_request_inspect(request=rr, by=service_agent, verdicts={line.pk: verdict})
+        return_request_inspect(request=rr, by=service_agent, verdicts={line.pk: verdict})
         html = page(signed_in, rr)
         assert "you asked for a replacement" in html
         assert "Replacement: <strong>being prepared</strong>" in html
-        services.replacement_send(line=line, by=service_agent)
+        replacement_send(line=line, by=service_agent)
         html = page(signed_in, rr)
         assert "Replacement: <strong>sent</strong>" in html and "Completed" in html
 
@@ -391,8 +400,8 @@ def test_return_page_queries_do_not_grow_with_lines(
 
     The authorization needs only the request and its lines with their order lines."""
     lines = [OrderLineFactory(order=order) for _ in range(count)]
-    rr = services.return_request_submit(order=order, lines=[damaged(ol) for ol in lines], by=customer)
-    services.return_request_approve(request=rr, by=service_agent)
+    rr = return_request_submit(order=order, lines=[damaged(ol) for ol in lines], by=customer)
+    return_request_approve(request=rr, by=service_agent)
     client.force_login(customer)
     with django_assert_max_num_queries(6):
         html = page(client, rr)

@@ -8,10 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from returns import access, services
 from returns.conf import store_today
 from returns.exceptions import PolicyViolation
 from returns.models import DamagePhoto, PendingPhoto, ReturnRequest
+from returns.services import guest_access as access
+from returns.services.requests import LineRequest, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -217,9 +218,9 @@ class TestErrors:
         assert "R4" not in error_of(response, mug, "quantity")
 
     def test_quantity_over_what_other_requests_left(self, signed_in, order, mug):
-        services.return_request_submit(
+        return_request_submit(
             order=order,
-            lines=[services.LineRequest(mug.pk, 1, "changed_mind", "x", condition_confirmed=True)],
+            lines=[LineRequest(mug.pk, 1, "changed_mind", "x", condition_confirmed=True)],
         )
         response = post(signed_in, order, line_data(mug, quantity=2))
         assert "Only 1 of this item can still be returned." in error_of(response, mug, "quantity")
@@ -342,7 +343,7 @@ class TestErrors:
 
     def test_service_problems_show_next_to_their_line(self, signed_in, order, mug, monkeypatch):
         """The service re-checks under a lock (another request may have taken the units meanwhile)."""
-        from returns import policy
+        from returns.domain import policy
 
         def refuse(**kwargs):
             raise PolicyViolation(
@@ -353,7 +354,7 @@ class TestErrors:
                 ],
             )
 
-        monkeypatch.setattr(services, "return_request_submit", refuse)
+        monkeypatch.setattr("returns.web.views.return_request_submit", refuse)
         response = post(signed_in, order, line_data(mug))
         assert "Every unit of this item is already in a return request." in error_of(response, mug, "quantity")
         assert "An item chosen is not on this order." in response.content.decode()
@@ -468,9 +469,7 @@ def test_start_page_queries_do_not_grow_with_lines(signed_in, customer, lines, d
     for _ in range(lines):
         OrderLineFactory(order=order, quantity=2)
     first = order.lines.first()
-    services.return_request_submit(
-        order=order, lines=[services.LineRequest(first.pk, 1, "changed_mind", "x", condition_confirmed=True)]
-    )
+    return_request_submit(order=order, lines=[LineRequest(first.pk, 1, "changed_mind", "x", condition_confirmed=True)])
     with django_assert_max_num_queries(6):
         response = signed_in.get(start_url(order))
     assert response.status_code == 200

@@ -36,8 +36,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from PIL import Image
 
-from returns.access import grant_guest_order
 from returns.models import Order, OrderLine, PendingPhoto
+from returns.services.guest_access import grant_guest_order
 
 
 @dataclass
@@ -136,7 +136,7 @@ class Command(BaseCommand):
         return order, line, sessions
 
     def _teardown(self, order, sessions):
-        from returns.photos import pending_photo_remove
+        from returns.services.photos import pending_photo_remove
 
         for photo in PendingPhoto.objects.filter(order_line__order=order):
             pending_photo_remove(photo=photo)

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from returns import services
 from returns.conf import policy_config, store_today
 from returns.models import ReturnRequest
+from returns.services.deadlines import return_request_expire, return_request_send_reminder
 
 
 class Command(BaseCommand):
@@ -30,9 +30,7 @@ class Command(BaseCommand):
         ).values_list("pk", flat=True)
         expire_ids = waiting.filter(ship_by__lt=today).values_list("pk", flat=True)
         reminded = sum(
-            services.return_request_send_reminder(request=ReturnRequest(pk=pk), today=today) for pk in list(remind_ids)
+            return_request_send_reminder(request=ReturnRequest(pk=pk), today=today) for pk in list(remind_ids)
         )
-        expired = sum(
-            services.return_request_expire(request=ReturnRequest(pk=pk), today=today) for pk in list(expire_ids)
-        )
+        expired = sum(return_request_expire(request=ReturnRequest(pk=pk), today=today) for pk in list(expire_ids))
         self.stdout.write(f"{today:%Y-%m-%d}: {reminded} reminder(s) sent, {expired} return(s) expired.")

@@ -10,11 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from returns import services
 from returns.conf import store_today
 from returns.models import Order, OrderLine
 from returns.roles import CUSTOMER_SERVICE, WAREHOUSE, ensure_roles
-from returns.services import LineRequest, LineVerdict
+from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.requests import (
+    LineRequest,
+    return_request_approve,
+    return_request_receive,
+    return_request_record_shipment,
+    return_request_submit,
+)
 
 PASSWORD = "alotrop-demo"  # noqa: S105 - demo accounts, printed for the newcomer
 PEOPLE = [
@@ -180,10 +186,10 @@ class Command(BaseCommand):
                 condition_confirmed=True,
             )
 
-        services.return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
-        approved = services.return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
-        services.return_request_approve(request=approved, by=agent)
-        done = services.return_request_submit(
+        return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
+        approved = return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
+        return_request_approve(request=approved, by=agent)
+        done = return_request_submit(
             order=order,
             lines=[
                 LineRequest(
@@ -195,13 +201,11 @@ class Command(BaseCommand):
             ],
             by=bruno,
         )
-        services.return_request_approve(request=done, by=agent)
-        services.return_request_record_shipment(
-            request=done, by=bruno, carrier="UPS", tracking_number="1Z999AA10123456784"
-        )
-        services.return_request_receive(request=done, by=wes)
+        return_request_approve(request=done, by=agent)
+        return_request_record_shipment(request=done, by=bruno, carrier="UPS", tracking_number="1Z999AA10123456784")
+        return_request_receive(request=done, by=wes)
         line = done.lines.get()
-        services.return_request_inspect(
+        return_request_inspect(
             request=done,
             by=wes,
             verdicts={line.pk: LineVerdict(accepted=True, fault_confirmed=True, note="Wrong item confirmed.")},

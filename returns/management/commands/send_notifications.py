@@ -9,8 +9,8 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from returns.management.worker import run_rounds
-from returns.notifications import SendInterrupted, in_smtp_conversation, notifications_send_due
+from returns.outbox.mail import SendInterrupted, in_smtp_conversation, notifications_send_due
+from returns.outbox.worker import run_rounds
 
 SHUTDOWN_GRACE = 5  # an SMTP conversation takes well under a second; past this it is stuck
 

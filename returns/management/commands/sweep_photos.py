@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from returns.photos import photos_sweep
+from returns.services.photos import photos_sweep
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from returns import services
 from returns.api.signing import shopify_signature
 from returns.exceptions import ImportErrors
-from returns.importing import order_records_check
+from returns.intake.orders import order_records_check
 from returns.models import Order, Refund, WebhookDelivery
+from returns.services.requests import return_request_approve, return_request_receive
 from tests.returns.test_admin import inspect_all, standard, submit
 
 pytestmark = pytest.mark.django_db
@@ -387,8 +387,8 @@ def _refund_for(order, sku, quantity, customer, service_agent, warehouse):
     request = submit(order, standard(order.lines.get(sku=sku), quantity), by=customer)
     request.refresh_from_db()
     if request.status == "submitted":
-        services.return_request_approve(request=request, by=service_agent, return_required=True)
-    services.return_request_receive(request=request, by=warehouse)
+        return_request_approve(request=request, by=service_agent, return_required=True)
+    return_request_receive(request=request, by=warehouse)
     inspect_all(request, warehouse)
     return Refund.objects.get(request=request)
 

@@ -21,7 +21,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from .exceptions import ReturnsError
+from returns.exceptions import ReturnsError
 
 try:  # iPhone photos. Without the library HEIC is refused with its own message.
     from pillow_heif import register_heif_opener

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from returns.web import views
 
 app_name = "returns"
 urlpatterns: list = [

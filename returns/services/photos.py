@@ -2,7 +2,7 @@
 
 A pending photo belongs to one browser session (a random token kept in the
 session), to the signed-in user if any, and to one order line the visitor may
-see. It is processed (``returns.images``) when it arrives, so the form only
+see. It is processed (``returns.services.images``) when it arrives, so the form only
 references it: a form that bounces keeps its photos.
 
 Storage is written outside any database transaction that could still roll
@@ -29,9 +29,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.throttle import client_address
-
-from . import access, images
-from .models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
+from returns.models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
+from returns.services import guest_access as access
+from returns.services import images
 
 log = logging.getLogger(__name__)
 

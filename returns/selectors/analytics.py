@@ -13,7 +13,7 @@ Definitions (the page says them too):
 - median days from received to refunded: refunds issued in the range whose parcel was received
   (requests approved without sending the item back have no "received" day and are left out);
 - approved automatically: requests created in the range whose approval had no person behind it
-  (``returns.risk`` auto-approval), as a share of the approved ones.
+  (``returns.domain.risk`` auto-approval), as a share of the approved ones.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .conf import store_date
-from .models import OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
+from returns.conf import store_date
+from returns.models import OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
 
 S = ReturnRequest.Status
 NOT_RETURNED = (S.CANCELLED, S.REJECTED)

@@ -33,10 +33,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import policy, wording
-from .access import guest_link
-from .conf import policy_config, store_today
-from .models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
+from returns.conf import policy_config, store_today
+from returns.domain import policy, wording
+from returns.models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
+from returns.services.guest_access import guest_link
 
 log = logging.getLogger(__name__)
 

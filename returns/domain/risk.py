@@ -26,8 +26,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from . import policy
-from .money import format_money
+from returns.domain import policy
+from returns.domain.money import format_money
 
 OFF, STANDARD, ALL = "off", "standard", "all"
 AUTO_APPROVE_MODES = (OFF, STANDARD, ALL)
@@ -110,7 +110,7 @@ def _max_returns_90_days(facts: RiskFacts, limits: Limits) -> Hold | None:
 
 
 def _blocked_email(facts: RiskFacts, limits: Limits) -> Hold | None:
-    from .models import BlockedEmail
+    from returns.models import BlockedEmail
 
     entry = BlockedEmail.objects.filter(email=facts.email.strip().lower()).first()
     if entry is not None:
@@ -159,7 +159,7 @@ def auto_review(facts: RiskFacts, *, mode: str | None = None, limits: Limits | N
 
 def returns_in_90_days(email: str, today: date) -> int:
     """Requests from orders with this email created in the 90 days up to ``today`` (cancelled ones not counted)."""
-    from .models import ReturnRequest
+    from returns.models import ReturnRequest
 
     since = timezone.make_aware(datetime.combine(today - timedelta(days=90), time.min))
     return (

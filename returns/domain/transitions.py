@@ -1,7 +1,7 @@
 """Which status may follow which: the one table, and the one check."""
 
-from .exceptions import InvalidTransition
-from .models import ReturnRequest
+from returns.exceptions import InvalidTransition
+from returns.models import ReturnRequest
 
 S = ReturnRequest.Status
 

@@ -2,7 +2,7 @@
 
 The states, as the provider reports them:
 
-  pending     computed at inspection, not sent yet (or paid by hand: ``services.refund_issue``)
+  pending     computed at inspection, not sent yet (or paid by hand: ``refund_issue``)
   processing  sent, or being sent: the provider has not said yes or no yet. The worker
               (``manage.py process_refunds --loop``) sends it, retries with backoff while the
               provider is down, and asks again about a refund the provider holds as pending.
@@ -24,18 +24,111 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
-from .exceptions import AlreadyDone, PolicyViolation
-from .integrations import ProviderRefund, ProviderRefused, ProviderUnavailable, refund_provider
-from .models import Refund
-from .money import format_money
-from .policy import day
+from returns.conf import policy_config, store_today
+from returns.domain import policy
+from returns.domain.money import format_money
+from returns.domain.policy import day
+from returns.exceptions import AlreadyDone, InvalidTransition, PolicyViolation
+from returns.integrations import ProviderRefund, ProviderRefused, ProviderUnavailable, refund_provider
+from returns.models import Refund, ReturnRequest
+from returns.services.history import PERM_ISSUE_REFUND, close_if_settled, locked, record_note, require
+
+
+def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None = None) -> Refund:
+    """R11, R12: pay the refund, once, whatever the number of clicks or staff.
+
+    With a refund provider (``REFUND_PROVIDER``) and a payment reference on the
+    order, the provider pays it (``returns.services.refunds``); otherwise staff paid it by
+    hand and give the processor's reference.
+    """
+    require(by, PERM_ISSUE_REFUND, "issue refunds")
+    if refund_uses_provider(refund):
+        return refund_send(refund=refund, by=by, today=today)
+    reference = (reference or "").strip()
+    if not reference:
+        raise PolicyViolation("Enter the payment processor's reference for this refund.", rule="R11")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.state == Refund.State.ISSUED:
+            raise AlreadyDone(
+                f"This refund was already issued on {day(refund.issued_on)} (reference {refund.reference}).",
+                rule="R12",
+            )
+        if refund.state == Refund.State.PROCESSING:
+            raise AlreadyDone("This refund is at the payment provider, waiting for its answer.", rule="R12")
+        request = locked(refund.request)
+        refund_mark_issued(refund, request, by=by, reference=reference, today=today)
+    return refund
+
+
+def refund_mark_issued(
+    refund: Refund, request: ReturnRequest, *, by, reference: str, today: date | None = None
+) -> None:
+    """Inside a transaction holding both locks: the refund is paid; tell the customer when to expect it (R11)."""
+    today = today or store_today()
+    previous = refund.state
+    refund.state = Refund.State.ISSUED
+    refund.reference = reference[:100]
+    refund.issued_on = today
+    refund.issued_by = by
+    refund.failure_reason = ""
+    refund.next_attempt_at = None
+    refund.save(
+        update_fields=[
+            "state",
+            "reference",
+            "issued_on",
+            "issued_by",
+            "failure_reason",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    start, end = policy.expected_refund_dates(today, policy_config())
+    retried = previous == Refund.State.FAILED or refund.provider_round > 1
+    record_note(
+        request,
+        by=by,
+        event="refund_issued",
+        note=(
+            f"{format_money(refund.total, refund.currency)} to {refund.payment_method}"
+            f"{' (retry)' if retried else ''}; "
+            f"expect it between {day(start, year=False)} and {day(end)}."
+        ),
+        today=today,
+    )
+    close_if_settled(request, by=by)
+
+
+def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
+    require(by, PERM_ISSUE_REFUND, "manage refunds")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PolicyViolation("Say why the refund failed.")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.state != Refund.State.PENDING:
+            raise InvalidTransition(
+                f"Only a refund waiting to be issued can fail; this one is {refund.get_state_display().lower()}."
+            )
+        request = locked(refund.request)
+        refund.state = Refund.State.FAILED
+        refund.failure_reason = reason
+        refund.save(update_fields=["state", "failure_reason", "updated_at"])
+        record_note(request, by=by, event="refund_failed", note=reason)
+    return refund
+
 
 log = logging.getLogger(__name__)
 
+
 BACKOFF_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480)
+
+
 # A worker that dies mid-call leaves the row to be tried again (same key) after this.
 LEASE = timedelta(minutes=5)
+
+
 # A refund the provider holds as pending is asked about again this often (in case a webhook is lost).
 PENDING_POLL = timedelta(hours=1)
 
@@ -80,7 +173,7 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
             )
         if not refund.order.payment_reference:
             raise PolicyViolation(f"Order {refund.order.number} has no payment reference to refund through.")
-        request = services._locked(refund.request)
+        request = locked(refund.request)
         refund.state = Refund.State.PROCESSING
         refund.provider = provider.name
         refund.provider_round += 1
@@ -104,7 +197,7 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
                 "updated_at",
             ]
         )
-        services._record_note(
+        record_note(
             request,
             by=by,
             event="refund_sent",
@@ -188,8 +281,8 @@ def _retry_later(refund_id: int, error: str, moment: datetime) -> None:
             "Refund %s: try %s failed, next at %s: %s", refund.pk, refund.attempts, refund.next_attempt_at, error
         )
         if refund.attempts == 1:
-            request = services._locked(refund.request)
-            services._record_note(
+            request = locked(refund.request)
+            record_note(
                 request,
                 by=None,
                 event="refund_retrying",
@@ -202,7 +295,7 @@ def _fail(refund: Refund, request, reason: str) -> None:
     refund.failure_reason = reason[:2000]
     refund.next_attempt_at = None
     refund.save(update_fields=["state", "failure_reason", "next_attempt_at", "reference", "updated_at"])
-    services._record_note(request, by=None, event="refund_failed", note=reason)
+    record_note(request, by=None, event="refund_failed", note=reason)
 
 
 def _apply(refund_id: int, *, answer: ProviderRefund | None, refused: str = "", today: date | None = None) -> Refund:
@@ -211,16 +304,16 @@ def _apply(refund_id: int, *, answer: ProviderRefund | None, refused: str = "", 
         refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
         if refund.state != Refund.State.PROCESSING:
             if answer is not None and refund.state == Refund.State.ISSUED and answer.status == "failed":
-                request = services._locked(refund.request)
+                request = locked(refund.request)
                 note = f"The provider now reports refund {answer.id} failed ({answer.failure_reason}); check it there."
-                services._record_note(request, by=None, event="refund_failed", note=note)
+                record_note(request, by=None, event="refund_failed", note=note)
             return refund
-        request = services._locked(refund.request)
+        request = locked(refund.request)
         label = refund_provider(refund.provider).label
         if answer is None:
             _fail(refund, request, refused)
         elif answer.status == "succeeded":
-            services.refund_mark_issued(refund, request, by=refund.issued_by, reference=answer.id, today=today)
+            refund_mark_issued(refund, request, by=refund.issued_by, reference=answer.id, today=today)
         elif answer.status == "failed":
             refund.reference = answer.id
             _fail(

@@ -12,13 +12,16 @@ import uuid
 from django import forms
 from django.forms.utils import ErrorDict
 
-from . import carriers, citations, estimates, images, photos, policy, selectors, wording
-from .conf import policy_config, store_today
-from .exceptions import PolicyViolation
-from .models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
-from .rendering import WIDGETS
-from .selectors import Claim, LineView
-from .services import PHOTO_EXPIRED, LineRequest
+from returns.conf import policy_config, store_today
+from returns.domain import carriers, citations, policy, wording
+from returns.exceptions import PolicyViolation
+from returns.models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
+from returns.selectors import estimates
+from returns.selectors.customer import LineView
+from returns.selectors.policy_facts import Claim, line_facts
+from returns.services import images, photos
+from returns.services.requests import PHOTO_EXPIRED, LineRequest
+from returns.web.rendering import WIDGETS
 
 FAULT_GROUP = "Something is wrong with it"
 STANDARD_GROUP = "Other reasons"
@@ -46,7 +49,7 @@ class MultipleFileInput(forms.FileInput):
 
 
 class PhotosField(forms.FileField):
-    """Several files from one input; each is decoded and re-encoded later by ``returns.images``."""
+    """Several files from one input; each is decoded and re-encoded later by ``returns.services.images``."""
 
     widget = MultipleFileInput
 
@@ -56,7 +59,7 @@ class PhotosField(forms.FileField):
 
 
 class PendingPhotosField(forms.Field):
-    """The ids of photos already uploaded for this line (``returns.photos``); what is not a number is dropped."""
+    """The ids of photos already uploaded for this line; what is not a number is dropped."""
 
     widget = forms.MultipleHiddenInput
 
@@ -273,7 +276,7 @@ class ReturnLineForm(forms.Form):
 class StartReturnForm:
     """The whole start-a-return page: one ``ReturnLineForm`` per returnable line and a submission key.
 
-    Photos are uploaded one by one as they are picked (``returns.photos``) and the
+    Photos are uploaded one by one as they are picked (``returns.services.photos``) and the
     form carries their ids; without the script, files sent in the plain inputs are
     processed and kept the same way when the form is checked. Either way a form
     that bounces keeps its photos. ``is_valid()`` checks the shape, keeps the
@@ -333,7 +336,7 @@ class StartReturnForm:
     def _policy_problems(self, form: ReturnLineForm) -> list[policy.Decision]:
         data, line = form.cleaned_data, form.line
         return policy.check_requested_line(
-            line=selectors.line_facts(line),
+            line=line_facts(line),
             requested=policy.RequestedLine(
                 quantity=data["quantity"],
                 reason=data["reason"],
@@ -469,7 +472,7 @@ class ShipmentForm(forms.Form):
     """R6: how the parcel travels. Recording again corrects it.
 
     The carrier may be left empty when the tracking number's format tells it (USPS,
-    UPS, FedEx, DHL: ``returns.carriers``); the page then links the number to its tracking page.
+    UPS, FedEx, DHL: ``returns.domain.carriers``); the page then links the number to its tracking page.
     """
 
     default_renderer = WIDGETS

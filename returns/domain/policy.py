@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from .money import format_money
+from returns.domain.money import format_money
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -3,7 +3,7 @@
 When staff's verdict changes the money (a fault claim on an item also returnable
 for a standard reason, or on a final-sale or personalized item), the estimate
 shows both outcomes: if the fault is confirmed, and if it is not, with why they
-differ. Both go through ``selectors.refund_for``, the one way a refund is
+differ. Both go through ``refund_for``, the one way a refund is
 computed. The submit service stores the estimate with the request
 (``ReturnRequest.estimate``) exactly as it was shown, so the return's page and
 the staff request page show it until the refund replaces it.
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import policy, selectors
-from .money import format_money
-from .selectors import Claim
+from returns.domain import policy
+from returns.domain.money import format_money
+from returns.selectors.policy_facts import Claim, refund_for
 
 SINGLE, CONFIRMED, NOT_CONFIRMED = "single", "confirmed", "not_confirmed"
 TITLES = {
@@ -167,14 +167,14 @@ def build(order, claims: Sequence[Claim], notes: Sequence[Note] = ()) -> Estimat
         return Estimate(**base)
     replacements = tuple(c.order_line.name for c in claims if c.wants_replacement)
     try:
-        confirmed = selectors.refund_for(
+        confirmed = refund_for(
             order, [(c.order_line, c.quantity, c.is_fault) for c in claims if not c.wants_replacement]
         )
         if not any(c.is_fault for c in claims):
             outcome = Outcome(SINGLE, confirmed.total, _rows(confirmed))
             return Estimate(**base, outcomes=(outcome,), replacements=replacements)
         # No fault found: a standard item is refunded as a standard return, an excluded one not at all.
-        not_confirmed = selectors.refund_for(
+        not_confirmed = refund_for(
             order, [(c.order_line, c.quantity, False) for c in claims if not (c.is_fault and _excluded(c))]
         )
     except policy.PolicyError as exc:

@@ -38,10 +38,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import normalize_email
-
-from .conf import store_date
-from .exceptions import ImportErrors
-from .models import Order, OrderLine, ReturnRequest
+from returns.conf import store_date
+from returns.exceptions import ImportErrors
+from returns.models import Order, OrderLine, ReturnRequest
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10) ** 10  # DecimalField(max_digits=12, decimal_places=2)

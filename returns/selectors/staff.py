@@ -1,184 +1,17 @@
-"""Reads shared by the customer pages, the admin and the emails, with fixed query counts."""
+"""Reads for staff: the queues (one condition each, shared with their partial indexes), the
+index's counts, a return found by RMA, and a customer's history for the risk panel."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
-from . import policy
-from .conf import policy_config, store_today
-from .models import AWAITING_INSPECTION, HELD_FOR_REVIEW, Order, OrderLine, Refund, ReturnLine, ReturnRequest
-
-
-@dataclass(frozen=True)
-class LineView:
-    """An order line with what the customer may still do with it, and returns already made."""
-
-    line: OrderLine
-    eligibility: policy.LineEligibility
-    return_lines: list[ReturnLine]
-
-
-def line_facts(line: OrderLine) -> policy.LineFacts:
-    """An order line as the policy sees it: what was bought, and what active returns hold."""
-    return policy.LineFacts(
-        quantity=line.quantity,
-        final_sale=line.final_sale,
-        personalized=line.personalized,
-        already_requested=line.quantity_in_returns,
-    )
-
-
-def order_money(order: Order) -> policy.OrderMoney:
-    """What the customer paid for the order (uses prefetched lines when there are)."""
-    merchandise = tax = policy.ZERO
-    for line in order.lines.all():
-        merchandise += policy.money(line.quantity * line.unit_price)
-        tax += policy.money(line.quantity * line.unit_tax)
-    return policy.OrderMoney(
-        merchandise=merchandise,
-        tax=tax,
-        shipping_charged=order.shipping_charged,
-        free_shipping=order.free_shipping,
-        currency=order.currency,
-    )
-
-
-def prior_refunds(order: Order, *, exclude_request_id: int | None = None) -> policy.PriorRefunds:
-    """What earlier refunds on this order already gave back (R10 caps, once-per-order fee)."""
-    qs = Refund.objects.filter(order=order)
-    if exclude_request_id is not None:
-        qs = qs.exclude(request_id=exclude_request_id)
-    agg = qs.aggregate(
-        total=Sum("total"), shipping=Sum("shipping"), fault=Sum("fault_merchandise"), deduction=Sum("deduction")
-    )
-    zero = policy.ZERO
-    return policy.PriorRefunds(
-        total=agg["total"] or zero,
-        shipping=agg["shipping"] or zero,
-        fault_merchandise=agg["fault"] or zero,
-        deduction=agg["deduction"] or zero,
-    )
-
-
-def refund_for(
-    order: Order,
-    lines: Iterable[tuple[OrderLine, int, bool]],
-    *,
-    exclude_request_id: int | None = None,
-) -> policy.RefundBreakdown:
-    """R10 over (order line, quantity, fault confirmed) triples, after the order's earlier refunds.
-
-    The one way a refund is computed: staff's preview and record, and the customer's estimate.
-    """
-    return policy.compute_refund(
-        order=order_money(order),
-        accepted=[
-            policy.AcceptedLine(
-                label=line.name,
-                quantity=quantity,
-                unit_price=line.unit_price,
-                unit_tax=line.unit_tax,
-                fault_confirmed=fault,
-            )
-            for line, quantity, fault in lines
-        ],
-        prior=prior_refunds(order, exclude_request_id=exclude_request_id),
-        cfg=policy_config(),
-    )
-
-
-def line_eligibility(order: Order, line: OrderLine, today: date | None = None) -> policy.LineEligibility:
-    return policy.line_eligibility(
-        line=line_facts(line),
-        delivered_on=order.delivered_on,
-        today=today or store_today(),
-        cfg=policy_config(),
-    )
-
-
-def orders_with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Orders with their lines and each line's returns: three queries whatever the count."""
-    return orders.prefetch_related(
-        Prefetch(
-            "lines",
-            queryset=OrderLine.objects.prefetch_related(
-                Prefetch("return_lines", queryset=ReturnLine.objects.select_related("request"))
-            ),
-        )
-    )
-
-
-def line_views(order: Order, today: date | None = None) -> list[LineView]:
-    """Needs ``order`` from ``orders_with_lines`` to stay at a fixed number of queries."""
-    today = today or store_today()
-    return [
-        LineView(line=ol, eligibility=line_eligibility(order, ol, today), return_lines=list(ol.return_lines.all()))
-        for ol in order.lines.all()
-    ]
-
-
-def return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
-    """A request with everything its page shows, in a fixed number of queries."""
-    return requests.select_related("order", "refund", "submitted_by").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
-        "history__by",
-    )
-
-
-def customer_return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
-    """A return as its customer's page shows it: ``return_detail`` but who acted (staff only), one query less."""
-    return requests.select_related("order", "refund").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
-        "history",
-    )
-
-
-def return_authorization(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
-    """A return as its printable authorization shows it: the order, and each line with its order line."""
-    return requests.select_related("order").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
-    )
-
-
-# --- the customer portal ----------------------------------------------------
-
-
-def customer_returns(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
-    """The customer's list of returns: one query, newest first."""
-    return requests.select_related("order").order_by("-created_at")
-
-
-def return_for_submission(order: Order, submission_key: str) -> ReturnRequest | None:
-    """The request a form with this key already made (a double click, a reload, the back button)."""
-    return ReturnRequest.objects.filter(order=order, submission_key=submission_key).first()
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One line as the customer is about to ask for it, for the refund estimate."""
-
-    order_line: OrderLine
-    quantity: int
-    reason: str
-    preference: str = "refund"
-
-    @property
-    def is_fault(self) -> bool:
-        return policy.is_fault_reason(self.reason)
-
-    @property
-    def wants_replacement(self) -> bool:
-        return self.is_fault and self.preference == "replacement"
-
-
-# --- the staff desk (admin) -------------------------------------------------
-# The queues staff work from. One definition each, shared by the admin's list
-# filters and the overview on the admin index, so a number always matches its list.
+from returns.conf import store_today
+from returns.domain import policy
+from returns.models import AWAITING_INSPECTION, HELD_FOR_REVIEW, OrderLine, Refund, ReturnLine, ReturnRequest
 
 
 def waiting_for_review_q():
@@ -186,7 +19,7 @@ def waiting_for_review_q():
 
 
 def held_for_review_q():
-    """Waiting for review because a risk rule held it at submission (``returns.risk``), not by mode."""
+    """Waiting for review because a risk rule held it at submission (``returns.domain.risk``), not by mode."""
     return HELD_FOR_REVIEW
 
 
@@ -271,7 +104,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
     """The admin index's numbers: two queries, each count capped at OVERVIEW_CAP and read from an index."""
     from django.db.models import Count
 
-    from .models import Notification, Refund
+    from returns.models import Notification, Refund
 
     today = today or store_today()
     requests = ReturnRequest.objects.values("pk")
@@ -320,7 +153,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
 
 def refunds_issued_between(refunds: QuerySet, start: date, end: date) -> QuerySet:
     """Refunds marked issued with ``issued_on`` from ``start`` to ``end``, both included."""
-    from .models import Refund
+    from returns.models import Refund
 
     return refunds.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end)
 
@@ -346,9 +179,6 @@ def normalize_rma(text: str) -> str:
 def return_by_rma(text: str) -> ReturnRequest | None:
     code = normalize_rma(text)
     return ReturnRequest.objects.filter(rma=code).first() if code else None
-
-
-# --- risk at review: the customer's history for the same email ------------------
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .models import DamagePhoto, GuestCode, Order, ReturnRequest
+from returns.models import DamagePhoto, GuestCode, Order, ReturnRequest
 
 GUEST_SESSION_KEY = "guest_orders"
 

@@ -1,7 +1,7 @@
 """The customer's pages: orders, starting a return, a return's page and its printable authorization,
 photos, and the store's policy.
 
-Thin on purpose: who may see what is ``returns.access``, reads are ``returns.selectors``,
+Thin on purpose: who may see what is ``returns.services.guest_access``, reads are ``returns.selectors``,
 writes are ``returns.services``. An order, return or photo the visitor may not see is a
 404 whether they are signed in or not, so numbers cannot be probed.
 """
@@ -21,13 +21,24 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, images, photos, policy, selectors, services, wording
-from .conf import policy_config, store_today
-from .estimates import Estimate
-from .exceptions import PolicyViolation, ReturnsError
-from .forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm, keep_upload
-from .models import DamagePhoto, Order, ReturnRequest
-from .transitions import can_transition
+from returns.conf import policy_config, store_today
+from returns.domain import policy, wording
+from returns.domain.transitions import can_transition
+from returns.exceptions import PolicyViolation, ReturnsError
+from returns.models import DamagePhoto, Order, ReturnRequest
+from returns.selectors.customer import (
+    customer_return_detail,
+    customer_returns,
+    line_views,
+    orders_with_lines,
+    return_authorization,
+    return_for_submission,
+)
+from returns.selectors.estimates import Estimate
+from returns.services import guest_access as access
+from returns.services import images, photos
+from returns.services.requests import return_request_cancel, return_request_record_shipment, return_request_submit
+from returns.web.forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm, keep_upload
 
 S = ReturnRequest.Status
 ORDERS_PER_PAGE = 20
@@ -75,13 +86,13 @@ def _customer(request):
 
 def _order(request, number: str) -> Order:
     """The visitor's order with its lines and their returns (``access.visible_orders``), or 404."""
-    order = selectors.orders_with_lines(access.visible_orders(request)).filter(number=number).first()
+    order = orders_with_lines(access.visible_orders(request)).filter(number=number).first()
     if order is None:
         raise Http404("No such order")
     return order
 
 
-def _return(request, rma: str, detail=selectors.customer_return_detail) -> ReturnRequest:
+def _return(request, rma: str, detail=customer_return_detail) -> ReturnRequest:
     """The visitor's return with everything its page shows (``access.visible_returns``), or 404."""
     found = detail(access.visible_returns(request)).filter(rma=rma.upper()).first()
     if found is None:
@@ -100,10 +111,10 @@ def orders(request):
     newest_first = access.visible_orders(request).order_by("-placed_at", "-pk")
     page = Paginator(newest_first, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     rows = []
-    for order in selectors.orders_with_lines(page.object_list):
-        lines = selectors.line_views(order, today)
+    for order in orders_with_lines(page.object_list):
+        lines = line_views(order, today)
         rows.append({"order": order, "lines": lines, "can_return": any(lv.eligibility.can_return for lv in lines)})
-    returns = selectors.customer_returns(access.visible_returns(request)) if page.number == 1 else []
+    returns = customer_returns(access.visible_returns(request)) if page.number == 1 else []
     return render(request, "returns/orders.html", {"rows": rows, "returns": returns, "page": page})
 
 
@@ -111,12 +122,12 @@ def orders(request):
 @private
 def order_detail(request, number):
     order = _order(request, number)
-    lines = selectors.line_views(order)
+    lines = line_views(order)
     context = {
         "order": order,
         "lines": lines,
         "can_return": any(lv.eligibility.can_return for lv in lines),
-        "returns": selectors.customer_returns(order.return_requests.all()),
+        "returns": customer_returns(order.return_requests.all()),
     }
     return render(request, "returns/order_detail.html", context)
 
@@ -128,22 +139,22 @@ def order_detail(request, number):
 @private
 def start_return(request, number):
     order = _order(request, number)
-    line_views = selectors.line_views(order)
+    views_of_lines = line_views(order)
     removing = request.POST.get("remove_photo", "")
     estimating = "estimate" in request.POST or bool(removing)
     if request.method == "POST":
         key = request.POST.get("submission_key", "")
-        already = selectors.return_for_submission(order, key) if key and not estimating else None
+        already = return_for_submission(order, key) if key and not estimating else None
         if already is not None:
             # A double click, a reload or the back button: the request exists; show it.
             return redirect("returns:return_detail", rma=already.rma)
         data = _without_photo(request, request.POST, removing) if removing else request.POST
-        form = StartReturnForm(order=order, line_views=line_views, data=data, files=request.FILES, request=request)
+        form = StartReturnForm(order=order, line_views=views_of_lines, data=data, files=request.FILES, request=request)
         if estimating:
             form.collect_photos()  # photos picked in the plain inputs are kept, even on "Update the estimate"
         elif form.is_valid():
             try:
-                made = services.return_request_submit(
+                made = return_request_submit(
                     order=order,
                     lines=form.line_requests(),
                     by=_customer(request),
@@ -156,7 +167,7 @@ def start_return(request, number):
                 messages.success(request, _submitted_message(made))
                 return redirect("returns:return_detail", rma=made.rma)
     else:
-        form = StartReturnForm(order=order, line_views=line_views)
+        form = StartReturnForm(order=order, line_views=views_of_lines)
     context = {
         "order": order,
         "form": form,
@@ -183,7 +194,7 @@ def _submitted_message(made: ReturnRequest) -> str:
 def estimate(request, number):
     """The estimate fragment for the start page's script: the form as it is now, nothing saved."""
     order = _order(request, number)
-    form = StartReturnForm(order=order, line_views=selectors.line_views(order), data=request.POST)
+    form = StartReturnForm(order=order, line_views=line_views(order), data=request.POST)
     context = {"order": order, "est": form.estimate()}
     return render(request, "returns/_estimate.html", context)
 
@@ -217,13 +228,13 @@ def _photo_json(photo) -> dict:
 @require_POST
 @private
 def upload_photo(request, number):
-    """One photo, sent as soon as it is picked: processed now and kept for the form (``returns.photos``).
+    """One photo, sent as soon as it is picked: processed now and kept for the form (``returns.services.photos``).
 
     Answers JSON: the kept photo, or ``{"error": ...}`` in words for the customer (400, 429 over the
     hourly limit, 503 when every decoding slot stayed busy).
     """
     order = _order(request, number)
-    lines = {str(lv.line.pk): lv for lv in selectors.line_views(order) if lv.eligibility.can_return}
+    lines = {str(lv.line.pk): lv for lv in line_views(order) if lv.eligibility.can_return}
     line_view = lines.get(request.POST.get("line", ""))
     kind = request.POST.get("kind", "")
     upload = request.FILES.get("photo")
@@ -324,7 +335,7 @@ def return_detail(request, rma):
 @require_GET
 @private
 def authorization(request, rma):
-    rr = _return(request, rma, selectors.return_authorization)
+    rr = _return(request, rma, return_authorization)
     if not _has_authorization(rr):
         messages.info(
             request, "The return authorization is available once your return is approved and the item is to be sent."
@@ -348,7 +359,7 @@ def record_shipment(request, rma):
         context = _return_context(rr, shipment_form=form, can_record_shipment=True)
         return render(request, "returns/return_detail.html", context)
     try:
-        services.return_request_record_shipment(
+        return_request_record_shipment(
             request=rr,
             by=_customer(request),
             carrier=form.cleaned_data["carrier"],
@@ -368,7 +379,7 @@ def cancel(request, rma):
     rr = _return(request, rma)
     if request.method == "POST":
         try:
-            services.return_request_cancel(request=rr, by=_customer(request))
+            return_request_cancel(request=rr, by=_customer(request))
         except ReturnsError as exc:
             messages.error(request, str(exc))
         else:

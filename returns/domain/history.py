@@ -8,7 +8,7 @@ taken by the customer through a guest link, or by a job: auto-approval, the dead
 
 from __future__ import annotations
 
-from .models import ReturnStatus
+from returns.models import ReturnStatus
 
 S = ReturnStatus
 

@@ -58,10 +58,10 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from .conf import store_date
-from .exceptions import ImportErrors
-from .importing import CENT, MAX_MONEY, Problem
-from .models import Order, OrderLine
+from returns.conf import store_date
+from returns.exceptions import ImportErrors
+from returns.intake.orders import CENT, MAX_MONEY, Problem
+from returns.models import Order, OrderLine
 
 FALSE_WORDS = {"", "false", "no", "0"}
 MAX_AMOUNT = MAX_MONEY * 1000  # beyond any order; keeps the arithmetic below exact

@@ -1,0 +1,59 @@
+"""R6's deadlines, run by ``process_deadlines``: the ship-by reminder and the expiry of a parcel
+that was never sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from returns.conf import policy_config, store_today
+from returns.domain import policy
+from returns.domain.policy import day
+from returns.models import (
+    ReturnRequest,
+)
+from returns.services.history import S, locked, move, record_note, release_units
+
+
+def return_request_send_reminder(*, request: ReturnRequest, today: date | None = None) -> bool:
+    """Remind once, in the reminder window, that the ship-by day is near. True if reminded now."""
+    today = today or store_today()
+    cfg = policy_config()
+    with transaction.atomic():
+        request = locked(request)
+        if (
+            request.status != S.APPROVED
+            or not request.ship_by
+            or request.reminder_sent_on is not None
+            or not (policy.ship_by_reminder_date(request.ship_by, cfg) <= today <= request.ship_by)
+        ):
+            return False
+        request.reminder_sent_on = today
+        request.save(update_fields=["reminder_sent_on", "updated_at"])
+        record_note(
+            request,
+            by=None,
+            event="ship_by_reminder",
+            note=f"Please ship by {day(request.ship_by)}.",
+            today=today,
+        )
+    return True
+
+
+def return_request_expire(*, request: ReturnRequest, today: date | None = None) -> bool:
+    """Expire an approved request not shipped by its ship-by day. True if expired now."""
+    today = today or store_today()
+    with transaction.atomic():
+        request = locked(request)
+        if request.status != S.APPROVED or not request.ship_by or not policy.is_ship_by_overdue(request.ship_by, today):
+            return False
+        move(
+            request,
+            S.EXPIRED,
+            by=None,
+            event="expired",
+            note=f"Not shipped by {day(request.ship_by)}.",
+        )
+        release_units(request)
+    return True

@@ -1,0 +1,329 @@
+"""A return request from its submission to the parcel's arrival: submit, approve, reject, cancel,
+record the shipment, receive, and reinstate an expired one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from returns.conf import policy_config, store_today
+from returns.domain import policy, risk
+from returns.domain.transitions import check_transition
+from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
+from returns.models import (
+    AutoReview,
+    DamagePhoto,
+    Order,
+    OrderLine,
+    PendingPhoto,
+    Resolution,
+    ReturnLine,
+    ReturnRequest,
+)
+from returns.selectors import estimates
+from returns.selectors.policy_facts import Claim, line_facts, order_money
+from returns.services.history import (
+    PERM_RECEIVE,
+    PERM_REINSTATE,
+    PERM_REVIEW,
+    S,
+    hold_units,
+    locked,
+    move,
+    record_step,
+    release_units,
+    require,
+)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    order_line_id: int
+    quantity: int
+    reason: str
+    description: str
+    condition_confirmed: bool = False
+    preference: str = Resolution.REFUND
+    # Uploaded and processed before the request is sent (``returns.services.photos``); attached here.
+    photos: Sequence[PendingPhoto] = field(default_factory=tuple)
+
+
+def return_request_submit(
+    *,
+    order: Order,
+    lines: Sequence[LineRequest],
+    by=None,
+    submission_key: str | None = None,
+    today: date | None = None,
+    auto_approve: bool = False,
+) -> ReturnRequest:
+    """R1-R5, R7: check every requested line against the policy and open the request.
+
+    A repeated ``submission_key`` (double click, reload) returns the request
+    already made instead of making a second one. With ``auto_approve`` (the
+    customer's form), ``returns.domain.risk`` decides whether it is approved at once,
+    through ``return_request_approve``, in the same transaction; the decision and
+    its rule are kept on the request for staff.
+    """
+    today = today or store_today()
+    cfg = policy_config()
+    if not lines:
+        raise PolicyViolation("Choose at least one item to return.", rule="R5")
+    try:
+        with transaction.atomic():
+            # Locking the order queues concurrent submissions for it (R4).
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if submission_key:
+                existing = ReturnRequest.objects.filter(submission_key=submission_key).first()
+                if existing is not None:
+                    if existing.order_id != order.pk:
+                        raise PolicyViolation("This form was already used for another order. Please start again.")
+                    return existing
+            order_lines = {ol.pk: ol for ol in order.lines.all()}
+            pending = _lock_pending_photos(lines)
+            problems: list[tuple[OrderLine | None, policy.Decision]] = []
+            seen: set[int] = set()
+            for req in lines:
+                ol = order_lines.get(req.order_line_id)
+                if ol is None or req.order_line_id in seen:
+                    problems.append((None, policy.Decision(False, "R5", "An item chosen is not on this order.")))
+                    continue
+                seen.add(ol.pk)
+                photos = [pending[p.pk] for p in req.photos if p.pk in pending]
+                if len(photos) < len(req.photos) or any(p.order_line_id != ol.pk for p in photos):
+                    problems.append((ol, policy.Decision(False, "R7", PHOTO_EXPIRED)))
+                counts = {k: sum(1 for p in photos if p.kind == k) for k in DamagePhoto.Kind.values}
+                for decision in policy.check_requested_line(
+                    line=line_facts(ol),
+                    requested=policy.RequestedLine(
+                        quantity=req.quantity,
+                        reason=req.reason,
+                        condition_confirmed=req.condition_confirmed,
+                        issue_photos=counts[DamagePhoto.Kind.ISSUE],
+                        packaging_photos=counts[DamagePhoto.Kind.PACKAGING],
+                    ),
+                    delivered_on=order.delivered_on,
+                    today=today,
+                    cfg=cfg,
+                ):
+                    problems.append((ol, decision))
+                if not (req.description or "").strip():
+                    problems.append((ol, policy.Decision(False, "R5", "Tell us briefly why you are returning it.")))
+            if problems:
+                raise PolicyViolation(
+                    "The return cannot be started: " + "; ".join(str(d) for _, d in problems),
+                    problems=problems,
+                )
+
+            estimate = _estimate(order, lines, order_lines)
+            request = ReturnRequest.objects.create(
+                order=order, submitted_by=by, submission_key=submission_key, estimate=estimate.to_json()
+            )
+            for req in lines:
+                fault = policy.is_fault_reason(req.reason)
+                line = ReturnLine.objects.create(
+                    request=request,
+                    order_line=order_lines[req.order_line_id],
+                    quantity=req.quantity,
+                    reason=req.reason,
+                    description=req.description.strip(),
+                    condition_confirmed=req.condition_confirmed and not fault,
+                    preference=req.preference if fault else Resolution.REFUND,
+                )
+                _attach_photos(line, [pending[p.pk] for p in req.photos])
+                hold_units(req.order_line_id, req.quantity)
+            review = _auto_review(request, estimate=estimate, today=today) if auto_approve else None
+            record_step(
+                request,
+                by=by,
+                event="submitted",
+                from_status="",
+                to_status=S.SUBMITTED,
+                notify=not (review and review.approve),
+            )
+            if review and review.approve:
+                request = return_request_approve(request=request, by=None, automatic=review.rule, today=today)
+            return request
+    except IntegrityError as exc:
+        # Only reachable if something bypassed the order lock: the constraint holds R4.
+        raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
+
+
+PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
+
+
+def _lock_pending_photos(lines: Sequence[LineRequest]) -> dict[int, PendingPhoto]:
+    """The pending photos the request names that still exist and have not expired, locked until commit."""
+    ids = [p.pk for req in lines for p in req.photos]
+    if not ids:
+        return {}
+    cutoff = timezone.now() - timedelta(seconds=settings.PENDING_PHOTO_MAX_AGE)
+    rows = PendingPhoto.objects.select_for_update().filter(pk__in=ids, created_at__gte=cutoff)
+    return {p.pk: p for p in rows}
+
+
+def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
+    """Pending photos become the line's photos. Their files are already stored: nothing is written to storage
+    here, so a rollback leaves the pending rows (and their files) as they were."""
+    for photo in photos:
+        DamagePhoto.objects.create(
+            line=line,
+            kind=photo.kind,
+            image=photo.image.name,
+            thumbnail=photo.thumbnail.name,
+            width=photo.width,
+            height=photo.height,
+            original_name=photo.original_name[:255],
+        )
+    PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
+
+
+def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> estimates.Estimate:
+    """The refund estimate for the lines as submitted: what the customer saw on the form."""
+    claims = [
+        Claim(order_lines[r.order_line_id], r.quantity, r.reason, r.preference or Resolution.REFUND) for r in lines
+    ]
+    return estimates.build(order, claims)
+
+
+def _auto_review(request: ReturnRequest, *, estimate: estimates.Estimate, today: date) -> risk.AutoReview:
+    """Ask ``returns.domain.risk`` about a request just made, and keep its answer on the request."""
+    # The most the request could refund: if every fault is confirmed (or, when unknown, all that was paid).
+    highest = estimate.highest if estimate.outcomes else order_money(request.order).paid
+    review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=highest, today=today))
+    request.auto_review = (
+        AutoReview.APPROVED if review.approve else AutoReview.HELD if review.held else AutoReview.STAFF
+    )
+    request.auto_review_rule = review.rule
+    request.auto_review_note = review.message
+    request.save(update_fields=["auto_review", "auto_review_rule", "auto_review_note", "updated_at"])
+    return review
+
+
+def return_request_approve(
+    *,
+    request: ReturnRequest,
+    by,
+    return_required: bool = True,
+    note: str = "",
+    today: date | None = None,
+    automatic: str = "",
+) -> ReturnRequest:
+    """R5, R6, R9: approve; the ship-by day is set only when the item must come back.
+
+    ``automatic`` names the rule that let ``returns.domain.risk`` approve it with no person
+    (``by`` is then None): the same step, history and email as a staff approval.
+    """
+    if automatic:
+        if by is not None:
+            raise NotAllowed("An automatic approval is made by no one.")
+        note = note or "Approved automatically."
+    else:
+        require(by, PERM_REVIEW, "approve returns")
+    today = today or store_today()
+    with transaction.atomic():
+        request = locked(request)
+        check_transition(request, S.APPROVED)
+        # The table also allows expired -> approved; that move is reinstating, a service of its own.
+        if request.status != S.SUBMITTED:
+            raise InvalidTransition(f"{request.rma} is not waiting for review.")
+        request.return_required = return_required
+        request.approved_on = today
+        request.ship_by = policy.ship_by_date(today, policy_config()) if return_required else None
+        move(
+            request,
+            S.APPROVED,
+            by=by,
+            event="approved",
+            note=note.strip(),
+            fields=["return_required", "approved_on", "ship_by"],
+        )
+    return request
+
+
+def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnRequest:
+    require(by, PERM_REVIEW, "reject returns")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PolicyViolation("Write the reason for the rejection; the customer will read it.", rule="R5")
+    with transaction.atomic():
+        request = locked(request)
+        request.rejection_reason = reason
+        move(request, S.REJECTED, by=by, event="rejected", note=reason, fields=["rejection_reason"])
+        release_units(request)
+    return request
+
+
+def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
+    """The customer (or staff for them) withdraws a request that has not shipped."""
+    with transaction.atomic():
+        request = locked(request)
+        if request.status not in (S.SUBMITTED, S.APPROVED):
+            raise InvalidTransition(
+                f"{request.rma} can no longer be cancelled: it is {request.get_status_display().lower()}."
+            )
+        move(request, S.CANCELLED, by=by, event="cancelled")
+        release_units(request)
+    return request
+
+
+def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, tracking_number: str) -> ReturnRequest:
+    """R6: the customer records how the parcel travels; recording again corrects it."""
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise PolicyViolation("Enter both the carrier and the tracking number.", rule="R6")
+    with transaction.atomic():
+        request = locked(request)
+        if request.status == S.APPROVED and not request.return_required:
+            raise InvalidTransition(f"{request.rma} does not need to be sent back.")
+        request.carrier, request.tracking_number = carrier[:60], tracking_number[:80]
+        note = f"{request.carrier} {request.tracking_number}"
+        if request.status == S.SHIPPED:
+            request.save(update_fields=["carrier", "tracking_number", "updated_at"])
+            record_step(request, by=by, event="tracking_updated", from_status=S.SHIPPED, to_status=S.SHIPPED, note=note)
+        else:
+            move(request, S.SHIPPED, by=by, event="shipped", note=note, fields=["carrier", "tracking_number"])
+    return request
+
+
+def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> ReturnRequest:
+    require(by, PERM_RECEIVE, "receive parcels")
+    with transaction.atomic():
+        request = locked(request)
+        if request.status == S.RECEIVED:
+            raise AlreadyDone(f"{request.rma} was already received.")
+        if request.status == S.APPROVED and request.return_required is False:
+            raise InvalidTransition(f"{request.rma} was approved without sending the item back: inspect it instead.")
+        move(request, S.RECEIVED, by=by, event="received", note=note.strip())
+    return request
+
+
+def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: date | None = None) -> ReturnRequest:
+    """Staff give an expired request a new ship-by day; its units are held again (R4)."""
+    require(by, PERM_REINSTATE, "reinstate returns")
+    note = (note or "").strip()
+    if not note:
+        raise PolicyViolation("Write a note saying why the return is reinstated.", rule="R6")
+    today = today or store_today()
+    try:
+        with transaction.atomic():
+            request = locked(request)
+            check_transition(request, S.APPROVED)
+            if request.status != S.EXPIRED:
+                raise InvalidTransition(f"{request.rma} has not expired.")
+            Order.objects.select_for_update().filter(pk=request.order_id).first()
+            for line in request.lines.all():
+                hold_units(line.order_line_id, line.quantity)
+            request.ship_by = policy.ship_by_date(today, policy_config())
+            request.reminder_sent_on = None
+            move(request, S.APPROVED, by=by, event="reinstated", note=note, fields=["ship_by", "reminder_sent_on"])
+    except IntegrityError as exc:
+        raise PolicyViolation(
+            "Some of these items are now in another return request, so this one cannot be reinstated.", rule="R4"
+        ) from exc
+    return request
