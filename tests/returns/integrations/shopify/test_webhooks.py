@@ -14,7 +14,7 @@ from returns.exceptions import ImportErrors
 from returns.intake.orders import order_records_check
 from returns.models import Order, Refund, WebhookDelivery
 from returns.services.requests import return_request_approve, return_request_receive
-from tests.returns.test_admin import inspect_all, standard, submit
+from tests.returns.admin.test_admin import inspect_all, standard, submit
 
 pytestmark = pytest.mark.django_db
 SECRET = "shpss_test_webhook_secret"

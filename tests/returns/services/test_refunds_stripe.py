@@ -23,7 +23,7 @@ from returns.models import Refund, ReturnRequest
 from returns.services import refunds
 from returns.services.refunds import refund_issue
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
-from tests.returns.test_admin import (  # noqa: F401  (the fixtures are used by name)
+from tests.returns.admin.test_admin import (  # noqa: F401  (the fixtures are used by name)
     admin_url,
     fixture_approved,
     fixture_inspected,
@@ -410,7 +410,7 @@ def test_a_fraction_of_a_yen_cannot_be_paid():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_issuing_at_once_pay_once(due, service_agent, fake_stripe, mailoutbox):
-    from tests.returns.test_concurrency import race
+    from tests.returns.services.test_concurrency import race
 
     results, errors = race(lambda: refund_issue(refund=due, by=service_agent))
     assert len(results) == 1 and all(isinstance(e, AlreadyDone) for e in errors), errors

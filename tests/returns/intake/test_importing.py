@@ -7,7 +7,7 @@ import pytest
 from returns.exceptions import ImportErrors
 from returns.intake.orders import order_records_check, orders_upsert
 from returns.models import Order
-from tests.returns.test_import_orders import line_record, order_record
+from tests.returns.intake.test_import_orders import line_record, order_record
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from returns.models import Notification, ReturnRequest
 from returns.outbox import mail as notifications
 from returns.outbox.mail import message_id, notifications_send_due
-from tests.returns.test_admin import admin_url, mug, standard, submit
+from tests.returns.admin.test_admin import admin_url, mug, standard, submit
 from tests.support.mail import HangingServer, SmtpServer, use_smtp
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 
 
 def outbox_row(**fields) -> Notification:

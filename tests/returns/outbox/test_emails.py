@@ -266,7 +266,7 @@ class FlakyBackend:
 
 @pytest.fixture
 def flaky(settings):
-    settings.EMAIL_BACKEND = "tests.returns.test_emails.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.returns.outbox.test_emails.FlakyBackend"
     settings.EMAIL_DELIVERY = "worker"
     FlakyBackend.delivered = []
     FlakyBackend.failures = 0

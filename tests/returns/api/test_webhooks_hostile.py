@@ -126,7 +126,7 @@ def test_a_chunked_body_without_content_length_is_asked_for_again_not_refused_as
 def _order_body(sender: str, name: str) -> bytes:
     if sender == "orders":
         return json.dumps({**EXAMPLE_ORDER, "number": "100234", "customer_name": name}).encode()
-    shopify = json.loads((Path(__file__).parent / "shopify" / "orders_create.json").read_text())
+    shopify = json.loads((Path(__file__).parents[1] / "integrations" / "shopify" / "orders_create.json").read_text())
     return json.dumps({**shopify, "customer": {**shopify.get("customer", {}), "first_name": name}}).encode()
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from config.settings.base import s3_photo_storage
 from returns.models import DamagePhoto
-from tests.returns.test_admin import damaged, mug, submit
+from tests.returns.admin.test_admin import damaged, mug, submit
 
 pytestmark = pytest.mark.django_db
 BUCKET = "alotrop-photos-test"

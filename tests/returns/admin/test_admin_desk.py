@@ -26,7 +26,7 @@ from returns.services.requests import (
     return_request_submit,
 )
 from tests.factories import OrderFactory, OrderLineFactory
-from tests.returns.test_admin import (  # noqa: F401  (fixtures)
+from tests.returns.admin.test_admin import (  # noqa: F401  (fixtures)
     admin_url,
     damaged,
     fixture_approved,

@@ -21,7 +21,7 @@ from returns.services.requests import (
     return_request_reject,
 )
 from tests.factories import OrderFactory, OrderLineFactory
-from tests.returns.test_admin import (  # noqa: F401  (the fixtures are used by name)
+from tests.returns.admin.test_admin import (  # noqa: F401  (the fixtures are used by name)
     admin_url,
     damaged,
     fixture_approved,

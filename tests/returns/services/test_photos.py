@@ -20,7 +20,7 @@ from returns.services import guest_access as access
 from returns.services import images, photos
 from returns.services.requests import LineRequest, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes, pending_photo
-from tests.returns.test_views_start import line_data, name, photo, post
+from tests.returns.web.test_views_start import line_data, name, photo, post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 

@@ -15,7 +15,7 @@ from returns.api.signing import header_for
 from returns.exceptions import ImportErrors
 from returns.intake.orders import orders_import
 from returns.models import Order, WebhookDelivery
-from tests.returns.test_admin import mug, standard, submit
+from tests.returns.admin.test_admin import mug, standard, submit
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_orders_test"
