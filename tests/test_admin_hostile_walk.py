@@ -26,7 +26,7 @@ HOSTILE = {
     "comma list": "1,,%,9" + "9" * 30,
 }
 # Percent-encoded as a browser would send them; NUL is refused at the door whatever the parameter
-# (returns/middleware.py), so these are tried once per changelist.
+# (returns/web/middleware.py), so these are tried once per changelist.
 RAW = {"NUL": "a%00b", "lone surrogate": "%ED%A0%80", "bad percent": "%zz%", "overlong UTF-8": "%C0%AF"}
 GENERIC = ["id__exact", "id__in", "pk", "q", "o", "p", "e", "all", "_facets"]
 

@@ -225,7 +225,7 @@ FREE_SHIPPING_RETURN_FEE = Decimal(env("FREE_SHIPPING_RETURN_FEE", default="9.99
 REFUND_BUSINESS_DAYS_MIN = env.int("REFUND_BUSINESS_DAYS_MIN", default=5)
 REFUND_BUSINESS_DAYS_MAX = env.int("REFUND_BUSINESS_DAYS_MAX", default=10)
 
-# Approved at once (returns/risk.py): "off" (staff review every request), "standard" (requests
+# Approved at once (returns/domain/risk.py): "off" (staff review every request), "standard" (requests
 # whose lines all have standard reasons), "all" (fault claims with their photos too). A risk
 # rule holds a request for staff instead: a refund above AUTO_APPROVE_MAX_REFUND, more than
 # AUTO_APPROVE_MAX_RETURNS_90_DAYS requests from the same email in 90 days, or an email on the

@@ -1,6 +1,6 @@
 """The return policy's rules (docs/rules.md R1-R13) as the customer and staff meet them.
 
-returns/policy.py is pure, so these tests need no database: every boundary day and
+returns/domain/policy.py is pure, so these tests need no database: every boundary day and
 every cent of a refund is checked directly, and hypothesis checks the money
 invariants over random orders split into random partial returns.
 """
