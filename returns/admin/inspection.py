@@ -14,11 +14,11 @@ from returns.admin.display import money, photo_urls
 from returns.admin.forms import LineVerdictForm
 from returns.admin.workflow import inspection_blocker
 from returns.domain import policy
+from returns.domain.estimates import Estimate
 from returns.domain.history import status_label
 from returns.domain.wording import inspection_outcome
 from returns.exceptions import PolicyViolation, ReturnsError
 from returns.models import Refund
-from returns.selectors.estimates import Estimate
 from returns.services.inspection import LineVerdict, refund_preview, return_request_inspect
 
 PREVIEW, CONFIRM, EDIT = "_preview", "_confirm", "_edit"

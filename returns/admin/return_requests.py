@@ -21,12 +21,12 @@ from returns.admin.workflow import RECEIVING, WorkflowViews, allowed_actions
 from returns.conf import policy_config, store_today
 from returns.domain import history as staff_history
 from returns.domain import policy, risk
+from returns.domain.estimates import Estimate
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
 from returns.models import Order, ReturnLine, ReturnRequest
 from returns.selectors import estimates
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
-from returns.selectors.estimates import Estimate
 from returns.selectors.policy_facts import Claim
 from returns.selectors.staff import customer_history
 from returns.services.history import PERM_RECEIVE, PERM_REVIEW

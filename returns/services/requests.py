@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from returns.conf import policy_config, store_today
 from returns.domain import policy, risk
+from returns.domain.estimates import Estimate
 from returns.domain.transitions import check_transition
 from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from returns.models import (
@@ -183,7 +184,7 @@ def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
     PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
-def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> estimates.Estimate:
+def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> Estimate:
     """The refund estimate for the lines as submitted: what the customer saw on the form."""
     claims = [
         Claim(order_lines[r.order_line_id], r.quantity, r.reason, r.preference or Resolution.REFUND) for r in lines
@@ -191,7 +192,7 @@ def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int,
     return estimates.build(order, claims)
 
 
-def _auto_review(request: ReturnRequest, *, estimate: estimates.Estimate, today: date) -> risk.AutoReview:
+def _auto_review(request: ReturnRequest, *, estimate: Estimate, today: date) -> risk.AutoReview:
     """Ask ``returns.domain.risk`` about a request just made, and keep its answer on the request."""
     # The most the request could refund: if every fault is confirmed (or, when unknown, all that was paid).
     highest = estimate.highest if estimate.outcomes else order_money(request.order).paid

@@ -14,6 +14,7 @@ from django.forms.utils import ErrorDict
 
 from returns.conf import policy_config, store_today
 from returns.domain import carriers, citations, policy, wording
+from returns.domain.estimates import Estimate, Note
 from returns.exceptions import PolicyViolation
 from returns.models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
 from returns.selectors import estimates
@@ -242,19 +243,19 @@ class ReturnLineForm(forms.Form):
         elif not field:
             self.add_error(None, _rule_message(decision))
 
-    def estimate_note(self) -> estimates.Note | None:
+    def estimate_note(self) -> Note | None:
         """Why a ticked line is left out of the estimate (never just "tick an item")."""
         if not self.is_selected or self.claim() is not None:
             return None
         data, name = self.cleaned_data, self.line.name
         quantity, most = data.get("quantity"), self.eligibility.returnable_quantity
         if quantity and quantity > most:
-            return estimates.Note(name, f"You chose {quantity}, but only {most} can still be returned.", "R4")
+            return Note(name, f"You chose {quantity}, but only {most} can still be returned.", "R4")
         if self.has_error("reason") and self.eligibility.exclusion:
-            return estimates.Note(name, self.eligibility.exclusion.message, "R3")
+            return Note(name, self.eligibility.exclusion.message, "R3")
         if not quantity:
-            return estimates.Note(name, "Choose how many to return.")
-        return estimates.Note(name, "Choose why you are returning it.")
+            return Note(name, "Choose how many to return.")
+        return Note(name, "Choose why you are returning it.")
 
     def claim(self) -> Claim | None:
         """What the line counts for in the refund estimate, if its quantity and reason are usable."""
@@ -435,7 +436,7 @@ class StartReturnForm:
     def claims(self) -> list[Claim]:
         return [c for c in (f.claim() for f in self.line_forms) if c is not None]
 
-    def estimate(self) -> estimates.Estimate:
+    def estimate(self) -> Estimate:
         """The refund estimate for the form as it is now, with why any ticked line is left out."""
         notes = [n for n in (f.estimate_note() for f in self.line_forms) if n is not None]
         return estimates.build(self.order, self.claims(), notes)

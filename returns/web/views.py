@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from returns.conf import policy_config, store_today
 from returns.domain import policy, wording
+from returns.domain.estimates import Estimate
 from returns.domain.transitions import can_transition
 from returns.exceptions import PolicyViolation, ReturnsError
 from returns.models import DamagePhoto, Order, ReturnRequest
@@ -34,7 +35,6 @@ from returns.selectors.customer import (
     return_authorization,
     return_for_submission,
 )
-from returns.selectors.estimates import Estimate
 from returns.services import guest_access as access
 from returns.services import images, photos
 from returns.services.requests import return_request_cancel, return_request_record_shipment, return_request_submit

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from returns.domain.estimates import Estimate, Note
 from returns.selectors import estimates
 from returns.selectors.customer import orders_with_lines
 from returns.selectors.policy_facts import Claim
@@ -65,10 +66,10 @@ def test_a_replacement_wanted_is_refunded_if_no_fault(order):
 
 
 def test_round_trip_through_json(free_order):
-    notes = [estimates.Note("Rain jacket", "Only 1 can still be returned.", "R4")]
+    notes = [Note("Rain jacket", "Only 1 can still be returned.", "R4")]
     est = estimates.build(free_order, [Claim(line(free_order, "JKT"), 1, "defective")], notes)
-    assert estimates.Estimate.from_json(est.to_json()) == est
-    assert estimates.Estimate.from_json({}) is None
+    assert Estimate.from_json(est.to_json()) == est
+    assert Estimate.from_json({}) is None
 
 
 # --- stored with the request, shown until the refund replaces it --------------------
