@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from returns.admin.search import ConstantCostListMixin, matching_order_ids
-from returns.intake.orders import FROZEN_ONCE_RETURNED
+from returns.intake import FROZEN_ONCE_RETURNED
 from returns.models import Order, OrderLine, ReturnLine, ReturnRequest
 
 IN_A_RETURN = "In a return request: cannot be changed or deleted."

@@ -1,8 +1,8 @@
 """``POST /api/v1/orders``: the store pushes orders (and delivery dates) as they happen.
 
 Thin on purpose: verify the signature, read the body, then the same checks and the
-same upsert as ``import_orders`` (``importing.order_records_check`` and
-``importing.orders_upsert``), so a bad record gets the same message either way.
+same upsert as ``import_orders`` (``intake.order_records_check`` and
+``intake.orders_upsert``), so a bad record gets the same message either way.
 Every answer is JSON; nothing a client sends produces a 500.
 """
 
@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from returns.api.signing import verify
 from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
-from returns.intake.orders import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
+from returns.intake import OrderImportResult, order_deliveries_record, order_records_check, orders_upsert
 
 SOURCE = "orders"
 

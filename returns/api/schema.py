@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from returns.intake.orders import LINE_SPEC, ORDER_SPEC, REQUIRED
+from returns.intake import LINE_SPEC, ORDER_SPEC, REQUIRED
 
 MONEY = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "examples": ["12.50"]}
 TYPES = {

@@ -3,7 +3,7 @@
 Thin on purpose: verify ``X-Shopify-Hmac-Sha256``, de-duplicate by
 ``X-Shopify-Webhook-Id``, turn the payload into the import's order record
 (``returns.integrations.shopify``), then the same checks, upsert and locks as ``import_orders``
-and ``POST /api/v1/orders`` (``importing.order_records_check``, ``orders_upsert``,
+and ``POST /api/v1/orders`` (``intake.order_records_check``, ``orders_upsert``,
 ``order_deliveries_record``). Topics it does not read get a 200 saying so, because
 Shopify retries anything else. Every answer is JSON; nothing a client sends gives a 500.
 """
@@ -20,7 +20,7 @@ from returns.api.orders import result_json
 from returns.api.signing import verify_shopify
 from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
-from returns.intake.orders import order_deliveries_record, order_records_check, orders_upsert
+from returns.intake import order_deliveries_record, order_records_check, orders_upsert
 from returns.integrations.shopify import delivery_date, order_record
 from returns.models import Order
 

@@ -1,8 +1,8 @@
 """Shopify's order webhooks turned into the import's order record, exactly what the policy needs.
 
 Pure functions of the payload (and two settings): no database. The record they make
-goes through the importer's own checks and upsert (``importing.order_records_check``,
-``importing.orders_upsert``), so a Shopify order is validated like any imported order.
+goes through the importer's own checks and upsert (``intake.order_records_check``,
+``intake.orders_upsert``), so a Shopify order is validated like any imported order.
 
 The mapping, field by field (Shopify's REST webhook payload, Admin API 2024-01 and later):
 
@@ -60,7 +60,7 @@ from django.utils.dateparse import parse_datetime
 
 from returns.conf import store_date
 from returns.exceptions import ImportErrors
-from returns.intake.orders import CENT, MAX_MONEY, Problem
+from returns.intake import CENT, MAX_MONEY, Problem
 from returns.models import Order, OrderLine
 
 FALSE_WORDS = {"", "false", "no", "0"}

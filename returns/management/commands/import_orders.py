@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from returns.exceptions import ImportErrors
-from returns.intake.orders import orders_import
+from returns.intake import orders_import
 
 # Past this many, more lines would bury the first ones; the count says the rest.
 MAX_PROBLEMS_SHOWN = 100

@@ -13,7 +13,7 @@ from django.utils import timezone
 from returns.api.schema import EXAMPLE_DELIVERY, EXAMPLE_ORDER
 from returns.api.signing import header_for
 from returns.exceptions import ImportErrors
-from returns.intake.orders import orders_import
+from returns.intake import orders_import
 from returns.models import Order, WebhookDelivery
 from tests.returns.admin.test_admin import mug, standard, submit
 

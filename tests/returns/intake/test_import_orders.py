@@ -500,7 +500,7 @@ def test_rows_of_one_order_apart_in_a_csv_make_one_order(tmp_path):
 
 def test_a_file_read_in_small_pieces_keeps_characters_whole(tmp_path, monkeypatch):
     """The file is read a piece at a time; a character cut between two pieces is still read whole."""
-    monkeypatch.setattr("returns.intake.orders.CHUNK", 3)
+    monkeypatch.setattr("returns.intake.files.CHUNK", 3)
     path = write_json(tmp_path, order_record(customer_name="Zoë Ångström 李"), order_record("100235"))
 
     assert run_import(path) == "Imported orders.json: 2 created, 0 updated, 0 unchanged.\n"
@@ -550,7 +550,7 @@ def test_dry_run_of_a_bad_file_reports_the_problems(tmp_path):
 def test_a_long_import_keeps_no_pile_of_queries_with_debug_on(tmp_path, settings, monkeypatch):
     """With DEBUG, Django remembers the last 9000 queries: thousands of 500-row inserts were hundreds of MB."""
     settings.DEBUG = True
-    monkeypatch.setattr("returns.intake.orders.BATCH", 1)
+    monkeypatch.setattr("returns.intake.importer.BATCH", 1)
     reset_queries()
 
     run_import(write_json(tmp_path, *(order_record(str(300000 + i)) for i in range(20))))

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from returns.exceptions import ImportErrors
-from returns.intake.orders import order_records_check, orders_upsert
+from returns.intake import order_records_check, orders_upsert
 from returns.models import Order
 from tests.returns.intake.test_import_orders import line_record, order_record
 

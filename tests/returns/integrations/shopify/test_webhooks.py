@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from returns.api.signing import shopify_signature
 from returns.exceptions import ImportErrors
-from returns.intake.orders import order_records_check
+from returns.intake import order_records_check
 from returns.models import Order, Refund, WebhookDelivery
 from returns.services.requests import return_request_approve, return_request_receive
 from tests.returns.admin.test_admin import inspect_all, standard, submit
