@@ -17,11 +17,10 @@ from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 
 from returns.api.orders import result_json
-from returns.api.signing import verify_shopify
 from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
 from returns.intake import order_deliveries_record, order_records_check, orders_upsert
-from returns.integrations.shopify import delivery_date, order_record
+from returns.integrations.shopify import delivery_date, order_record, verify_shopify
 from returns.models import Order
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
-from returns.api.signing import BadSignature
 from returns.exceptions import ImportErrors
+from returns.integrations import WebhookRejected
 from returns.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def verified_body(
         return body
     try:
         verify(request.headers.get(header), body, secret)
-    except BadSignature as error:
+    except WebhookRejected as error:
         log.warning("%s webhook refused: %s", name, error)  # never the body
         return answer(401, {"error": str(error)})
     return body

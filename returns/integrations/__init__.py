@@ -34,7 +34,7 @@ class ProviderRefused(Exception):
 
 
 class WebhookRejected(Exception):
-    """The webhook is not signed by the provider (or is not one we read)."""
+    """The webhook is not signed by its sender (or is not one we read); the message is safe to send back."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from returns.api.schema import EXAMPLE_ORDER, EXAMPLE_SHOPIFY_ORDER
-from returns.api.signing import header_for, shopify_signature
+from returns.api.signing import header_for
+from returns.integrations.shopify import shopify_signature
 from returns.models import Order, WebhookDelivery
 
 SECRET = secrets.token_urlsafe(24)  # a fresh one per run: the bench signs its own posts

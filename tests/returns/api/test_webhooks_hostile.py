@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from returns.api.schema import EXAMPLE_ORDER
-from returns.api.signing import header_for, shopify_signature
+from returns.api.signing import header_for
+from returns.integrations.shopify import shopify_signature
 from returns.models import Order, OrderLine, WebhookDelivery
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from returns.api.signing import shopify_signature
 from returns.exceptions import ImportErrors
 from returns.intake import order_records_check
+from returns.integrations.shopify import shopify_signature
 from returns.models import Order, Refund, WebhookDelivery
 from returns.services.requests import return_request_approve, return_request_receive
 from tests.returns.admin.test_admin import inspect_all, standard, submit
