@@ -96,7 +96,7 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # JIT compiles a query when its estimated total cost is high, which a LIMIT 50 over a big table
-    # often is: hundreds of ms of compiling for a page that reads 50 rows (see bench_admin).
+    # often is: hundreds of ms of compiling for a page that reads 50 rows (see bench/admin.py).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

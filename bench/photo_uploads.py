@@ -1,10 +1,10 @@
 """Measure whether photo uploads can starve the site: several clients upload big photos at once while
 another client loads /policy/; prints that client's answer times.
 
-Run it against the README's gunicorn command, with the same DATABASE_URL (it makes a demo order
+Run it against the README's gunicorn command, with its settings and DATABASE_URL (it makes a demo order
 and guest sessions there, and removes them afterwards):
 
-    manage.py bench_photo_uploads --url http://127.0.0.1:8001
+    python -m bench photo_uploads --url http://127.0.0.1:8001
 
 Each upload client comes from its own address (X-Forwarded-For; run gunicorn with
 NUM_PROXIES=1 as behind a proxy) so the per-client hourly limit does not refuse them.

@@ -1,8 +1,8 @@
 """Time the order webhooks: N signed orders posted one by one, the median and p95 per order.
 
-    python manage.py bench_webhooks                  # 1,000 orders to POST /api/v1/orders
-    python manage.py bench_webhooks --shopify        # and 1,000 to POST /api/v1/shopify/webhooks
-    DATABASE_URL=postgres://…/bench python manage.py bench_webhooks --posts 1000
+    python -m bench webhooks                  # 1,000 orders to POST /api/v1/orders
+    python -m bench webhooks --shopify        # and 1,000 to POST /api/v1/shopify/webhooks
+    DATABASE_URL=postgres://…/bench python -m bench webhooks --posts 1000
 
 Each post is a new order (three lines, one of them three units with a discount that does
 not divide evenly in the Shopify case), signed as the store or Shopify signs it, with its own

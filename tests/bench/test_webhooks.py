@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from bench import webhooks
 from returns.models import Order, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_bench_webhooks_times_every_post_and_cleans_up():
     out = io.StringIO()
-    call_command("bench_webhooks", posts=5, shopify=True, stdout=out)
+    call_command(webhooks.Command(), posts=5, shopify=True, stdout=out)
     report = json.loads(out.getvalue().splitlines()[-1])
     for name in ("orders_api", "shopify"):
         assert report[name]["statuses"] == {"200": 5}, report
@@ -23,7 +24,7 @@ def test_bench_webhooks_times_every_post_and_cleans_up():
 
 
 def test_keep_keeps_the_orders_with_their_split_lines():
-    call_command("bench_webhooks", posts=2, shopify=True, keep=True, stdout=io.StringIO())
+    call_command(webhooks.Command(), posts=2, shopify=True, keep=True, stdout=io.StringIO())
     shopify_orders = Order.objects.filter(number__contains="-S")
     assert shopify_orders.count() == 2 + 10  # and the warm-up's
     skus = sorted(shopify_orders.first().lines.values_list("sku", "quantity"))

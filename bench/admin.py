@@ -1,6 +1,6 @@
 """Fill a database with realistic return requests in bulk and time each staff page and filter.
 
-    DATABASE_URL=postgres://…/bench python manage.py bench_admin --requests 1000000
+    DATABASE_URL=postgres://…/bench python -m bench admin --requests 1000000
 
 Run it against a database of its own: it refuses to add to one that already holds
 orders or returns (a second run with the same --requests reuses the data).
@@ -147,7 +147,7 @@ def _insert(model, columns: dict[str, str], sql: Sql, where: str = "") -> None:
         elif field.blank and field.get_internal_type() in ("CharField", "TextField", "EmailField"):
             value = ""
         else:
-            raise CommandError(f"bench_admin does not know how to fill {model.__name__}.{field.name}.")
+            raise CommandError(f"bench admin does not know how to fill {model.__name__}.{field.name}.")
         exprs.append("%s")
         params.append(field.get_db_prep_save(value, connection))
     table = connection.ops.quote_name(model._meta.db_table)

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from bench import photo_uploads
 from returns.models import DamagePhoto, Order, PendingPhoto
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +17,7 @@ def test_bench_uploads_measures_and_cleans_up(live_server, mode, settings):
     settings.PHOTO_UPLOADS_PER_HOUR = 100
     out = io.StringIO()
     call_command(
-        "bench_photo_uploads",
+        photo_uploads.Command(),
         url=live_server.url,
         clients=2,
         photos=2,
