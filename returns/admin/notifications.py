@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
 from returns.domain.history import EVENT_LABELS, event_label
 from returns.models import Notification
@@ -26,7 +27,7 @@ class EventFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyMixin, RequestSearchMixin, admin.ModelAdmin):
     class Media:  # the double-click guard on every form that changes something
         css = {"all": ("css/staff-desk.css",)}
         js = ("js/staff-once.js",)
@@ -90,16 +91,6 @@ class NotificationAdmin(RequestSearchMixin, admin.ModelAdmin):
             tries,
             f" · {when}" if when else "",
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Nothing is edited; "change" is what allows sending a failed email again.
-        return False
 
     @admin.action(description="Send the selected emails again now", permissions=["resend"])
     def send_again(self, request, queryset):

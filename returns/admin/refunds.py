@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from returns.admin.display import money, person
 from returns.admin.filters import IssuedFilter
 from returns.admin.forms import RefundExportForm
+from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
 from returns.models import Refund
 from returns.selectors.staff import refunds_issued_between
@@ -68,7 +69,7 @@ def refunds_csv(refunds) -> HttpResponse:
 
 
 @admin.register(Refund)
-class RefundAdmin(RequestSearchMixin, admin.ModelAdmin):
+class RefundAdmin(ReadOnlyMixin, RequestSearchMixin, admin.ModelAdmin):
     class Media:  # the double-click guard on every form that changes something
         css = {"all": ("css/staff-desk.css",)}
         js = ("js/staff-once.js",)
@@ -95,15 +96,6 @@ class RefundAdmin(RequestSearchMixin, admin.ModelAdmin):
         "created_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="RMA", ordering="request__rma")
     def rma(self, obj):

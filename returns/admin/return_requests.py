@@ -16,6 +16,7 @@ from returns.admin.analytics import AnalyticsView
 from returns.admin.display import age_in_days, money, person, photo_urls
 from returns.admin.filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from returns.admin.inspection import InspectionView
+from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
 from returns.admin.workflow import RECEIVING, WorkflowViews, allowed_actions
 from returns.conf import policy_config, store_today
@@ -45,7 +46,9 @@ def held_by(obj: ReturnRequest) -> dict | None:
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, WorkflowViews, admin.ModelAdmin):
+class ReturnRequestAdmin(
+    ReadOnlyMixin, RequestSearchMixin, AnalyticsView, InspectionView, WorkflowViews, admin.ModelAdmin
+):
     class Media:  # the double-click guard on every form that changes something
         css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
         js = ("js/staff-once.js",)
@@ -93,16 +96,7 @@ class ReturnRequestAdmin(RequestSearchMixin, AnalyticsView, InspectionView, Work
     # Every field on the page is shown, never edited: the list comes from the fieldsets.
     readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
 
-    # --- permissions: see, never edit, add or delete -------------------------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # --- permissions: see (never edit, add or delete: ReadOnlyMixin), and the steps ---
 
     def has_review_permission(self, request):
         return request.user.has_perm(PERM_REVIEW)
