@@ -103,4 +103,5 @@ class NotificationAdmin(ReadOnlyMixin, RequestSearchMixin, admin.ModelAdmin):
             self.message_user(request, f"{skipped} already sent; not sent twice.", messages.WARNING)
 
     def has_resend_permission(self, request):
+        # Nothing is edited (ReadOnlyMixin); the "change" permission is what allows sending a failed email again.
         return request.user.has_perm("returns.change_notification")
