@@ -36,6 +36,7 @@ from django.utils.crypto import salted_hmac
 from returns.conf import policy_config, store_today
 from returns.domain import policy, wording
 from returns.models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
+from returns.outbox.lease import Lease
 from returns.services.guest_access import guest_link
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ CUSTOMER_EVENTS = frozenset(
     }
 )
 STAFF_EVENTS = {"submitted": "staff_new_request", "refund_failed": "staff_refund_failed"}
-
-BACKOFF_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480)
 
 
 def _absolute(path: str) -> str:
@@ -233,23 +232,20 @@ def _expire_links(now: datetime) -> int:
     return expired
 
 
-def _claim(now: datetime, ids: list[int] | None, skip: set[int]) -> Notification | None:
-    """Take the next due row: pending and due, or a claim whose lease ran out (its worker died)."""
-    with transaction.atomic():
-        due = Q(state=Notification.State.PENDING, next_attempt_at__lte=now) | Q(
-            state=Notification.State.SENDING, lease_until__lte=now
-        )
-        qs = Notification.objects.filter(due).exclude(pk__in=skip)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
-        note = qs.select_for_update(skip_locked=True).order_by("next_attempt_at", "id").first()
-        if note is None:
-            return None
-        note.state = Notification.State.SENDING
-        note.lease_until = now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
-        note.attempts += 1
-        note.save(update_fields=["state", "lease_until", "attempts"])
-    return note
+def _due(now: datetime) -> Q:
+    """Pending and due, or a claim whose lease ran out (its worker died)."""
+    return Q(state=Notification.State.PENDING, next_attempt_at__lte=now) | Q(
+        state=Notification.State.SENDING, lease_until__lte=now
+    )
+
+
+QUEUE = Lease(
+    model=Notification,
+    due=_due,
+    held={"state": Notification.State.SENDING},
+    lease_field="lease_until",
+    duration=lambda: timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
+)
 
 
 def _message(note: Notification, connection) -> EmailMultiAlternatives:
@@ -280,13 +276,6 @@ def _drop(connection) -> None:
         connection.connection = None
 
 
-def _finish(note: Notification, **fields) -> None:
-    """Save the outcome of this claim, unless another worker took the row over meanwhile."""
-    Notification.objects.filter(pk=note.pk, state=Notification.State.SENDING, lease_until=note.lease_until).update(
-        **fields
-    )
-
-
 def notifications_send_due(
     *,
     now: datetime | None = None,
@@ -296,18 +285,10 @@ def notifications_send_due(
 ) -> SendResult:
     """Send due emails one by one; a failure is retried later with backoff."""
     result = SendResult()
-    skip: set[int] = set()
     result.expired = _expire_links(now or timezone.now())
     connection = get_connection(fail_silently=False)
     try:
-        for _ in range(limit):
-            if should_stop():
-                break
-            moment = now or timezone.now()
-            note = _claim(moment, ids, skip)
-            if note is None:
-                break
-            skip.add(note.pk)
+        for note, moment in QUEUE.claimed(now=now, ids=ids, limit=limit, should_stop=should_stop):
             preparer = PREPARERS.get(note.event)
             if preparer is not None and not note.body_text and not preparer(note):
                 continue  # the preparer settled the row (nothing to send)
@@ -323,21 +304,18 @@ def notifications_send_due(
                 _smtp.active = False
                 # Shutting down: give the row back, due now, as if this attempt had not started.
                 _drop(connection)
-                _finish(note, state=Notification.State.PENDING, lease_until=None, attempts=note.attempts - 1)
+                QUEUE.finish(note, state=Notification.State.PENDING, lease_until=None, attempts=note.attempts - 1)
                 raise
             except Exception as exc:  # any transport error: keep the email and retry later
                 _smtp.active = False
                 log.warning("Email %s to %s failed (attempt %s): %s", note.pk, note.to, note.attempts, exc)
                 fields = {"last_error": f"{type(exc).__name__}: {exc}"[:2000], "lease_until": None}
                 if note.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                    fields["state"] = Notification.State.FAILED
+                    QUEUE.finish(note, state=Notification.State.FAILED, **fields)
                     result.failed += 1
                 else:
-                    delay = BACKOFF_MINUTES[min(note.attempts - 1, len(BACKOFF_MINUTES) - 1)]
-                    fields["state"] = Notification.State.PENDING
-                    fields["next_attempt_at"] = moment + timedelta(minutes=delay)
+                    QUEUE.retry(note, moment, state=Notification.State.PENDING, **fields)
                     result.retrying += 1
-                _finish(note, **fields)
                 # A broken connection is not reused for the next email.
                 _drop(connection)
                 connection = get_connection(fail_silently=False)
@@ -346,7 +324,7 @@ def notifications_send_due(
                 fields = {"state": Notification.State.SENT, "sent_at": moment, "last_error": "", "lease_until": None}
                 if note.secret:
                     fields.update(body_text="", body_html="")  # the link or code is in the customer's inbox now
-                _finish(note, **fields)
+                QUEUE.finish(note, **fields)
                 result.sent += 1
     finally:
         _smtp.active = False

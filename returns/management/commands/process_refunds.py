@@ -4,8 +4,8 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+from returns.outbox.refunds import refunds_process_due
 from returns.outbox.worker import run_rounds
-from returns.services.refunds import refunds_process_due
 
 
 class Command(BaseCommand):

@@ -95,7 +95,7 @@ def test_a_claim_left_by_a_crashed_worker_is_retried_only_after_its_lease(settin
     note = outbox_row()
     now = timezone.now()
     # A worker claims the row and dies before it can say how the SMTP conversation went.
-    claimed = notifications._claim(now, None, set())
+    claimed = notifications.QUEUE.claim(now)
     assert claimed.pk == note.pk
     note.refresh_from_db()
     assert note.state == Notification.State.SENDING and note.attempts == 1

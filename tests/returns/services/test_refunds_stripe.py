@@ -20,7 +20,7 @@ from django.utils import timezone
 from returns.exceptions import AlreadyDone
 from returns.integrations import ProviderRefused, from_minor_units, minor_units, refund_provider
 from returns.models import Refund, ReturnRequest
-from returns.services import refunds
+from returns.outbox import refunds
 from returns.services.refunds import refund_issue
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
 from tests.returns.admin.test_admin import (  # noqa: F401  (the fixtures are used by name)
