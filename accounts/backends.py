@@ -1,7 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.lockout import guess_settled
-from accounts.models import normalize_email
+from core.addresses import normalize_email
 
 
 class EmailBackend(ModelBackend):

@@ -5,8 +5,9 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, SetPasswordMixin
 
 from accounts import emails
-from accounts.models import User, normalize_email
+from accounts.models import User
 from accounts.services import user_unlock_sign_in
+from core.addresses import normalize_email
 from returns.models import Order
 
 EMAIL_ERRORS = {

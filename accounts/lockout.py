@@ -36,8 +36,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import normalize_email
-from accounts.throttle import client_address
+from core.addresses import client_address, normalize_email
 
 USERNAME_MAX_LENGTH = 255  # axes' column
 
@@ -53,7 +52,7 @@ def username(request, credentials) -> str | None:
 
 
 def client_ip(request) -> str | None:
-    """The client as the throttles see it (accounts.throttle.client_address), as an address a column holds."""
+    """The client as the throttles see it (core.addresses.client_address), as an address a column holds."""
     try:
         return str(ipaddress.ip_network(client_address(request), strict=False).network_address)
     except ValueError:

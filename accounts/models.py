@@ -2,10 +2,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-
-def normalize_email(email: str) -> str:
-    """Emails are compared case-insensitively everywhere; store them lower-cased."""
-    return (email or "").strip().lower()
+from core.addresses import normalize_email
 
 
 class UserManager(BaseUserManager):
@@ -82,6 +79,8 @@ class User(AbstractUser):
 
 class ThrottleCount(models.Model):
     """A rate-limit counter shared by every process and host (when no CACHE_URL is set).
+
+    The table of ``core.counter`` (THROTTLE_COUNT_MODEL), which both apps' limits count in.
 
     One row per limit and clock-hour window; the key is a hash, so no address is stored.
     """

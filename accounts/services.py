@@ -6,7 +6,8 @@ from axes.utils import reset as axes_reset
 from django.db import IntegrityError, transaction
 
 from accounts import emails
-from accounts.models import User, normalize_email
+from accounts.models import User
+from core.addresses import normalize_email
 
 
 def user_signup(*, email: str, full_name: str, password: str) -> None:

@@ -31,8 +31,8 @@ from accounts.forms import (
     SignUpForm,
     VerifyPasswordForm,
 )
-from accounts.models import normalize_email
 from accounts.services import user_signup, user_verify_email
+from core.addresses import client_address, normalize_email
 from returns.services.guest_access import (
     CodeResult,
     grant_guest_order,
@@ -50,7 +50,7 @@ AUTH_BACKEND = "accounts.backends.EmailBackend"
 
 def throttle_hit(request, scope: str, email: str) -> bool:
     """Count one request for a link; True when the address, the client, or the pair is over its hourly limit."""
-    return throttle.over_limit(scope, address=normalize_email(email), client=throttle.client_address(request))
+    return throttle.over_limit(scope, address=normalize_email(email), client=client_address(request))
 
 
 # --- pages -------------------------------------------------------------------------

@@ -280,6 +280,8 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 CACHE_URL = env("CACHE_URL", default="")
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 THROTTLE_STORE = env("THROTTLE_STORE", default="cache" if CACHE_URL else "database")
+# The table core.counter counts in with THROTTLE_STORE=database (core is not an app: it holds no model).
+THROTTLE_COUNT_MODEL = "accounts.ThrottleCount"
 
 # Sign-in lockout (django-axes, accounts/lockout.py), for staff and customers alike, counted in
 # the database so every process and host sees the same counts: an account pauses after
@@ -318,7 +320,7 @@ PHOTO_THUMBNAIL_SIZE = env.int("PHOTO_THUMBNAIL_SIZE", default=320)
 # Photos upload as they are picked and wait this long (seconds) for the form to be sent;
 # `manage.py sweep_photos` (cron) deletes them after that.
 PENDING_PHOTO_MAX_AGE = env.int("PENDING_PHOTO_MAX_AGE", default=24 * 60 * 60)
-# Photos one client (address, and browser session) may upload per hour; counted in CACHES.
+# Photos one client (address, and browser session) may upload per hour; counted like the other limits (THROTTLE_STORE).
 PHOTO_UPLOADS_PER_HOUR = env.int("PHOTO_UPLOADS_PER_HOUR", default=60)
 # Photos decoded at once per process, and how long (seconds) an upload waits for a turn
 # before the customer is asked to try again. Bounds CPU and memory whatever arrives.

@@ -13,22 +13,20 @@ pending upload never attached) is removed by ``manage.py sweep_photos``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.throttle import client_address
+from core import counter
+from core.addresses import client_address
 from returns.models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
 from returns.services import guest_access as access
 from returns.services import images
@@ -37,7 +35,6 @@ log = logging.getLogger(__name__)
 
 OWNER_SESSION_KEY = "photo_owner"
 PHOTO_ROOT = "photos"
-THROTTLE_WINDOW = 60 * 60
 
 
 class TooManyUploads(images.ImageRejected):
@@ -84,28 +81,15 @@ def pending_for(request, pk: int) -> PendingPhoto:
 def count_upload(request) -> None:
     """Count one photo for this client (its address and its session); raise TooManyUploads over the limit.
 
-    Fixed windows on the clock hour, in the shared cache (CACHES), so the count holds
-    across processes and hosts when the cache is shared (Redis or the database cache).
+    Counted by the counter every limit shares (``core.counter``), so the count holds across
+    processes and hosts: in the database, or in the shared cache with CACHE_URL.
     """
     limit = getattr(settings, "PHOTO_UPLOADS_PER_HOUR", 60)
-    now = time.time()
-    window = int(now // THROTTLE_WINDOW)
-    remaining = int((window + 1) * THROTTLE_WINDOW - now) + 1
     over = False
     for kind, value in (("client", client_address(request)), ("session", session_owner(request, create=True))):
-        key = f"throttle:photos:{kind}:{hashlib.sha256(value.encode()).hexdigest()}:{window}"
-        if cache.add(key, 1, timeout=remaining):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=remaining)
-                count = 1
-            cache.touch(key, timeout=remaining)
-        over = over or count > limit
+        over = counter.count("photos", kind, value) > limit or over
     if over:
-        minutes = max(1, remaining // 60)
+        minutes = max(1, counter.seconds_left() // 60)
         raise TooManyUploads(
             f"You have sent {limit} photos in the last hour, the most we accept. "
             f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}."

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -113,6 +114,17 @@ class TestUpload:
             c.force_login(customer)
         assert upload(first, order, lamp).status_code == 201
         assert upload(second, order, lamp).status_code == 429  # same address, another session
+
+    def test_the_limit_holds_across_processes_like_every_other_limit(self, signed_in, order, lamp, settings):
+        """Each gunicorn worker has a local-memory cache of its own: the count must be in the store they share."""
+        settings.THROTTLE_STORE = "database"  # the shared store when no CACHE_URL is set
+        settings.PHOTO_UPLOADS_PER_HOUR = 1
+        assert upload(signed_in, order, lamp).status_code == 201
+        cache.clear()  # the next upload is served by another process, whose local cache is empty
+        response = upload(signed_in, order, lamp)
+        assert response.status_code == 429
+        assert "You have sent 1 photos in the last hour" in response.json()["error"]
+        assert PendingPhoto.objects.count() == 1
 
     def test_when_every_decoding_slot_stays_busy_the_customer_is_asked_to_retry(self, signed_in, order, lamp, settings):
         settings.PHOTO_DECODE_WAIT = 0.05
