@@ -23,7 +23,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from accounts.models import normalize_email
+from core.addresses import normalize_email
 from returns.models import Order, OrderLine
 
 CENT = Decimal("0.01")

@@ -4,12 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
 from returns.conf import store_today
 from returns.models import Order, OrderLine
 from returns.roles import CUSTOMER_SERVICE, WAREHOUSE, ensure_roles
@@ -123,6 +123,7 @@ class Command(BaseCommand):
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("seed_demo makes accounts with a known password; it does not run in production.")
         ensure_roles(Group, Permission)
+        User = get_user_model()
         users = {}
         for email, name, superuser, role in PEOPLE:
             user = User.objects.filter(email=email).first()
