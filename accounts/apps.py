@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # The guest-link email is written by the sender, which looks the order up off the request.
         from accounts.emails import prepare_guest_link
+        from returns.outbox.account_emails import AccountEmail
         from returns.outbox.mail import PREPARERS
 
-        PREPARERS["guest_link"] = prepare_guest_link
+        PREPARERS[AccountEmail.GUEST_LINK] = prepare_guest_link

@@ -19,6 +19,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
 from returns.models import GuestCode, Notification, Order
+from returns.outbox.account_emails import AccountEmail
 from returns.outbox.mail import notifications_send_soon, render_email
 from returns.services.guest_access import guest_code_issue, guest_code_request, guest_link
 
@@ -60,12 +61,12 @@ def _context(context: dict) -> dict:
     }
 
 
-def render(event: str, context: dict) -> tuple[str, str, str]:
+def render(event: AccountEmail, context: dict) -> tuple[str, str, str]:
     """Render templates/accounts/emails/<event>_subject.txt, _body.txt and _body.html."""
     return render_email(event, _context(context), folder="accounts/emails")
 
 
-def _outbox_row(event: str, *, to: str, valid_for_seconds: int, subject="", text="", html="") -> Notification:
+def _outbox_row(event: AccountEmail, *, to: str, valid_for_seconds: int, subject="", text="", html="") -> Notification:
     """A customer's link email in the outbox: secret, and erased once its link has expired."""
     return Notification.objects.create(
         event=event,
@@ -79,7 +80,7 @@ def _outbox_row(event: str, *, to: str, valid_for_seconds: int, subject="", text
     )
 
 
-def send(event: str, *, to: str, context: dict, valid_for_seconds: int) -> Notification:
+def send(event: AccountEmail, *, to: str, context: dict, valid_for_seconds: int) -> Notification:
     """Record a link email in the outbox (sent after commit, off the request)."""
     subject, text, html = render(event, context)
     with transaction.atomic():
@@ -111,7 +112,7 @@ def user_from_verification_token(token: str) -> User:
 
 def send_verification(user: User) -> None:
     send(
-        "verify_email",
+        AccountEmail.VERIFY_EMAIL,
         to=user.email,
         context={
             "user": user,
@@ -125,7 +126,7 @@ def send_verification(user: User) -> None:
 def send_account_exists(email: str) -> None:
     """Someone signed up with an address that has an account: tell its owner, not the visitor."""
     send(
-        "account_exists",
+        AccountEmail.ACCOUNT_EXISTS,
         to=email,
         context={
             "email": email,
@@ -151,7 +152,7 @@ def request_guest_link(*, number: str, email: str) -> GuestCode:
     answer takes the same time either way.
     """
     with transaction.atomic():
-        note = _outbox_row("guest_link", to=email, valid_for_seconds=settings.GUEST_LINK_MAX_AGE)
+        note = _outbox_row(AccountEmail.GUEST_LINK, to=email, valid_for_seconds=settings.GUEST_LINK_MAX_AGE)
         guest_code = guest_code_request(number=number, email=email)
         guest_code.notification = note
         guest_code.save(update_fields=["notification"])
@@ -174,7 +175,7 @@ def prepare_guest_link(note: Notification) -> bool:
             return False
         code = guest_code_issue(guest_code=guest_code, order=order)
         subject, text, html = render(
-            "guest_link",
+            AccountEmail.GUEST_LINK,
             {
                 "order": order,
                 "link": guest_link(order),
@@ -190,7 +191,7 @@ def prepare_guest_link(note: Notification) -> bool:
 
 def send_password_reset(*, to: str, uid: str, token: str) -> None:
     send(
-        "password_reset",
+        AccountEmail.PASSWORD_RESET,
         to=to,
         context={
             "email": to,
