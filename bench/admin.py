@@ -43,6 +43,7 @@ from django.utils.http import urlencode
 
 from accounts.models import User
 from returns.admin.search import partial_search_available
+from returns.domain.events import Event
 from returns.models import (
     RMA_ALPHABET,
     Notification,
@@ -288,7 +289,7 @@ def fill(n: int, out) -> None:
                 "at": sql.moment(),
                 "from_status": "''",
                 "to_status": "'submitted'",
-                "event": "'submitted'",
+                "event": f"'{Event.SUBMITTED}'",
             },
             sql,
         )
@@ -298,7 +299,7 @@ def fill(n: int, out) -> None:
                 "id": "i",
                 "request_id": "i",
                 "change_id": "i",
-                "event": "'submitted'",
+                "event": f"'{Event.SUBMITTED}'",
                 "audience": "'customer'",
                 "to": f"'customer' || {sql.text(f'i % {n // 3 + 1}')} || '@example.com'",
                 "subject": "'We received your return request'",

@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from returns.domain import policy
+from returns.domain.events import Event
 from returns.domain.money import format_money
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -436,7 +437,8 @@ class StatusChange(models.Model):
     note = models.TextField(blank=True, help_text="Shown to the customer, except for STAFF_ONLY_EVENTS.")
 
     # Steps between staff only (a payment processor's error); the customer's page leaves them out.
-    STAFF_ONLY_EVENTS = frozenset({"refund_failed", "refund_sent", "refund_retrying"})
+    # Derived from the event list, under the name the note's help text gives.
+    STAFF_ONLY_EVENTS = frozenset(event for event in Event if not event.customer_sees)
 
     class Meta:
         ordering = ["at", "id"]

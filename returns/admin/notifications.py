@@ -8,9 +8,18 @@ from django.utils.html import format_html
 
 from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
-from returns.domain.history import EVENT_LABELS, event_label
+from returns.domain.events import Event
+from returns.domain.history import event_label
 from returns.models import Notification
+from returns.outbox.account_emails import AccountEmail
 from returns.outbox.mail import notification_retry
+
+# Every step an email tells of: the events that email someone, then the account emails.
+EMAIL_STEPS = [(e.value, e.staff_label) for e in Event if e.emails_customer or e.staff_email] + AccountEmail.choices
+
+
+def step_label(value: str) -> str:
+    return AccountEmail(value).label if value in AccountEmail.values else event_label(value)
 
 
 class EventFilter(admin.SimpleListFilter):
@@ -20,7 +29,7 @@ class EventFilter(admin.SimpleListFilter):
     parameter_name = "event"
 
     def lookups(self, request, model_admin):
-        return list(EVENT_LABELS.items())
+        return EMAIL_STEPS
 
     def queryset(self, request, queryset):
         return queryset.filter(event=self.value()) if self.value() else queryset
@@ -72,7 +81,7 @@ class NotificationAdmin(ReadOnlyMixin, RequestSearchMixin, admin.ModelAdmin):
 
     @admin.display(description="Step", ordering="event")
     def step(self, obj):
-        return event_label(obj.event)
+        return step_label(obj.event)
 
     @admin.display(description="State", ordering="state")
     def state_column(self, obj):

@@ -23,6 +23,7 @@ from returns.conf import policy_config, store_today
 from returns.domain import history as staff_history
 from returns.domain import policy, risk
 from returns.domain.estimates import Estimate
+from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
 from returns.models import Order, ReturnLine, ReturnRequest
@@ -162,7 +163,7 @@ class ReturnRequestAdmin(
 
     @admin.display(description="Submitted by")
     def submitted_by_text(self, obj):
-        return staff_history.actor_name(obj.submitted_by, "submitted")
+        return staff_history.actor_name(obj.submitted_by, Event.SUBMITTED)
 
     @admin.display(description="Order", ordering="order__number")
     def order_number(self, obj):

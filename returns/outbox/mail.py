@@ -35,31 +35,12 @@ from django.utils.crypto import salted_hmac
 
 from returns.conf import policy_config, store_today
 from returns.domain import policy, wording
+from returns.domain.events import Event
 from returns.models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
 from returns.outbox.lease import Lease
 from returns.services.guest_access import guest_link
 
 log = logging.getLogger(__name__)
-
-# Which events the customer hears of. A status change always has one of these;
-# "closed" follows refund_issued / replacement_sent / inspected, which already told them.
-CUSTOMER_EVENTS = frozenset(
-    {
-        "submitted",
-        "approved",
-        "rejected",
-        "cancelled",
-        "shipped",
-        "received",
-        "inspected",
-        "refund_issued",
-        "replacement_sent",
-        "ship_by_reminder",
-        "expired",
-        "reinstated",
-    }
-)
-STAFF_EVENTS = {"submitted": "staff_new_request", "refund_failed": "staff_refund_failed"}
 
 
 def _absolute(path: str) -> str:
@@ -127,11 +108,12 @@ def notification_record(
     *, request: ReturnRequest, change: StatusChange, today: date | None = None
 ) -> list[Notification]:
     """Store the emails this change calls for; send them once the transaction commits."""
+    event = Event(change.event)
     wanted = []
-    if change.event in CUSTOMER_EVENTS:
-        wanted.append(("customer", change.event, request.order.email))
-    if change.event in STAFF_EVENTS and settings.STAFF_NOTIFICATION_EMAIL:
-        wanted.append(("staff", STAFF_EVENTS[change.event], settings.STAFF_NOTIFICATION_EMAIL))
+    if event.emails_customer:
+        wanted.append(("customer", event.value, request.order.email))
+    if event.staff_email and settings.STAFF_NOTIFICATION_EMAIL:
+        wanted.append(("staff", event.staff_email, settings.STAFF_NOTIFICATION_EMAIL))
     if not wanted:
         return []
     context = _context(request, change, today or store_today())

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from returns.domain.events import Event
 from returns.integrations import ProviderRefused, ProviderUnavailable, refund_provider
 from returns.models import Refund
 from returns.outbox.lease import Lease
@@ -91,6 +92,6 @@ def _retry_later(refund: Refund, error: str, moment: datetime) -> None:
             record_note(
                 request,
                 by=None,
-                event="refund_retrying",
+                event=Event.REFUND_RETRYING,
                 note=f"The payment provider did not answer; the refund waits and is retried automatically. {error}",
             )

@@ -28,6 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from returns.conf import store_date
+from returns.domain.events import Event
 from returns.models import OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
 
 S = ReturnRequest.Status
@@ -169,7 +170,7 @@ def returns_analytics(start: date, end: date) -> Analytics:
     timed = list(issued.values_list("request_id", "issued_on"))
     received = {}
     for request_id, at in (
-        StatusChange.objects.filter(request_id__in=[r for r, _ in timed], event="received")
+        StatusChange.objects.filter(request_id__in=[r for r, _ in timed], event=Event.RECEIVED)
         .order_by("at")
         .values_list("request_id", "at")
     ):
@@ -177,7 +178,7 @@ def returns_analytics(start: date, end: date) -> Analytics:
     days = [(issued_on - received[r]).days for r, issued_on in timed if r in received]
     median = Decimal(str(statistics.median(days))).quantize(Decimal("0.1")) if days else None
 
-    approvals = StatusChange.objects.filter(request__in=requests, event__in=("approved", "auto_approved")).aggregate(
+    approvals = StatusChange.objects.filter(request__in=requests, event=Event.APPROVED).aggregate(
         approved=Count("request", distinct=True),
         auto=Count("request", distinct=True, filter=Q(by__isnull=True)),
     )

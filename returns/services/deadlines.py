@@ -9,6 +9,7 @@ from django.db import transaction
 
 from returns.conf import policy_config, store_today
 from returns.domain import policy
+from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.models import (
     ReturnRequest,
@@ -34,7 +35,7 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
         record_note(
             request,
             by=None,
-            event="ship_by_reminder",
+            event=Event.SHIP_BY_REMINDER,
             note=f"Please ship by {day(request.ship_by)}.",
             today=today,
         )
@@ -52,7 +53,7 @@ def return_request_expire(*, request: ReturnRequest, today: date | None = None) 
             request,
             S.EXPIRED,
             by=None,
-            event="expired",
+            event=Event.EXPIRED,
             note=f"Not shipped by {day(request.ship_by)}.",
         )
         release_units(request)

@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db.models import F
 
+from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.transitions import check_transition
 from returns.exceptions import NotAllowed
@@ -46,7 +47,7 @@ def record_step(
     request: ReturnRequest,
     *,
     by,
-    event: str,
+    event: Event,
     from_status: str,
     to_status: str,
     note: str = "",
@@ -66,14 +67,14 @@ def record_step(
     return change
 
 
-def record_note(request: ReturnRequest, *, by, event: str, note: str, today: date | None = None) -> StatusChange:
+def record_note(request: ReturnRequest, *, by, event: Event, note: str, today: date | None = None) -> StatusChange:
     """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder)."""
     return record_step(
         request, by=by, event=event, from_status=request.status, to_status=request.status, note=note, today=today
     )
 
 
-def move(request: ReturnRequest, target: str, *, by, event: str, note: str = "", fields: Sequence[str] = ()) -> None:
+def move(request: ReturnRequest, target: str, *, by, event: Event, note: str = "", fields: Sequence[str] = ()) -> None:
     check_transition(request, target)
     previous = request.status
     request.status = target
@@ -109,7 +110,11 @@ def close_if_settled(request: ReturnRequest, *, by) -> None:
         return
     if refund is not None and refund.total > 0:
         move(
-            request, S.REFUNDED, by=by, event="closed", note=f"Refunded {format_money(refund.total, refund.currency)}."
+            request,
+            S.REFUNDED,
+            by=by,
+            event=Event.CLOSED,
+            note=f"Refunded {format_money(refund.total, refund.currency)}.",
         )
     else:
-        move(request, S.COMPLETED, by=by, event="closed")
+        move(request, S.COMPLETED, by=by, event=Event.CLOSED)

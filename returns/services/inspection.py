@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from returns.conf import store_today
 from returns.domain import policy
+from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.transitions import check_transition
 from returns.domain.wording import inspection_outcome
@@ -147,7 +148,7 @@ def return_request_inspect(
         note = inspection_outcome(pairs)
         if refund is not None:
             note += f" Refund: {format_money(refund.total, refund.currency)}."
-        move(request, S.INSPECTED, by=by, event="inspected", note=note)
+        move(request, S.INSPECTED, by=by, event=Event.INSPECTED, note=note)
         close_if_settled(request, by=by)
         if refund is not None and refund.state == Refund.State.PENDING and settings.AUTO_REFUND:
             from returns.services.refunds import refund_send, refund_uses_provider

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from returns.conf import policy_config, store_today
 from returns.domain import policy
+from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.policy import day
 from returns.integrations import ProviderRefund, refund_provider
@@ -51,7 +52,7 @@ def refund_mark_issued(
     record_note(
         request,
         by=by,
-        event="refund_issued",
+        event=Event.REFUND_ISSUED,
         note=(
             f"{format_money(refund.total, refund.currency)} to {refund.payment_method}"
             f"{' (retry)' if retried else ''}; "
@@ -67,7 +68,7 @@ def _fail(refund: Refund, request, reason: str) -> None:
     refund.failure_reason = reason[:2000]
     refund.next_attempt_at = None
     refund.save(update_fields=["state", "failure_reason", "next_attempt_at", "reference", "updated_at"])
-    record_note(request, by=None, event="refund_failed", note=reason)
+    record_note(request, by=None, event=Event.REFUND_FAILED, note=reason)
 
 
 def refund_apply_answer(
@@ -80,7 +81,7 @@ def refund_apply_answer(
             if answer is not None and refund.state == Refund.State.ISSUED and answer.status == "failed":
                 request = locked(refund.request)
                 note = f"The provider now reports refund {answer.id} failed ({answer.failure_reason}); check it there."
-                record_note(request, by=None, event="refund_failed", note=note)
+                record_note(request, by=None, event=Event.REFUND_FAILED, note=note)
             return refund
         request = locked(refund.request)
         label = refund_provider(refund.provider).label

@@ -24,6 +24,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.policy import day
 from returns.exceptions import AlreadyDone, InvalidTransition, PolicyViolation
@@ -78,7 +79,7 @@ def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
         refund.state = Refund.State.FAILED
         refund.failure_reason = reason
         refund.save(update_fields=["state", "failure_reason", "updated_at"])
-        record_note(request, by=by, event="refund_failed", note=reason)
+        record_note(request, by=by, event=Event.REFUND_FAILED, note=reason)
     return refund
 
 
@@ -145,7 +146,7 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
         record_note(
             request,
             by=by,
-            event="refund_sent",
+            event=Event.REFUND_SENT,
             note=(
                 f"{format_money(refund.total, refund.currency)} sent to {provider.label} "
                 f"({refund.order.payment_reference})."

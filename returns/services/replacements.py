@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from returns.domain.events import Event
 from returns.exceptions import AlreadyDone, InvalidTransition
 from returns.models import (
     ReturnLine,
@@ -24,6 +25,6 @@ def replacement_send(*, line: ReturnLine, by, note: str = "") -> ReturnLine:
         line.replacement_status = ReturnLine.ReplacementStatus.SENT
         line.save(update_fields=["replacement_status"])
         text = f"Replacement for {line.order_line.name} × {line.quantity} sent. {note.strip()}".strip()
-        record_note(request, by=by, event="replacement_sent", note=text)
+        record_note(request, by=by, event=Event.REPLACEMENT_SENT, note=text)
         close_if_settled(request, by=by)
     return line

@@ -14,6 +14,7 @@ from django.utils import timezone
 from returns.conf import policy_config, store_today
 from returns.domain import policy, risk
 from returns.domain.estimates import Estimate
+from returns.domain.events import Event
 from returns.domain.transitions import check_transition
 from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
 from returns.models import (
@@ -142,7 +143,7 @@ def return_request_submit(
             record_step(
                 request,
                 by=by,
-                event="submitted",
+                event=Event.SUBMITTED,
                 from_status="",
                 to_status=S.SUBMITTED,
                 notify=not (review and review.approve),
@@ -240,7 +241,7 @@ def return_request_approve(
             request,
             S.APPROVED,
             by=by,
-            event="approved",
+            event=Event.APPROVED,
             note=note.strip(),
             fields=["return_required", "approved_on", "ship_by"],
         )
@@ -255,7 +256,7 @@ def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnR
     with transaction.atomic():
         request = locked(request)
         request.rejection_reason = reason
-        move(request, S.REJECTED, by=by, event="rejected", note=reason, fields=["rejection_reason"])
+        move(request, S.REJECTED, by=by, event=Event.REJECTED, note=reason, fields=["rejection_reason"])
         release_units(request)
     return request
 
@@ -268,7 +269,7 @@ def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
             raise InvalidTransition(
                 f"{request.rma} can no longer be cancelled: it is {request.get_status_display().lower()}."
             )
-        move(request, S.CANCELLED, by=by, event="cancelled")
+        move(request, S.CANCELLED, by=by, event=Event.CANCELLED)
         release_units(request)
     return request
 
@@ -286,9 +287,11 @@ def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, 
         note = f"{request.carrier} {request.tracking_number}"
         if request.status == S.SHIPPED:
             request.save(update_fields=["carrier", "tracking_number", "updated_at"])
-            record_step(request, by=by, event="tracking_updated", from_status=S.SHIPPED, to_status=S.SHIPPED, note=note)
+            record_step(
+                request, by=by, event=Event.TRACKING_UPDATED, from_status=S.SHIPPED, to_status=S.SHIPPED, note=note
+            )
         else:
-            move(request, S.SHIPPED, by=by, event="shipped", note=note, fields=["carrier", "tracking_number"])
+            move(request, S.SHIPPED, by=by, event=Event.SHIPPED, note=note, fields=["carrier", "tracking_number"])
     return request
 
 
@@ -300,7 +303,7 @@ def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> Ret
             raise AlreadyDone(f"{request.rma} was already received.")
         if request.status == S.APPROVED and request.return_required is False:
             raise InvalidTransition(f"{request.rma} was approved without sending the item back: inspect it instead.")
-        move(request, S.RECEIVED, by=by, event="received", note=note.strip())
+        move(request, S.RECEIVED, by=by, event=Event.RECEIVED, note=note.strip())
     return request
 
 
@@ -322,7 +325,7 @@ def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: da
                 hold_units(line.order_line_id, line.quantity)
             request.ship_by = policy.ship_by_date(today, policy_config())
             request.reminder_sent_on = None
-            move(request, S.APPROVED, by=by, event="reinstated", note=note, fields=["ship_by", "reminder_sent_on"])
+            move(request, S.APPROVED, by=by, event=Event.REINSTATED, note=note, fields=["ship_by", "reminder_sent_on"])
     except IntegrityError as exc:
         raise PolicyViolation(
             "Some of these items are now in another return request, so this one cannot be reinstated.", rule="R4"

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from returns.domain import carriers, citations, wording
+from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.models import ReturnStatus
 
@@ -138,31 +139,12 @@ def field_widget(bound_field):
     return bound_field.as_widget(attrs={"class": classes} if classes else None)
 
 
-EVENT_LABELS = {
-    "submitted": "Return requested",
-    "approved": "Approved",
-    "rejected": "Not approved",
-    "cancelled": "Cancelled",
-    "expired": "Expired: not shipped by the ship-by date",
-    "reinstated": "Reinstated with a new ship-by date",
-    "shipped": "Shipment recorded",
-    "tracking_updated": "Tracking details corrected",
-    "received": "Parcel received at our warehouse",
-    "inspected": "Items inspected",
-    "refund_issued": "Refund issued",
-    "refund_failed": "Refund could not be issued yet",
-    "replacement_sent": "Replacement sent",
-    "ship_by_reminder": "Reminder to ship",
-    "closed": "Closed",
-}
-
-
 @register.filter
 def event_label(change):
     """What a history row means for the customer (who did it is for staff only)."""
-    label = EVENT_LABELS.get(change.event)
-    if label:
-        return label
+    event = Event.lookup(change.event)
+    if event and event.customer_label:
+        return event.customer_label
     try:
         return ReturnStatus(change.to_status).label
     except ValueError:

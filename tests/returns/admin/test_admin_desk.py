@@ -292,19 +292,26 @@ def test_history_names_the_customer_by_account_or_guest_link_and_staff(client, s
     assert "System (automatic)" not in html
 
 
-def test_history_names_the_job_that_acted(client, service_agent, approved):
+def test_history_names_the_job_that_acted(client, service_agent, approved, customer):
     return_request_expire(request=approved, today=approved.ship_by + timedelta(days=1))
-    # Steps with no person: auto-approval and the refund provider record them with their event.
-    StatusChange.objects.create(request=approved, by=None, event="held", from_status=S.EXPIRED, to_status=S.EXPIRED)
+    # Steps with no person: the refund provider records them with their event.
     StatusChange.objects.create(
         request=approved, by=None, event="refund_failed", from_status=S.EXPIRED, to_status=S.EXPIRED
     )
+    # Auto-approval: a standard request from the form, approved as it is submitted.
+    auto_order = OrderFactory(email=customer.email)
+    auto = return_request_submit(
+        order=auto_order, lines=[standard(OrderLineFactory(order=auto_order))], by=customer, auto_approve=True
+    )
     client.force_login(service_agent)
-    who = [(r["who"], r["step"]) for r in _history(client, approved)][-3:]
+    who = [(r["who"], r["step"]) for r in _history(client, approved)][-2:]
     assert who == [
         ("System: deadline job", "Expired"),
-        ("System: auto-approval", "Held for review"),
         ("System: refund provider", "Refund failed"),
+    ]
+    assert [(r["who"], r["step"]) for r in _history(client, auto)] == [
+        ("ana@example.com (customer)", "Return requested"),
+        ("System: auto-approval", "Approved"),
     ]
 
 

@@ -56,3 +56,22 @@ def test_a_customer_is_sent_to_the_admin_login(client, customer, failed):
     client.force_login(customer)
     response = client.get(LIST)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_step_filter_offers_the_steps_emails_tell_of_and_account_emails_read_in_words(
+    client, service_agent, failed
+):
+    link = Notification.objects.create(event="guest_link", audience="customer", to="ana@example.com", secret=True)
+    client.force_login(service_agent)
+    response = client.get(LIST, {"event": "guest_link"})
+    assert list(response.context["cl"].result_list) == [link]
+    assert '<td class="field-step">Guest sign-in link</td>' in response.content.decode()
+    steps = dict(
+        next(
+            f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "event"
+        ).lookup_choices
+    )
+    assert steps["submitted"] == "Return requested" and steps["refund_failed"] == "Refund failed"
+    assert steps["password_reset"] == "Password reset"
+    # Steps that email nobody have no email to find.
+    assert "tracking_updated" not in steps and "closed" not in steps and "refund_sent" not in steps

@@ -1,0 +1,140 @@
+"""The return's events: what a history row says happened, and everything that hangs on it.
+
+One member per event a service writes. Each carries the staff's label, what the customer's
+history shows (``None``: staff only, the customer's page leaves it out), whether the customer is
+emailed (``templates/returns/emails/<value>_*``), which staff email it sends, and who acted when
+the row has no user. The values are what ``StatusChange.event`` and ``Notification.event`` store,
+so existing rows keep their meaning. Account emails share that column but are not return
+events: ``returns.outbox.account_emails``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Actor(StrEnum):
+    """Who took a step no person is recorded for, as staff read it in the history."""
+
+    GUEST = "Customer via guest link"  # the customer's own step, signed in through an email's link
+    AUTO_APPROVAL = "System: auto-approval"
+    DEADLINE_JOB = "System: deadline job"
+    REFUND_PROVIDER = "System: refund provider"
+    SYSTEM = "System"
+
+
+@dataclass(frozen=True)
+class About:
+    staff_label: str
+    customer_label: str | None = None  # None: staff only
+    emails_customer: bool = False
+    staff_email: str = ""  # the template (templates/returns/emails/<staff_email>_*) sent to STAFF_NOTIFICATION_EMAIL
+    unattended: Actor = Actor.SYSTEM  # who acted when the row has no user
+
+
+class Event(StrEnum):
+    """What happened to a return request; the member is the stored value."""
+
+    staff_label: str
+    customer_label: str | None
+    emails_customer: bool
+    staff_email: str
+    unattended: Actor
+
+    def __new__(cls, value: str, about: About):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.staff_label = about.staff_label
+        member.customer_label = about.customer_label
+        member.emails_customer = about.emails_customer
+        member.staff_email = about.staff_email
+        member.unattended = about.unattended
+        return member
+
+    @property
+    def customer_sees(self) -> bool:
+        return self.customer_label is not None
+
+    @classmethod
+    def lookup(cls, value: str) -> Event | None:
+        """The event a stored value names, or None (an account email's kind, or a value no code writes)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+    SUBMITTED = (
+        "submitted",
+        About(
+            "Return requested",
+            customer_label="Return requested",
+            emails_customer=True,
+            staff_email="staff_new_request",
+            unattended=Actor.GUEST,
+        ),
+    )
+    APPROVED = (
+        "approved",
+        About("Approved", customer_label="Approved", emails_customer=True, unattended=Actor.AUTO_APPROVAL),
+    )
+    REJECTED = "rejected", About("Rejected", customer_label="Not approved", emails_customer=True)
+    CANCELLED = (
+        "cancelled",
+        About("Cancelled", customer_label="Cancelled", emails_customer=True, unattended=Actor.GUEST),
+    )
+    SHIPPED = (
+        "shipped",
+        About("Parcel shipped", customer_label="Shipment recorded", emails_customer=True, unattended=Actor.GUEST),
+    )
+    TRACKING_UPDATED = (
+        "tracking_updated",
+        About("Tracking number changed", customer_label="Tracking details corrected", unattended=Actor.GUEST),
+    )
+    RECEIVED = (
+        "received",
+        About("Parcel received", customer_label="Parcel received at our warehouse", emails_customer=True),
+    )
+    INSPECTED = "inspected", About("Items inspected", customer_label="Items inspected", emails_customer=True)
+    # Follows refund_issued, replacement_sent or inspected, which already told the customer.
+    CLOSED = "closed", About("Closed", customer_label="Closed", unattended=Actor.REFUND_PROVIDER)
+    REFUND_SENT = "refund_sent", About("Refund sent to the provider", unattended=Actor.REFUND_PROVIDER)
+    REFUND_RETRYING = (
+        "refund_retrying",
+        About("Refund retrying: the provider did not answer", unattended=Actor.REFUND_PROVIDER),
+    )
+    REFUND_ISSUED = (
+        "refund_issued",
+        About("Refund issued", customer_label="Refund issued", emails_customer=True, unattended=Actor.REFUND_PROVIDER),
+    )
+    # A payment processor's error is between staff and the provider.
+    REFUND_FAILED = (
+        "refund_failed",
+        About("Refund failed", staff_email="staff_refund_failed", unattended=Actor.REFUND_PROVIDER),
+    )
+    REPLACEMENT_SENT = (
+        "replacement_sent",
+        About("Replacement sent", customer_label="Replacement sent", emails_customer=True),
+    )
+    SHIP_BY_REMINDER = (
+        "ship_by_reminder",
+        About(
+            "Ship-by reminder sent",
+            customer_label="Reminder to ship",
+            emails_customer=True,
+            unattended=Actor.DEADLINE_JOB,
+        ),
+    )
+    EXPIRED = (
+        "expired",
+        About(
+            "Expired",
+            customer_label="Expired: not shipped by the ship-by date",
+            emails_customer=True,
+            unattended=Actor.DEADLINE_JOB,
+        ),
+    )
+    REINSTATED = (
+        "reinstated",
+        About("Reinstated", customer_label="Reinstated with a new ship-by date", emails_customer=True),
+    )
