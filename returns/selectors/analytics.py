@@ -12,8 +12,8 @@ Definitions (the page says them too):
   confirmed at fault, as a share of inspected lines with that reason;
 - median days from received to refunded: refunds issued in the range whose parcel was received
   (requests approved without sending the item back have no "received" day and are left out);
-- approved automatically: requests created in the range whose approval had no person behind it
-  (``returns.domain.risk`` auto-approval), as a share of the approved ones.
+- approved automatically: requests created in the range that ``returns.domain.risk`` approved as
+  they were submitted (``auto_review``), as a share of the approved ones.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from returns.conf import store_date
 from returns.domain.events import Event
-from returns.models import OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
+from returns.models import AutoReview, OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
 
 S = ReturnRequest.Status
 NOT_RETURNED = (S.CANCELLED, S.REJECTED)
@@ -178,9 +178,11 @@ def returns_analytics(start: date, end: date) -> Analytics:
     days = [(issued_on - received[r]).days for r, issued_on in timed if r in received]
     median = Decimal(str(statistics.median(days))).quantize(Decimal("0.1")) if days else None
 
+    # Automatic is what the risk rules recorded on the request: an approval with no user may also be
+    # a person's whose staff account was deleted since.
     approvals = StatusChange.objects.filter(request__in=requests, event=Event.APPROVED).aggregate(
         approved=Count("request", distinct=True),
-        auto=Count("request", distinct=True, filter=Q(by__isnull=True)),
+        auto=Count("request", distinct=True, filter=Q(request__auto_review=AutoReview.APPROVED)),
     )
     return Analytics(
         start=start,

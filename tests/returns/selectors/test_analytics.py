@@ -21,7 +21,7 @@ from returns.services.requests import (
     return_request_reject,
     return_request_submit,
 )
-from tests.factories import OrderFactory, OrderLineFactory
+from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 URL = "admin:returns_returnrequest_analytics"
@@ -43,7 +43,7 @@ def line(ol, quantity, reason):
 
 
 @pytest.fixture(name="known")
-def fixture_known(service_agent, warehouse):
+def fixture_known(service_agent, warehouse, settings):
     """Two weeks, W0 and W1 (Mondays). Worked out:
 
     R1 W0+1 mug ×2 changed mind, received W0+2, refund 20.00 issued W0+5 (3 days)
@@ -62,9 +62,9 @@ def fixture_known(service_agent, warehouse):
     o3 = OrderFactory(placed_at=at(w0 - timedelta(days=10)), shipping_charged=Decimal("0"))
     mug3 = OrderLineFactory(order=o3, sku="MUG", name="Mug", quantity=5, unit_price="10.00", unit_tax="0")
 
-    def request(order, lines, created, *, received=None, verdict=None, issued=None, approve=True):
-        req = return_request_submit(order=order, lines=lines)
-        if approve:
+    def request(order, lines, created, *, received=None, verdict=None, issued=None, approve=True, auto=False):
+        req = return_request_submit(order=order, lines=lines, auto_approve=auto)
+        if approve and not auto:
             return_request_approve(request=req, by=service_agent)
         if received:
             return_request_receive(request=req, by=warehouse)
@@ -82,9 +82,9 @@ def fixture_known(service_agent, warehouse):
                  verdict=ok, issued=w0 + timedelta(days=5))  # fmt: skip
     r2 = request(o1, [line(lamp, 1, "damaged")], w1, received=w1 + timedelta(days=1),
                  verdict=LineVerdict(accepted=True, fault_confirmed=True), issued=w1 + timedelta(days=3))  # fmt: skip
+    settings.AUTO_APPROVE = "all"  # a fault claim too, so r3 is approved as it is submitted
     r3 = request(o2, [line(mug2, 1, "defective")], w1 + timedelta(days=2), received=w1 + timedelta(days=3),
-                 verdict=LineVerdict(accepted=False, note="Works as it should"))  # fmt: skip
-    StatusChange.objects.filter(request=r3, event="approved").update(by=None)  # as auto-approval records it
+                 verdict=LineVerdict(accepted=False, note="Works as it should"), auto=True)  # fmt: skip
     r4 = request(o2, [line(mug2, 1, "changed_mind")], w1 + timedelta(days=3), approve=False)
     return_request_reject(request=r4, by=service_agent, reason="Used")
     request(o3, [line(mug3, 1, "changed_mind")], w0 - timedelta(days=2))
@@ -139,6 +139,46 @@ def test_the_page_shows_the_figures_charts_and_csvs(client, service_agent, known
         ["Damaged on arrival", "1", "1", "1", "1.000"],
         ["Defective or faulty", "1", "1", "0", "0.000"],
     ]
+
+
+def test_approved_automatically_counts_what_the_risk_rules_approved_not_approvals_without_a_user(
+    client, service_agent, settings
+):
+    """The share approved automatically, on requests made through the services. Worked out:
+
+    A  standard reason, AUTO_APPROVE=standard: approved as it was submitted (auto-approval)
+    B  a fault claim, left for staff; approved by Dana, whose staff account is deleted later
+    C  standard reason, reviewed: approved by Cara
+    D  standard reason, reviewed: rejected by Cara (never approved)
+
+    Approved: A, B, C = 3. Approved automatically: A = 1, so 33.3%. B lost its user when Dana's
+    account went, but a person approved it; counting approvals without a user said 2 of 3 (66.7%).
+    """
+    settings.AUTO_APPROVE = "standard"
+    dana = StaffFactory(email="dana@alotrop.com", role="Customer service")
+    week = monday(store_today()) - timedelta(weeks=2)
+
+    def request(reason, *, auto=False):
+        ol = OrderLineFactory(order=OrderFactory(), quantity=1, unit_price="20.00", unit_tax="0")
+        return return_request_submit(order=ol.order, lines=[line(ol, 1, reason)], auto_approve=auto)
+
+    a = request("changed_mind", auto=True)
+    b = request("damaged", auto=True)
+    return_request_approve(request=b, by=dana)
+    c = request("changed_mind")
+    return_request_approve(request=c, by=service_agent)
+    d = request("changed_mind")
+    return_request_reject(request=d, by=service_agent, reason="Used")
+    dana.delete()
+    assert StatusChange.objects.get(request=b, event="approved").by is None  # as an auto-approval's row
+    ReturnRequest.objects.filter(pk__in=[a.pk, b.pk, c.pk, d.pk]).update(created_at=at(week + timedelta(days=1)))
+
+    data = returns_analytics(week, week + timedelta(days=6))
+    assert (data.approved, data.approved_automatically, data.auto_share) == (3, 1, Decimal("0.333"))
+    client.force_login(service_agent)
+    html = client.get(reverse(URL), {"start": week.isoformat(), "end": (week + timedelta(days=6)).isoformat()})
+    html = html.content.decode()
+    assert '<strong id="auto-share">33.3%</strong>' in html and "(1 of 3 approved)" in html
 
 
 def test_analytics_is_for_customer_service_and_bad_ranges_say_why(client, warehouse, service_agent):
