@@ -52,14 +52,15 @@ def free_port() -> int:
 
 MAKE_ROWS = """
 from django.utils import timezone
+from returns.domain.events import Event
 from returns.models import Notification, Order, ReturnRequest, StatusChange
 order = Order.objects.create(number="B-1", email="c@example.com", placed_at=timezone.now(), payment_method="Visa")
 req = ReturnRequest.objects.create(order=order)
 changes = StatusChange.objects.bulk_create(
-    [StatusChange(request=req, to_status="submitted", event="submitted") for _ in range(COUNT)]
+    [StatusChange(request=req, to_status="submitted", event=Event.SUBMITTED) for _ in range(COUNT)]
 )
 Notification.objects.bulk_create([
-    Notification(request=req, change=c, event="submitted", audience="customer", to="c@example.com",
+    Notification(request=req, change=c, event=Event.SUBMITTED, audience="customer", to="c@example.com",
                  subject="Mail %s" % n, body_text="Hi")
     for n, c in enumerate(changes)
 ])
