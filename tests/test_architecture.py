@@ -33,6 +33,26 @@ RULES = (
     Forbid("core", "returns", "core holds what both apps use, so it imports neither"),
     Forbid("core", "config", "core is used by the settings' apps, not the other way round"),
     Forbid("returns.outbox.lease", "returns", "the lease serves every outbox: each gives it its model and fields"),
+    # The tables stand on the domain's vocabulary only.
+    Forbid("returns.models", "returns", "models stand on the domain only", unless=("returns.domain", "returns.models")),
+    # Reads never write, and never know who reads them.
+    *(
+        Forbid("returns.selectors", f"returns.{layer}", "selectors read; they sit below every writer and every page")
+        for layer in ("services", "outbox", "intake", "integrations", "web", "admin", "api", "management")
+    ),
+    # Orders in and providers know nothing of the pages or the services that call them.
+    *(
+        Forbid(f"returns.{low}", f"returns.{high}", f"{low} is called by the services and the API, not the reverse")
+        for low in ("intake", "integrations")
+        for high in ("services", "outbox", "web", "admin", "api", "management")
+    ),
+    # The three front doors (customer pages, staff pages, the API) share services and selectors, not each other.
+    *(
+        Forbid(f"returns.{door}", f"returns.{other}", "the front doors share services and selectors, not each other")
+        for door in ("web", "admin", "api")
+        for other in ("web", "admin", "api")
+        if door != other
+    ),
 )
 
 # Cycles not cut yet, each as the set of modules that import one another. A cycle that is cut
