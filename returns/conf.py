@@ -1,11 +1,13 @@
-"""The bridge from Django settings and the clock to the pure policy module."""
+"""The bridge from Django settings and the clock to the pure policy and risk modules."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 
 from returns.domain.policy import PolicyConfig
+from returns.domain.risk import Limits
 
 
 def policy_config() -> PolicyConfig:
@@ -17,6 +19,19 @@ def policy_config() -> PolicyConfig:
         refund_business_days_min=settings.REFUND_BUSINESS_DAYS_MIN,
         refund_business_days_max=settings.REFUND_BUSINESS_DAYS_MAX,
     )
+
+
+def risk_limits() -> Limits:
+    """AUTO_APPROVE_MAX_REFUND and AUTO_APPROVE_MAX_RETURNS_90_DAYS, for ``returns.domain.risk``."""
+    return Limits(
+        max_refund=Decimal(str(settings.AUTO_APPROVE_MAX_REFUND)),
+        max_returns_90_days=settings.AUTO_APPROVE_MAX_RETURNS_90_DAYS,
+    )
+
+
+def auto_approve_mode() -> str:
+    """AUTO_APPROVE: off, standard or all (checked when the settings load)."""
+    return settings.AUTO_APPROVE
 
 
 def store_date(moment: datetime | None = None) -> date:

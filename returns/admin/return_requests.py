@@ -19,7 +19,7 @@ from returns.admin.inspection import InspectionView
 from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
 from returns.admin.workflow import RECEIVING, WorkflowViews, allowed_actions
-from returns.conf import policy_config, store_today
+from returns.conf import policy_config, risk_limits, store_today
 from returns.domain import history as staff_history
 from returns.domain import policy, risk
 from returns.domain.estimates import Estimate
@@ -27,9 +27,8 @@ from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
 from returns.models import Order, ReturnLine, ReturnRequest
-from returns.selectors import estimates
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
-from returns.selectors.policy_facts import Claim
+from returns.selectors.risk import risk_facts
 from returns.selectors.staff import customer_history
 from returns.services.history import PERM_RECEIVE, PERM_REVIEW
 from returns.services.refunds import refund_provider_label
@@ -334,7 +333,7 @@ class ReturnRequestAdmin(
                 "provider": refund_provider_label(refund),
             }
         allowed = allowed_actions(request.user, detail, refund, lines)
-        risk = self._risk_context(detail, today, order=order, lines=lines, refund=refund)
+        risk = self._risk_context(detail, today, order=order)
         urls = {
             name: self._url(name, detail.pk)
             for name in ("approve", "reject", "receive", "inspect", "refund_issue", "refund_fail", "reinstate")
@@ -364,25 +363,13 @@ class ReturnRequestAdmin(
         }
 
     @staticmethod
-    def _risk_context(obj: ReturnRequest, today, *, order, lines, refund) -> dict:
+    def _risk_context(obj: ReturnRequest, today, *, order) -> dict:
         """The same email's history for the risk panel, the risk rules this request trips now,
-        and the rule that held it at submission, if one did."""
+        and the rule that held it at submission, if one did. The facts are the ones submission read."""
         history = customer_history(obj.order.email, today)
         currency = obj.order.currency
         rate = history.return_rate
-        if refund is not None:
-            estimated = refund.total
-        else:
-            claims = [Claim(ln.order_line, ln.quantity, ln.reason, ln.preference) for ln in lines]
-            # The most it could refund (every claimed fault confirmed), as auto-approval reads it.
-            estimated = estimates.build(order, claims).highest
-        facts = risk.RiskFacts(
-            email=obj.order.email,
-            currency=currency,
-            estimated_refund=estimated,
-            returns_90_days=history.returns_90_days,
-            reasons=tuple(ln.reason for ln in lines),
-        )
+        facts = risk_facts(obj, today, order=order)
         return {
             "history": history,
             "refunded_90": [money(total, cur) for total, cur in history.refunded_90_days],
@@ -391,8 +378,8 @@ class ReturnRequestAdmin(
             "returned": money(history.returned_12_months, currency),
             "bought": money(history.bought_12_months, currency),
             "held": held_by(obj),
-            "holds": risk.holds(facts),
-            "estimated": money(estimated, currency),
+            "holds": risk.holds(facts, limits=risk_limits()),
+            "estimated": money(facts.estimated_refund, currency),
         }
 
     @staticmethod

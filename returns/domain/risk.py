@@ -14,17 +14,16 @@ hold wins; a held request waits for staff, who see which rule held it.
 
 Every rule of the policy (R1-R7) was checked by the submit service before any of
 this runs: these rules only decide who approves, never whether it may be asked.
+
+Pure: the facts (``returns.selectors.risk.risk_facts``), the limits and the mode
+(``returns.conf``) are passed in, so submission and the staff panel judge the same facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-
-from django.conf import settings
-from django.utils import timezone
 
 from returns.domain import policy
 from returns.domain.money import format_money
@@ -52,19 +51,14 @@ class RiskFacts:
     estimated_refund: Decimal  # what the request would refund if inspection confirms every claim
     returns_90_days: int  # requests from this email in the last 90 days, this one included
     reasons: tuple[str, ...]  # each line's reason
+    blocked: bool = False  # the email is on the block list
+    blocked_reason: str = ""  # what customer service wrote there, if anything
 
 
 @dataclass(frozen=True)
 class Limits:
     max_refund: Decimal
     max_returns_90_days: int
-
-    @classmethod
-    def from_settings(cls) -> Limits:
-        return cls(
-            max_refund=Decimal(str(settings.AUTO_APPROVE_MAX_REFUND)),
-            max_returns_90_days=settings.AUTO_APPROVE_MAX_RETURNS_90_DAYS,
-        )
 
 
 @dataclass(frozen=True)
@@ -110,12 +104,9 @@ def _max_returns_90_days(facts: RiskFacts, limits: Limits) -> Hold | None:
 
 
 def _blocked_email(facts: RiskFacts, limits: Limits) -> Hold | None:
-    from returns.models import BlockedEmail
-
-    entry = BlockedEmail.objects.filter(email=facts.email.strip().lower()).first()
-    if entry is not None:
-        why = f": {entry.reason}" if entry.reason else "."
-        return Hold(BLOCKED_EMAIL, f"{entry.email} is on the block list{why}")
+    if facts.blocked:
+        why = f": {facts.blocked_reason}" if facts.blocked_reason else "."
+        return Hold(BLOCKED_EMAIL, f"{facts.email} is on the block list{why}")
     return None
 
 
@@ -124,9 +115,8 @@ RiskRule = Callable[[RiskFacts, Limits], "Hold | None"]
 RULES: list[RiskRule] = [_blocked_email, _max_refund, _max_returns_90_days]
 
 
-def holds(facts: RiskFacts, *, limits: Limits | None = None, rules: Sequence[RiskRule] | None = None) -> list[Hold]:
+def holds(facts: RiskFacts, *, limits: Limits, rules: Sequence[RiskRule] | None = None) -> list[Hold]:
     """Every risk rule that holds this request for staff (empty: no risk rule objects)."""
-    limits = limits or Limits.from_settings()
     return [hold for rule in (RULES if rules is None else rules) if (hold := rule(facts, limits)) is not None]
 
 
@@ -139,8 +129,7 @@ def mode_allows(mode: str, reasons: Sequence[str]) -> bool:
     return False
 
 
-def auto_review(facts: RiskFacts, *, mode: str | None = None, limits: Limits | None = None) -> AutoReview:
-    mode = mode or settings.AUTO_APPROVE
+def auto_review(facts: RiskFacts, *, mode: str, limits: Limits) -> AutoReview:
     if not mode_allows(mode, facts.reasons):
         if mode == OFF:
             return AutoReview(False, "AUTO_APPROVE=off", "Every request is reviewed by staff (AUTO_APPROVE=off).")
@@ -151,32 +140,4 @@ def auto_review(facts: RiskFacts, *, mode: str | None = None, limits: Limits | N
     what = "standard reasons" if mode == STANDARD else "reasons the rules allow"
     return AutoReview(
         True, f"AUTO_APPROVE={mode}", f"Approved automatically: {what}, every policy and risk rule passed."
-    )
-
-
-# --- facts from the database --------------------------------------------------
-
-
-def returns_in_90_days(email: str, today: date) -> int:
-    """Requests from orders with this email created in the 90 days up to ``today`` (cancelled ones not counted)."""
-    from returns.models import ReturnRequest
-
-    since = timezone.make_aware(datetime.combine(today - timedelta(days=90), time.min))
-    return (
-        # Emails are stored lower-case: an exact match uses the index on the order's email.
-        ReturnRequest.objects.filter(order__email=email.strip().lower(), created_at__gte=since)
-        .exclude(status=ReturnRequest.Status.CANCELLED)
-        .count()
-    )
-
-
-def risk_facts(*, request, estimated_refund: Decimal, today: date) -> RiskFacts:
-    """The facts for a request already saved (its lines and order loaded)."""
-    order = request.order
-    return RiskFacts(
-        email=order.email,
-        currency=order.currency,
-        estimated_refund=estimated_refund,
-        returns_90_days=returns_in_90_days(order.email, today),
-        reasons=tuple(line.reason for line in request.lines.all()),
     )

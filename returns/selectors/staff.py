@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 from returns.conf import store_today
 from returns.domain import policy
 from returns.models import AWAITING_INSPECTION, HELD_FOR_REVIEW, OrderLine, Refund, ReturnLine, ReturnRequest
+from returns.selectors.risk import counted_in_90_days, start_of_day
 
 
 def waiting_for_review_q():
@@ -205,22 +206,17 @@ class CustomerHistory:
 
 def customer_history(email: str, today: date | None = None) -> CustomerHistory:
     """Four queries, each on the email's index, however long the store's history."""
-    from datetime import datetime, time, timedelta
+    from datetime import timedelta
 
     from django.db.models import Count, DecimalField, ExpressionWrapper, F
-    from django.utils import timezone
 
     today = today or store_today()
     email = (email or "").strip().lower()
-
-    def since(days: int):
-        return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
-
-    d90, d365 = since(90), since(365)
+    d365 = start_of_day(today, 365)
     S = ReturnRequest.Status
     requests = ReturnRequest.objects.filter(order__email=email, created_at__gte=d365)
     counts = requests.aggregate(
-        r90=Count("pk", filter=Q(created_at__gte=d90) & ~Q(status=S.CANCELLED)),
+        r90=Count("pk", filter=counted_in_90_days(today)),  # the count the risk rule reads
         r365=Count("pk", filter=~Q(status=S.CANCELLED)),
         rejected=Count("pk", filter=Q(status=S.REJECTED)),
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from returns.conf import policy_config, store_today
+from returns.conf import auto_approve_mode, policy_config, risk_limits, store_today
 from returns.domain import policy, risk
 from returns.domain.estimates import Estimate
 from returns.domain.events import Event
@@ -28,7 +28,8 @@ from returns.models import (
     ReturnRequest,
 )
 from returns.selectors import estimates
-from returns.selectors.policy_facts import Claim, line_facts, order_money
+from returns.selectors.policy_facts import Claim, line_facts
+from returns.selectors.risk import risk_facts
 from returns.services.history import (
     PERM_RECEIVE,
     PERM_REINSTATE,
@@ -139,7 +140,7 @@ def return_request_submit(
                 )
                 _attach_photos(line, [pending[p.pk] for p in req.photos])
                 hold_units(req.order_line_id, req.quantity)
-            review = _auto_review(request, estimate=estimate, today=today) if auto_approve else None
+            review = _auto_review(request, today=today) if auto_approve else None
             record_step(
                 request,
                 by=by,
@@ -193,11 +194,13 @@ def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int,
     return estimates.build(order, claims)
 
 
-def _auto_review(request: ReturnRequest, *, estimate: Estimate, today: date) -> risk.AutoReview:
-    """Ask ``returns.domain.risk`` about a request just made, and keep its answer on the request."""
-    # The most the request could refund: if every fault is confirmed (or, when unknown, all that was paid).
-    highest = estimate.highest if estimate.outcomes else order_money(request.order).paid
-    review = risk.auto_review(risk.risk_facts(request=request, estimated_refund=highest, today=today))
+def _auto_review(request: ReturnRequest, *, today: date) -> risk.AutoReview:
+    """Ask ``returns.domain.risk`` about a request just made, and keep its answer on the request.
+
+    The facts come from ``selectors.risk``, as the staff risk panel's do, so staff see the hold recorded here.
+    """
+    facts = risk_facts(request, today, order=request.order)
+    review = risk.auto_review(facts, mode=auto_approve_mode(), limits=risk_limits())
     request.auto_review = (
         AutoReview.APPROVED if review.approve else AutoReview.HELD if review.held else AutoReview.STAFF
     )

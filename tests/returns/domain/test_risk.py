@@ -1,4 +1,7 @@
-"""Approved at once when the rules allow (AUTO_APPROVE), and the risk rules that hold a request for staff."""
+"""Approved at once when the rules allow (AUTO_APPROVE), and the risk rules that hold a request for staff.
+
+``TestRules`` needs no database: the rules judge the facts they are given.
+"""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -12,8 +15,6 @@ from returns.exceptions import NotAllowed
 from returns.models import AutoReview, ReturnRequest
 from returns.services.requests import LineRequest, return_request_approve, return_request_cancel, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, pending_photo
-
-pytestmark = pytest.mark.django_db
 
 S = ReturnRequest.Status
 
@@ -57,8 +58,38 @@ class TestRules:
     def test_first_rule_that_holds_is_the_one_named(self):
         found = risk.holds(facts(estimated_refund=Decimal("999"), returns_90_days=9), limits=LIMITS)
         assert [h.rule for h in found] == [risk.MAX_REFUND, risk.MAX_RETURNS_90_DAYS]
-        review = risk.auto_review(facts(estimated_refund=Decimal("999"), returns_90_days=9), limits=LIMITS)
+        review = risk.auto_review(
+            facts(estimated_refund=Decimal("999"), returns_90_days=9), mode="standard", limits=LIMITS
+        )
         assert review.rule == risk.MAX_REFUND
+
+    def test_an_email_on_the_block_list_is_held_with_its_reason(self):
+        found = risk.holds(facts(blocked=True, blocked_reason="Chargebacks in 2025"), limits=LIMITS)
+        assert [(h.rule, h.message) for h in found] == [
+            (risk.BLOCKED_EMAIL, "ana@example.com is on the block list: Chargebacks in 2025")
+        ]
+        assert found[0].label == "Email on the block list"
+        review = risk.auto_review(facts(blocked=True), mode="standard", limits=LIMITS)
+        assert (review.approve, review.held, review.rule) == (False, True, risk.BLOCKED_EMAIL)
+        assert review.message == "ana@example.com is on the block list."
+
+    def test_the_block_list_is_read_first(self):
+        every = facts(blocked=True, estimated_refund=Decimal("999"), returns_90_days=9)
+        assert [h.rule for h in risk.holds(every, limits=LIMITS)] == [
+            risk.BLOCKED_EMAIL,
+            risk.MAX_REFUND,
+            risk.MAX_RETURNS_90_DAYS,
+        ]
+
+    def test_facts_under_every_limit_hold_nothing(self):
+        assert risk.holds(facts(estimated_refund=Decimal("200.00"), returns_90_days=3), limits=LIMITS) == []
+
+    def test_the_limits_are_the_ones_passed_in(self):
+        tight = risk.Limits(max_refund=Decimal("10.00"), max_returns_90_days=0)
+        found = risk.holds(facts(currency="EUR"), limits=tight)
+        assert [h.rule for h in found] == [risk.MAX_REFUND, risk.MAX_RETURNS_90_DAYS]
+        assert "above the €10.00 limit" in found[0].message
+        assert "(automatic approval allows 0)" in found[1].message
 
     @pytest.mark.parametrize(
         ("mode", "reasons", "approve"),
@@ -74,7 +105,22 @@ class TestRules:
         review = risk.auto_review(facts(reasons=reasons), mode=mode, limits=LIMITS)
         assert review.approve is approve
         if not approve:
-            assert review.rule == f"AUTO_APPROVE={mode}"
+            assert review.rule == f"AUTO_APPROVE={mode}" and not review.held
+
+    @pytest.mark.parametrize(
+        ("mode", "message"),
+        [
+            ("off", "Every request is reviewed by staff (AUTO_APPROVE=off)."),
+            ("standard", "Fault claims are reviewed by staff (AUTO_APPROVE=standard)."),
+        ],
+    )
+    def test_the_mode_says_why_it_leaves_a_request_for_staff(self, mode, message):
+        review = risk.auto_review(facts(reasons=("damaged",)), mode=mode, limits=LIMITS)
+        assert review.message == message
+
+    def test_the_mode_is_read_before_the_risk_rules(self):
+        review = risk.auto_review(facts(blocked=True), mode="off", limits=LIMITS)
+        assert (review.approve, review.held, review.rule) == (False, False, "AUTO_APPROVE=off")
 
     def test_a_risk_rule_holds_even_in_all_mode(self):
         review = risk.auto_review(facts(reasons=("damaged",), returns_90_days=5), mode="all", limits=LIMITS)
@@ -108,6 +154,7 @@ def submit(order, *lines, **kwargs):
     return return_request_submit(order=order, lines=list(lines), auto_approve=True, **kwargs)
 
 
+@pytest.mark.django_db
 class TestAutoApproval:
     def test_standard_request_is_approved_with_one_email(
         self, order, customer, mailoutbox, django_capture_on_commit_callbacks
@@ -186,6 +233,7 @@ class TestAutoApproval:
             return_request_approve(request=rr, by=service_agent, automatic="AUTO_APPROVE=standard")
 
 
+@pytest.mark.django_db
 class TestConfirmationPage:
     def test_approved_at_once_shows_ship_by_and_authorization(self, client, customer, order):
         client.force_login(customer)
@@ -208,6 +256,7 @@ class TestConfirmationPage:
         assert client.get(reverse("returns:authorization", args=[rr.rma])).status_code == 200
 
 
+@pytest.mark.django_db
 class TestStaffSee:
     def test_a_held_request_says_which_rule_held_it(self, client, service_agent, customer, settings):
         settings.AUTO_APPROVE_MAX_REFUND = Decimal("10.00")
