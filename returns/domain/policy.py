@@ -202,6 +202,10 @@ class RequestedLine:
     packaging_photos: int = 0
 
 
+# R5: what every requested line needs, worded once for the service, the form and the page's script.
+NONE_CHOSEN = "Choose at least one item to return."
+REASON_MISSING = "Choose a reason for returning this item."
+DESCRIPTION_MISSING = "Tell us briefly why you are returning it."
 CONDITION_NOT_CONFIRMED = (
     "Please confirm the item is in its original condition and packaging, with all labels, manuals and accessories."
 )
@@ -220,7 +224,7 @@ def check_requested_line(
     """Every rule the request for one line breaks; an empty list means it may go ahead."""
     problems: list[Decision] = []
     if requested.reason not in REASON_LABELS:
-        return [Decision(False, "R5", "Choose a reason for returning this item.")]
+        return [Decision(False, "R5", REASON_MISSING)]
     window = check_window(delivered_on=delivered_on, today=today, cfg=cfg)
     if not window.ok:
         problems.append(window)
@@ -232,7 +236,7 @@ def check_requested_line(
         problems.append(Decision(False, "R2", CONDITION_NOT_CONFIRMED))
     remaining = line.quantity - line.already_requested
     if requested.quantity < 1:
-        problems.append(Decision(False, "R4", "Choose at least one item to return."))
+        problems.append(Decision(False, "R4", NONE_CHOSEN))
     elif requested.quantity > remaining:
         problems.append(Decision(False, "R4", only_left_message(remaining)))
     if requested.reason in PHOTO_REQUIRED_REASONS:

@@ -1,9 +1,11 @@
-"""Photos that upload as they are picked: held as pending uploads until the form is sent.
+"""Photos that upload as they are picked: held as pending uploads until the form is sent, then
+attached to the request's lines by the submit service.
 
 A pending photo belongs to one browser session (a random token kept in the
 session), to the signed-in user if any, and to one order line the visitor may
 see. It is processed (``returns.services.images``) when it arrives, so the form only
-references it: a form that bounces keeps its photos.
+references it: a form that bounces keeps its photos. Files sent in the plain inputs
+(the page without its script) are kept here the same way, before the form is checked.
 
 Storage is written outside any database transaction that could still roll
 back: the files are saved first, then the row; if the row cannot be written the
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,7 +31,7 @@ from django.utils import timezone
 
 from core import counter
 from core.addresses import client_address
-from returns.models import DamagePhoto, OrderLine, PendingPhoto, photo_upload_to
+from returns.models import DamagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
 from returns.services import guest_access as access
 from returns.services import images
 
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 OWNER_SESSION_KEY = "photo_owner"
 PHOTO_ROOT = "photos"
+PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
 
 
 class TooManyUploads(images.ImageRejected):
@@ -140,6 +145,86 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
     except BaseException:
         _delete_files(image_name, thumb_name)
         raise
+
+
+def pending_photo_upload(*, request, order_line: OrderLine, kind: str, upload: File) -> PendingPhoto:
+    """Count, process and store one photo for this visitor; raises ImageRejected (with a message for them)."""
+    count_upload(request)
+    processed = images.process_photo(upload=upload, kind=kind)
+    user = request.user if request.user.is_authenticated else None
+    return pending_photo_create(
+        order_line=order_line, owner=session_owner(request, create=True), user=user, photo=processed
+    )
+
+
+@dataclass(frozen=True)
+class ChosenFile:
+    """A file picked in a plain file input (no script) for one line's photos of one kind."""
+
+    order_line: OrderLine
+    kind: str
+    upload: File
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What became of a chosen file: a pending photo, or why not (in words for the customer, naming the file)."""
+
+    chosen: ChosenFile
+    photo: PendingPhoto | None = None
+    refused: str = ""
+
+
+def over_limit_message(upload: File, limit: int) -> str:
+    name = getattr(upload, "name", "") or "This file"
+    return f"“{name}” was not added: a return can have at most {limit} photos."
+
+
+def pending_photos_upload(*, request, files: Sequence[ChosenFile], already: int) -> list[Kept]:
+    """Keep the files sent in the plain inputs as pending photos while the return has room for them.
+
+    ``already`` photos are kept for the form; a refused file says why and the next one is still tried.
+    """
+    limit = images.setting("PHOTO_MAX_COUNT")
+    results = []
+    for chosen in files:
+        if already >= limit:
+            results.append(Kept(chosen, refused=over_limit_message(chosen.upload, limit)))
+            continue
+        try:
+            photo = pending_photo_upload(
+                request=request, order_line=chosen.order_line, kind=chosen.kind, upload=chosen.upload
+            )
+        except images.ImageRejected as exc:
+            results.append(Kept(chosen, refused=exc.message))
+            continue
+        results.append(Kept(chosen, photo=photo))
+        already += 1
+    return results
+
+
+def pending_photos_lock(ids: Sequence[int]) -> dict[int, PendingPhoto]:
+    """The pending photos a request names that still exist and have not expired, locked until commit."""
+    if not ids:
+        return {}
+    rows = PendingPhoto.objects.select_for_update().filter(pk__in=ids, created_at__gte=timezone.now() - max_age())
+    return {p.pk: p for p in rows}
+
+
+def pending_photos_attach(*, line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
+    """Pending photos become the line's photos. Their files are already stored: nothing is written to storage
+    here, so a rollback leaves the pending rows (and their files) as they were."""
+    for photo in photos:
+        DamagePhoto.objects.create(
+            line=line,
+            kind=photo.kind,
+            image=photo.image.name,
+            thumbnail=photo.thumbnail.name,
+            width=photo.width,
+            height=photo.height,
+            original_name=photo.original_name[:255],
+        )
+    PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
 def pending_photo_remove(*, photo: PendingPhoto) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from returns.conf import auto_approve_mode, policy_config, risk_limits, store_today
 from returns.domain import policy, risk
@@ -30,6 +28,7 @@ from returns.models import (
 from returns.selectors import estimates
 from returns.selectors.policy_facts import Claim, line_facts
 from returns.selectors.risk import risk_facts
+from returns.services import photos
 from returns.services.history import (
     PERM_RECEIVE,
     PERM_REINSTATE,
@@ -76,7 +75,7 @@ def return_request_submit(
     today = today or store_today()
     cfg = policy_config()
     if not lines:
-        raise PolicyViolation("Choose at least one item to return.", rule="R5")
+        raise PolicyViolation(policy.NONE_CHOSEN, rule="R5")
     try:
         with transaction.atomic():
             # Locking the order queues concurrent submissions for it (R4).
@@ -88,7 +87,7 @@ def return_request_submit(
                         raise PolicyViolation("This form was already used for another order. Please start again.")
                     return existing
             order_lines = {ol.pk: ol for ol in order.lines.all()}
-            pending = _lock_pending_photos(lines)
+            pending = photos.pending_photos_lock([p.pk for req in lines for p in req.photos])
             problems: list[tuple[OrderLine | None, policy.Decision]] = []
             seen: set[int] = set()
             for req in lines:
@@ -97,10 +96,10 @@ def return_request_submit(
                     problems.append((None, policy.Decision(False, "R5", "An item chosen is not on this order.")))
                     continue
                 seen.add(ol.pk)
-                photos = [pending[p.pk] for p in req.photos if p.pk in pending]
-                if len(photos) < len(req.photos) or any(p.order_line_id != ol.pk for p in photos):
-                    problems.append((ol, policy.Decision(False, "R7", PHOTO_EXPIRED)))
-                counts = {k: sum(1 for p in photos if p.kind == k) for k in DamagePhoto.Kind.values}
+                found = [pending[p.pk] for p in req.photos if p.pk in pending]
+                if len(found) < len(req.photos) or any(p.order_line_id != ol.pk for p in found):
+                    problems.append((ol, policy.Decision(False, "R7", photos.PHOTO_EXPIRED)))
+                counts = {k: sum(1 for p in found if p.kind == k) for k in DamagePhoto.Kind.values}
                 for decision in policy.check_requested_line(
                     line=line_facts(ol),
                     requested=policy.RequestedLine(
@@ -116,7 +115,7 @@ def return_request_submit(
                 ):
                     problems.append((ol, decision))
                 if not (req.description or "").strip():
-                    problems.append((ol, policy.Decision(False, "R5", "Tell us briefly why you are returning it.")))
+                    problems.append((ol, policy.Decision(False, "R5", policy.DESCRIPTION_MISSING)))
             if problems:
                 raise PolicyViolation(
                     "The return cannot be started: " + "; ".join(str(d) for _, d in problems),
@@ -138,7 +137,7 @@ def return_request_submit(
                     condition_confirmed=req.condition_confirmed and not fault,
                     preference=req.preference if fault else Resolution.REFUND,
                 )
-                _attach_photos(line, [pending[p.pk] for p in req.photos])
+                photos.pending_photos_attach(line=line, photos=[pending[p.pk] for p in req.photos])
                 hold_units(req.order_line_id, req.quantity)
             review = _auto_review(request, today=today) if auto_approve else None
             record_step(
@@ -155,35 +154,6 @@ def return_request_submit(
     except IntegrityError as exc:
         # Only reachable if something bypassed the order lock: the constraint holds R4.
         raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
-
-
-PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
-
-
-def _lock_pending_photos(lines: Sequence[LineRequest]) -> dict[int, PendingPhoto]:
-    """The pending photos the request names that still exist and have not expired, locked until commit."""
-    ids = [p.pk for req in lines for p in req.photos]
-    if not ids:
-        return {}
-    cutoff = timezone.now() - timedelta(seconds=settings.PENDING_PHOTO_MAX_AGE)
-    rows = PendingPhoto.objects.select_for_update().filter(pk__in=ids, created_at__gte=cutoff)
-    return {p.pk: p for p in rows}
-
-
-def _attach_photos(line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
-    """Pending photos become the line's photos. Their files are already stored: nothing is written to storage
-    here, so a rollback leaves the pending rows (and their files) as they were."""
-    for photo in photos:
-        DamagePhoto.objects.create(
-            line=line,
-            kind=photo.kind,
-            image=photo.image.name,
-            thumbnail=photo.thumbnail.name,
-            width=photo.width,
-            height=photo.height,
-            original_name=photo.original_name[:255],
-        )
-    PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
 
 def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> Estimate:

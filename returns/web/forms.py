@@ -2,12 +2,14 @@
 
 The forms check the shape of what was typed and run the same policy engine the
 service runs, so every problem shows next to its field at once; the service
-checks again under a lock and has the last word.
+checks again under a lock and has the last word. They only validate: photos are
+stored by ``returns.services.photos``, which the view calls with what the form checked.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from django import forms
 from django.forms.utils import ErrorDict
@@ -21,7 +23,7 @@ from returns.selectors import estimates
 from returns.selectors.customer import LineView
 from returns.selectors.policy_facts import Claim, line_facts
 from returns.services import images, photos
-from returns.services.requests import PHOTO_EXPIRED, LineRequest
+from returns.services.requests import LineRequest
 from returns.web.rendering import WIDGETS
 
 FAULT_GROUP = "Something is wrong with it"
@@ -33,10 +35,8 @@ CONDITION_TEXT = (
 
 
 # What the server says when a ticked line misses something; the page's script says the same words.
+# The rules' own sentences come from the policy (``returns.domain.policy``); these are about the form.
 QUANTITY_MISSING = "Enter how many to return."
-QUANTITY_BELOW_ONE = "Choose at least one item to return. (policy §1)"
-REASON_MISSING = "Choose a reason for returning this item."
-DESCRIPTION_MISSING = "Tell us briefly why you are returning it."
 NOTHING_CHOSEN = "Choose at least one item to return: tick the box next to it."
 
 
@@ -122,7 +122,8 @@ class ReturnLineForm(forms.Form):
         f["selected"].label = f"Return {name}"
         f["quantity"].label = f"How many {wording.plural_name(name)} to return"
         # More than ``most`` is the policy's R4 verdict (see StartReturnForm), not a field error.
-        f["quantity"].error_messages["min_value"] = QUANTITY_BELOW_ONE
+        below_one = _rule_message(policy.Decision(False, "R4", policy.NONE_CHOSEN))
+        f["quantity"].error_messages["min_value"] = below_one
         f["quantity"].help_text = f"Up to {most}."
         f["quantity"].widget.attrs.update(
             {
@@ -132,7 +133,7 @@ class ReturnLineForm(forms.Form):
                 "class": "form-control",
                 "aria-required": "true",
                 "data-msg-missing": QUANTITY_MISSING,
-                "data-msg-min": QUANTITY_BELOW_ONE,
+                "data-msg-min": below_one,
                 "data-msg-max": _rule_message(policy.Decision(False, "R4", policy.only_left_message(most))),
             }
         )
@@ -143,15 +144,16 @@ class ReturnLineForm(forms.Form):
         if self.eligibility.standard_allowed:
             choices.append((STANDARD_GROUP, standard))
         elif self.eligibility.exclusion:
-            kind = "personalized" if self.line.personalized else "final sale"
-            f["reason"].help_text = (
-                f"This item is {kind}, so it can be returned only if it arrived damaged, "
-                "defective or is not what you ordered (policy §2)."
-            )
+            f["reason"].help_text = _rule_message(self.eligibility.exclusion)
             f["reason"].error_messages["invalid_choice"] = _rule_message(self.eligibility.exclusion)
         f["reason"].choices = choices
         f["reason"].widget.attrs.update(
-            {"class": "form-select", "data-reason": "", "aria-required": "true", "data-msg-missing": REASON_MISSING}
+            {
+                "class": "form-select",
+                "data-reason": "",
+                "aria-required": "true",
+                "data-msg-missing": policy.REASON_MISSING,
+            }
         )
         f["description"].label = f"Short description for the {name}"
         f["description"].help_text = "For example: too small, the handle is cracked, not the colour shown."
@@ -160,7 +162,7 @@ class ReturnLineForm(forms.Form):
                 "class": "form-control",
                 "maxlength": 2000,
                 "aria-required": "true",
-                "data-msg-missing": DESCRIPTION_MISSING,
+                "data-msg-missing": policy.DESCRIPTION_MISSING,
             }
         )
         f["condition_confirmed"].label = CONDITION_TEXT.format(name=name)
@@ -205,9 +207,9 @@ class ReturnLineForm(forms.Form):
         if data.get("quantity") is None and "quantity" not in self.errors:
             self.add_error("quantity", QUANTITY_MISSING)
         if not data.get("reason") and "reason" not in self.errors:
-            self.add_error("reason", REASON_MISSING)
+            self.add_error("reason", policy.REASON_MISSING)
         if not data.get("description") and "description" not in self.errors:
-            self.add_error("description", DESCRIPTION_MISSING)
+            self.add_error("description", policy.DESCRIPTION_MISSING)
         return data
 
     def photo_uploads(self) -> dict[str, list]:
@@ -250,7 +252,7 @@ class ReturnLineForm(forms.Form):
         data, name = self.cleaned_data, self.line.name
         quantity, most = data.get("quantity"), self.eligibility.returnable_quantity
         if quantity and quantity > most:
-            return Note(name, f"You chose {quantity}, but only {most} can still be returned.", "R4")
+            return Note(name, policy.only_left_message(most), "R4")
         if self.has_error("reason") and self.eligibility.exclusion:
             return Note(name, self.eligibility.exclusion.message, "R3")
         if not quantity:
@@ -278,11 +280,11 @@ class StartReturnForm:
     """The whole start-a-return page: one ``ReturnLineForm`` per returnable line and a submission key.
 
     Photos are uploaded one by one as they are picked (``returns.services.photos``) and the
-    form carries their ids; without the script, files sent in the plain inputs are
-    processed and kept the same way when the form is checked. Either way a form
-    that bounces keeps its photos. ``is_valid()`` checks the shape, keeps the
-    photos and runs the policy engine on every chosen line; ``line_requests()`` is
-    then ready for ``services.return_request_submit``.
+    form carries their ids; without the script, the view hands ``photo_files()`` to the
+    photo service before checking the form and gives back what it kept (``add_kept``).
+    Either way a form that bounces keeps its photos. ``is_valid()`` checks the shape,
+    finds the photos the form names and runs the policy engine on every chosen line,
+    writing nothing; ``line_requests()`` is then ready for ``services.return_request_submit``.
     """
 
     def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None, request=None):
@@ -294,7 +296,7 @@ class StartReturnForm:
         self.blocked = [lv for lv in line_views if not lv.eligibility.can_return]
         self.submission_key = self._key(data)
         self.non_field_errors: list[str] = []
-        self._photos_collected = False
+        self._kept_found = False
         self._valid: bool | None = None
 
     @staticmethod
@@ -326,7 +328,13 @@ class StartReturnForm:
             self.non_field_errors.append(NOTHING_CHOSEN)
         for form in self.line_forms:
             form.is_valid()
-        self.collect_photos()
+        self._find_kept()
+        limit = images.setting("PHOTO_MAX_COUNT")
+        attached = sum(len(form.photos_for_request()) for form in chosen)
+        if attached > limit:  # uploads raced past the upload view's check: the form has the last word
+            self.non_field_errors.append(
+                f"You added {attached} photos; a return can have at most {limit}. Please remove {attached - limit}."
+            )
         for form in chosen:
             if form.has_error("quantity") or form.has_error("reason"):
                 continue
@@ -350,15 +358,11 @@ class StartReturnForm:
             cfg=policy_config(),
         )
 
-    def collect_photos(self) -> None:
-        """Find the photos the form names (this visitor's own, not expired), then keep any sent in the plain inputs.
-
-        A file that is not a usable image is named next to its input; every file that
-        is accepted is stored as a pending photo at once, so it survives a bounce.
-        """
-        if self._photos_collected or not self.is_bound:
+    def _find_kept(self) -> None:
+        """Find the photos the form names (this visitor's own, not expired); a ticked line missing one says so."""
+        if self._kept_found or not self.is_bound:
             return
-        self._photos_collected = True
+        self._kept_found = True
         for form in self.line_forms:
             form.is_valid()
         wanted = {form.line.pk: form.cleaned_data.get("pending_photos") or [] for form in self.line_forms}
@@ -366,7 +370,6 @@ class StartReturnForm:
         found = {}
         if ids and self.request is not None:
             found = {p.pk: p for p in photos.visible_pending(self.request).filter(pk__in=ids)}
-        total = 0
         for form in self.line_forms:
             expired = False
             for pk in dict.fromkeys(wanted[form.line.pk]):
@@ -375,31 +378,32 @@ class StartReturnForm:
                     expired = True
                     continue
                 form.kept[photo.kind].append(photo)
-                total += 1
             if expired and form.is_selected:
-                form.add_photo_error(DamagePhoto.Kind.ISSUE, PHOTO_EXPIRED)
-        if self.request is None:
-            return
-        limit = images.setting("PHOTO_MAX_COUNT")
-        for form in self.chosen():
-            for kind, uploads in form.photo_uploads().items():
-                for upload in uploads:
-                    if total >= limit:
-                        form.add_photo_error(kind, _over_limit(upload, limit))
-                        continue
-                    try:
-                        form.kept[kind].append(keep_upload(self.request, form.line, kind, upload))
-                        total += 1
-                    except images.ImageRejected as exc:
-                        form.add_photo_error(kind, _message(exc))  # it names the file
-        attached = sum(len(form.photos_for_request()) for form in self.chosen())
-        if attached > limit:  # uploads raced past the upload view's check: the form has the last word
-            self.non_field_errors.append(
-                f"You added {attached} photos; a return can have at most {limit}. Please remove {attached - limit}."
-            )
+                form.add_photo_error(DamagePhoto.Kind.ISSUE, photos.PHOTO_EXPIRED)
+
+    def photo_files(self) -> list[photos.ChosenFile]:
+        """The files sent in the plain inputs (no script) for the ticked fault claims, for the photo service."""
+        self._find_kept()
+        return [
+            photos.ChosenFile(form.line, kind, upload)
+            for form in self.chosen()
+            for kind, uploads in form.photo_uploads().items()
+            for upload in uploads
+        ]
+
+    def add_kept(self, kept: Sequence[photos.Kept]) -> None:
+        """What the photo service made of ``photo_files()``: each photo joins its line, each refusal its input."""
+        by_line = {form.line.pk: form for form in self.line_forms}
+        for result in kept:
+            form = by_line[result.chosen.order_line.pk]
+            if result.photo is not None:
+                form.kept[result.chosen.kind].append(result.photo)
+            else:
+                form.add_photo_error(result.chosen.kind, result.refused)
 
     @property
     def kept_count(self) -> int:
+        self._find_kept()
         return sum(len(v) for f in self.line_forms for v in f.kept.values())
 
     def line_requests(self) -> list[LineRequest]:
@@ -448,25 +452,6 @@ class StartReturnForm:
     @property
     def has_errors(self) -> bool:
         return bool(self.non_field_errors or self.forms_with_errors)
-
-
-def _message(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc)
-
-
-def _over_limit(upload, limit: int) -> str:
-    name = getattr(upload, "name", "") or "This file"
-    return f"“{name}” was not added: a return can have at most {limit} photos."
-
-
-def keep_upload(request, order_line: OrderLine, kind: str, upload) -> PendingPhoto:
-    """Count, process and store one photo for this visitor; raises ImageRejected (with a message for them)."""
-    photos.count_upload(request)
-    processed = images.process_photo(upload=upload, kind=kind)
-    user = request.user if request.user.is_authenticated else None
-    return photos.pending_photo_create(
-        order_line=order_line, owner=photos.session_owner(request, create=True), user=user, photo=processed
-    )
 
 
 class ShipmentForm(forms.Form):

@@ -38,7 +38,7 @@ from returns.selectors.customer import (
 from returns.services import guest_access as access
 from returns.services import images, photos
 from returns.services.requests import return_request_cancel, return_request_record_shipment, return_request_submit
-from returns.web.forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm, keep_upload
+from returns.web.forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm
 
 S = ReturnRequest.Status
 ORDERS_PER_PAGE = 20
@@ -150,9 +150,11 @@ def start_return(request, number):
             return redirect("returns:return_detail", rma=already.rma)
         data = _without_photo(request, request.POST, removing) if removing else request.POST
         form = StartReturnForm(order=order, line_views=views_of_lines, data=data, files=request.FILES, request=request)
-        if estimating:
-            form.collect_photos()  # photos picked in the plain inputs are kept, even on "Update the estimate"
-        elif form.is_valid():
+        # Photos picked in the plain inputs are kept before the form is checked, even on "Update the estimate",
+        # so a form that bounces keeps them.
+        files = form.photo_files()
+        form.add_kept(photos.pending_photos_upload(request=request, files=files, already=form.kept_count))
+        if not estimating and form.is_valid():
             try:
                 made = return_request_submit(
                     order=order,
@@ -247,7 +249,7 @@ def upload_photo(request, number):
         message = f"“{upload.name}” was not added: a return can have at most {limit} photos. Remove one first."
         return JsonResponse({"error": message}, status=400)
     try:
-        photo = keep_upload(request, line_view.line, kind, upload)
+        photo = photos.pending_photo_upload(request=request, order_line=line_view.line, kind=kind, upload=upload)
     except photos.TooManyUploads as exc:
         return JsonResponse({"error": str(exc)}, status=429, headers={"Retry-After": "600"})
     except images.PhotoServerBusy as exc:

@@ -194,9 +194,9 @@ def test_fault_claim_estimate_shows_both_outcomes_before_and_after(
     # Over the quantity left: the estimate says why, not "tick an item".
     page.get_by_label("Return Logo tee").check()
     page.get_by_label("How many Logo tees to return").fill("3")
-    estimate.get_by_text("only 1 can still be returned").wait_for()
+    estimate.get_by_text("Only 1 of this item can still be returned.").wait_for()
     page.get_by_label("Return Logo tee").uncheck()
-    estimate.get_by_text("only 1 can still be returned").wait_for(state="detached")
+    estimate.get_by_text("Only 1 of this item can still be returned.").wait_for(state="detached")
     shot(page, f"journey-fault-01-estimate-{width}")
     axe(page, "start a return with a fault claim")
 

@@ -100,7 +100,9 @@ class TestPage:
         select = re.search(rf'<select name="line-{vase.pk}-reason".*?</select>', html, re.S).group(0)
         assert 'value="damaged"' in select and 'value="wrong_item"' in select
         assert 'value="changed_mind"' not in select and 'value="wrong_size"' not in select
-        assert "This item is final sale, so it can be returned only if it arrived damaged" in html
+        # The help says what the policy says (R3), the words the refusal uses too.
+        help_text = "Final-sale items can be returned only if they arrived damaged, defective or not what you ordered."
+        assert f"{help_text} (policy §2)" in html
 
     def test_lines_that_cannot_be_returned_say_why(self, signed_in, customer):
         late = OrderFactory(email=customer.email, delivered_on=store_today() - timedelta(days=40))
