@@ -1,8 +1,9 @@
 """Orders as the store sold them, and the return requests made against them.
 
-A ReturnRequest moves through the states in ``ReturnRequest.Status``; which move
-is allowed lives in one table, ``returns.domain.transitions``. Every move is made by a
-service in ``returns.services`` and leaves a ``StatusChange`` row.
+A ReturnRequest moves through the states in ``ReturnRequest.Status`` (the choices, like the
+other vocabularies, are ``returns.domain.vocabulary``'s); which move is allowed lives in one
+table, ``returns.domain.transitions``. Every move is made by a service in ``returns.services``
+and leaves a ``StatusChange`` row.
 """
 
 import secrets
@@ -17,6 +18,7 @@ from django.utils import timezone
 from returns.domain import policy
 from returns.domain.events import Event
 from returns.domain.money import format_money
+from returns.domain.vocabulary import AutoReview, Reason, RefundState, ReplacementStatus, Resolution, ReturnStatus
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 HALF_CENT = Value(Decimal("0.005"))
@@ -104,45 +106,6 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
-
-
-class Reason(models.TextChoices):
-    DAMAGED = policy.DAMAGED, policy.REASON_LABELS[policy.DAMAGED]
-    DEFECTIVE = policy.DEFECTIVE, policy.REASON_LABELS[policy.DEFECTIVE]
-    WRONG_ITEM = policy.WRONG_ITEM, policy.REASON_LABELS[policy.WRONG_ITEM]
-    CHANGED_MIND = policy.CHANGED_MIND, policy.REASON_LABELS[policy.CHANGED_MIND]
-    WRONG_SIZE = policy.WRONG_SIZE, policy.REASON_LABELS[policy.WRONG_SIZE]
-    NOT_AS_DESCRIBED = policy.NOT_AS_DESCRIBED, policy.REASON_LABELS[policy.NOT_AS_DESCRIBED]
-    OTHER = policy.OTHER, policy.REASON_LABELS[policy.OTHER]
-
-
-class Resolution(models.TextChoices):
-    REFUND = "refund", "Refund"
-    REPLACEMENT = "replacement", "Replacement"
-
-
-class ReturnStatus(models.TextChoices):
-    """See ReturnRequest for what each state means."""
-
-    SUBMITTED = "submitted", "Submitted – waiting for review"
-    APPROVED = "approved", "Approved – waiting for your parcel"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired – not shipped in time"
-    SHIPPED = "shipped", "Shipped – on its way to us"
-    RECEIVED = "received", "Received – waiting for inspection"
-    INSPECTED = "inspected", "Inspected – refund being processed"
-    REFUNDED = "refunded", "Refunded"
-    COMPLETED = "completed", "Completed"
-
-
-class AutoReview(models.TextChoices):
-    """What ``returns.domain.risk`` decided when the request was submitted."""
-
-    NONE = "", "Not checked"
-    APPROVED = "approved", "Approved automatically"
-    HELD = "held", "Held for staff by a risk rule"
-    STAFF = "staff", "Left for staff (AUTO_APPROVE)"
 
 
 # Two staff queues whose rows no single column picks out: defined once here, for their partial indexes
@@ -234,10 +197,7 @@ class ReturnRequest(models.Model):
 class ReturnLine(models.Model):
     """Some units of one order line in a request, the customer's claim, and staff's verdict."""
 
-    class ReplacementStatus(models.TextChoices):
-        NONE = "", "None"
-        PENDING = "pending", "To be sent"
-        SENT = "sent", "Sent"
+    ReplacementStatus = ReplacementStatus
 
     request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
@@ -351,11 +311,7 @@ class Refund(models.Model):
     what was paid. One per request, enforced by the database (R12).
     """
 
-    class State(models.TextChoices):
-        PENDING = "pending", "To be issued"
-        PROCESSING = "processing", "At the payment provider – waiting for its answer"
-        ISSUED = "issued", "Issued"
-        FAILED = "failed", "Failed – to retry"
+    State = RefundState
 
     request = models.OneToOneField(ReturnRequest, on_delete=models.PROTECT, related_name="refund")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")

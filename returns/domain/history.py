@@ -9,7 +9,7 @@ taken by the customer through a guest link, or by a job: each event says which
 from __future__ import annotations
 
 from returns.domain.events import Actor, Event
-from returns.models import ReturnStatus
+from returns.domain.vocabulary import ReturnStatus
 
 S = ReturnStatus
 

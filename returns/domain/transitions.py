@@ -1,9 +1,13 @@
-"""Which status may follow which: the one table, and the one check."""
+"""Which status may follow which: the one table, and the one check.
 
+Who may take a step, and what else it needs, is ``returns.domain.steps``: every step check
+there consults this table.
+"""
+
+from returns.domain.vocabulary import ReturnStatus
 from returns.exceptions import InvalidTransition
-from returns.models import ReturnRequest
 
-S = ReturnRequest.Status
+S = ReturnStatus
 
 ALLOWED: dict[str, frozenset[str]] = {
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
@@ -36,7 +40,12 @@ def can_transition(current: str, target: str) -> bool:
     return target in ALLOWED.get(current, frozenset())
 
 
-def check_transition(request: ReturnRequest, target: str) -> None:
+def refusal(rma: str, current: str, target: str) -> str:
+    """Why ``current`` cannot become ``target``, in the customer's words for the status."""
+    return f"Cannot {VERBS.get(target, target)} {rma}: it is {S(current).label.lower()}."
+
+
+def check_transition(request, target: str) -> None:
+    """``request`` is anything with ``rma`` and ``status`` (a ReturnRequest, ``steps.ReturnFacts``)."""
     if not can_transition(request.status, target):
-        current = S(request.status).label
-        raise InvalidTransition(f"Cannot {VERBS.get(target, target)} {request.rma}: it is {current.lower()}.")
+        raise InvalidTransition(refusal(request.rma, request.status, target))
