@@ -18,8 +18,8 @@ from django.utils.safestring import SafeString
 from returns.admin.display import money
 from returns.admin.refunds import spreadsheet_safe
 from returns.conf import store_today
+from returns.roles import PERM_REVIEW
 from returns.selectors.analytics import Analytics, returns_analytics
-from returns.services.history import PERM_REVIEW
 
 CSV_KINDS = ("weekly", "skus", "reasons")
 MAX_DAYS = 731

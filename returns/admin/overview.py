@@ -25,9 +25,9 @@ from returns.admin.filters import (
     QUEUE_REVIEW,
 )
 from returns.models import Notification, Refund
+from returns.roles import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 from returns.selectors import staff as staff_selectors
 from returns.selectors.staff import StaffOverview, staff_overview
-from returns.services.history import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 
 WAREHOUSE_TILES = ("on_the_way", "to_inspect")
 

@@ -27,10 +27,10 @@ from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
 from returns.models import Order, ReturnLine, ReturnRequest
+from returns.roles import PERM_RECEIVE, PERM_REVIEW
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
 from returns.selectors.risk import risk_facts
 from returns.selectors.staff import customer_history
-from returns.services.history import PERM_RECEIVE, PERM_REVIEW
 from returns.services.refunds import refund_provider_label
 from returns.services.requests import return_request_approve, return_request_receive
 

@@ -1,8 +1,8 @@
 """The staff steps on a request's page: each a POST (with CSRF) that calls one service.
 
-Which buttons show is decided here from the status and the user's permissions,
-but that is a convenience: the service checks both again and its error message
-is what staff read (another person may have acted first).
+Which buttons show is what the step checks (``returns.domain.steps``) allow this user
+now; the service asks the same check again under its lock, and its error message is
+what staff read (another person may have acted first).
 """
 
 from __future__ import annotations
@@ -19,20 +19,14 @@ from django.views.decorators.http import require_POST
 
 from returns.admin.display import money
 from returns.admin.forms import ReceivingForm
+from returns.domain import steps
 from returns.domain.history import status_label
 from returns.domain.policy import day
-from returns.domain.transitions import can_transition
+from returns.domain.steps import RefundFacts, ReplacementFacts, ReturnFacts
 from returns.exceptions import ReturnsError
 from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.roles import WAREHOUSE, UserPermissions, role_permissions
 from returns.selectors.staff import return_by_rma
-from returns.services.history import (
-    PERM_INSPECT,
-    PERM_ISSUE_REFUND,
-    PERM_RECEIVE,
-    PERM_REINSTATE,
-    PERM_REPLACEMENT,
-    PERM_REVIEW,
-)
 from returns.services.refunds import refund_issue, refund_mark_failed
 from returns.services.replacements import replacement_send
 from returns.services.requests import (
@@ -42,15 +36,15 @@ from returns.services.requests import (
     return_request_reject,
 )
 
-S = ReturnRequest.Status
 RECEIVING = "receiving"
 
 
 @dataclass(frozen=True)
 class Allowed:
-    """The steps to offer this user on this request now."""
+    """The steps to offer this user on this request now: each is its step check's answer."""
 
-    review: bool = False
+    approve: bool = False
+    reject: bool = False
     receive: bool = False
     inspect: bool = False
     issue_refund: bool = False
@@ -60,41 +54,34 @@ class Allowed:
 
     @property
     def anything(self) -> bool:
-        return any(
-            (self.review, self.receive, self.inspect, self.issue_refund, self.fail_refund, self.reinstate)
-        ) or bool(self.replacements)
+        steps_offered = (self.approve, self.reject, self.receive, self.inspect)
+        return any((*steps_offered, self.issue_refund, self.fail_refund, self.reinstate)) or bool(self.replacements)
 
 
 def is_receivable(obj: ReturnRequest) -> bool:
-    return obj.status == S.SHIPPED or (obj.status == S.APPROVED and bool(obj.return_required))
+    """Whether the warehouse could receive this parcel now, whoever scanned it."""
+    return bool(steps.can_receive(ReturnFacts.of(obj), role_permissions(WAREHOUSE)))
 
 
 def inspection_blocker(user, obj: ReturnRequest) -> str | None:
-    """Why this user cannot inspect this request now, or None. The service repeats the check."""
-    if obj.status == S.APPROVED and obj.return_required:
-        return f"{obj.rma} must be received before it is inspected."
-    if not can_transition(obj.status, S.INSPECTED):
-        return f"Cannot inspect {obj.rma}: it is {status_label(obj.status).lower()}."
-    if obj.status == S.APPROVED and not user.has_perm(PERM_REVIEW):
-        return "Your role does not allow you to inspect returns that are not sent back."
-    if obj.status != S.APPROVED and not user.has_perm(PERM_INSPECT):
-        return "Your role does not allow you to inspect returns."
-    return None
+    """Why this user cannot inspect this request now, or None: the service's own check."""
+    answer = steps.can_inspect(ReturnFacts.of(obj), UserPermissions(user))
+    return None if answer else answer.why
 
 
 def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> Allowed:
-    can_pay = user.has_perm(PERM_ISSUE_REFUND)
-    pending = ReturnLine.ReplacementStatus.PENDING
+    perms = UserPermissions(user)
+    ret = ReturnFacts.of(obj)
+    money_back = RefundFacts.of(refund) if refund is not None else None
     return Allowed(
-        review=obj.status == S.SUBMITTED and user.has_perm(PERM_REVIEW),
-        receive=is_receivable(obj) and user.has_perm(PERM_RECEIVE),
-        inspect=inspection_blocker(user, obj) is None,
-        issue_refund=refund is not None and refund.state in (Refund.State.PENDING, Refund.State.FAILED) and can_pay,
-        fail_refund=refund is not None and refund.state == Refund.State.PENDING and can_pay,
-        reinstate=obj.status == S.EXPIRED and user.has_perm(PERM_REINSTATE),
-        replacements=[line for line in lines if line.replacement_status == pending]
-        if user.has_perm(PERM_REPLACEMENT)
-        else [],
+        approve=bool(steps.can_approve(ret, perms)),
+        reject=bool(steps.can_reject(ret, perms)),
+        receive=bool(steps.can_receive(ret, perms)),
+        inspect=bool(steps.can_inspect(ret, perms)),
+        issue_refund=money_back is not None and bool(steps.can_issue_refund(money_back, perms)),
+        fail_refund=money_back is not None and bool(steps.can_mark_refund_failed(money_back, perms)),
+        reinstate=bool(steps.can_reinstate(ret, perms)),
+        replacements=[line for line in lines if steps.can_send_replacement(ReplacementFacts.of(line), perms)],
     )
 
 

@@ -8,9 +8,10 @@ from datetime import date
 from django.db import transaction
 
 from returns.conf import policy_config, store_today
-from returns.domain import policy
+from returns.domain import steps
 from returns.domain.events import Event
 from returns.domain.policy import day
+from returns.domain.steps import ReturnFacts
 from returns.models import (
     ReturnRequest,
 )
@@ -23,12 +24,7 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
     cfg = policy_config()
     with transaction.atomic():
         request = locked(request)
-        if (
-            request.status != S.APPROVED
-            or not request.ship_by
-            or request.reminder_sent_on is not None
-            or not (policy.ship_by_reminder_date(request.ship_by, cfg) <= today <= request.ship_by)
-        ):
+        if not steps.can_send_reminder(ReturnFacts.of(request), today, cfg):
             return False
         request.reminder_sent_on = today
         request.save(update_fields=["reminder_sent_on", "updated_at"])
@@ -47,7 +43,7 @@ def return_request_expire(*, request: ReturnRequest, today: date | None = None) 
     today = today or store_today()
     with transaction.atomic():
         request = locked(request)
-        if request.status != S.APPROVED or not request.ship_by or not policy.is_ship_by_overdue(request.ship_by, today):
+        if not steps.can_expire(ReturnFacts.of(request), today):
             return False
         move(
             request,

@@ -1,9 +1,10 @@
-"""What every service below stands on: the staff permissions, the row lock, and the history row.
+"""What every service below stands on: the row lock, the move, and the history row.
 
 Each service is keyword-only, runs in one transaction, locks what it changes (``locked``),
-checks the transition table (``move``), writes a history row (``record_step``) and leaves
-side effects (email) to run after commit. Views, forms, the admin and commands only call
-the services; nothing else writes a status.
+asks its step's check (``returns.domain.steps``) and raises its answer, moves through the
+transition table (``move``), writes a history row (``record_step``) and leaves side effects
+(email) to run after commit. Views, forms, the admin and commands only call the services;
+nothing else writes a status.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from django.db.models import F
 from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.transitions import check_transition
-from returns.exceptions import NotAllowed
 from returns.models import (
     OrderLine,
     Refund,
@@ -27,20 +27,6 @@ from returns.models import (
 from returns.outbox.mail import notification_record
 
 S = ReturnRequest.Status
-
-
-# Permissions (granted to the staff groups by a migration; superusers have all).
-PERM_REVIEW = "returns.review_returnrequest"
-PERM_RECEIVE = "returns.receive_returnrequest"
-PERM_INSPECT = "returns.inspect_returnrequest"
-PERM_REINSTATE = "returns.reinstate_returnrequest"
-PERM_ISSUE_REFUND = "returns.issue_refund"
-PERM_REPLACEMENT = "returns.arrange_replacement"
-
-
-def require(user, perm: str, doing: str) -> None:
-    if user is None or not user.is_active or not user.has_perm(perm):
-        raise NotAllowed(f"Your role does not allow you to {doing}.")
 
 
 def record_step(

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from returns.conf import store_today
-from returns.domain import policy
+from returns.domain import policy, steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
-from returns.domain.transitions import check_transition
+from returns.domain.steps import ReturnFacts
 from returns.domain.wording import inspection_outcome
-from returns.exceptions import InvalidTransition, PolicyViolation
+from returns.exceptions import PolicyViolation
 from returns.models import (
     Order,
     Refund,
@@ -24,8 +24,9 @@ from returns.models import (
     ReturnLine,
     ReturnRequest,
 )
+from returns.roles import UserPermissions
 from returns.selectors.policy_facts import refund_for
-from returns.services.history import PERM_INSPECT, PERM_REVIEW, S, close_if_settled, locked, move, require
+from returns.services.history import S, close_if_settled, locked, move
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,8 @@ def return_request_inspect(
     today = today or store_today()
     with transaction.atomic():
         request = locked(request)
-        if request.status == S.APPROVED and request.return_required:
-            raise InvalidTransition(f"{request.rma} must be received before it is inspected.")
-        if request.status == S.APPROVED:
-            require(by, PERM_REVIEW, "inspect returns that are not sent back")
-        else:
-            require(by, PERM_INSPECT, "inspect returns")
-        check_transition(request, S.INSPECTED)
+        # Who may inspect depends on the status (R9), so the whole check waits for the lock.
+        steps.can_inspect(ReturnFacts.of(request), UserPermissions(by)).or_raise()
         # The order lock serialises refunds of one order (the once-per-order fee, shipping share).
         Order.objects.select_for_update().filter(pk=request.order_id).first()
         lines = list(request.lines.select_related("order_line", "request__order"))

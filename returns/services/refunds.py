@@ -24,14 +24,16 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from returns.domain import steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
-from returns.domain.policy import day
-from returns.exceptions import AlreadyDone, InvalidTransition, PolicyViolation
+from returns.domain.steps import RefundFacts, Step
+from returns.exceptions import PolicyViolation
 from returns.integrations import ProviderRefund, refund_provider
 from returns.models import Refund
 from returns.outbox.refunds import idempotency_key, refunds_process_due
-from returns.services.history import PERM_ISSUE_REFUND, locked, record_note, require
+from returns.roles import AUTOMATIC, UserPermissions
+from returns.services.history import locked, record_note
 from returns.services.refund_outcomes import refund_apply_answer, refund_mark_issued
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None 
     order, the provider pays it (``returns.outbox.refunds``); otherwise staff paid it by
     hand and give the processor's reference.
     """
-    require(by, PERM_ISSUE_REFUND, "issue refunds")
+    perms = UserPermissions(by)
+    steps.may(Step.ISSUE_REFUND, perms).or_raise()
     if refund_uses_provider(refund):
         return refund_send(refund=refund, by=by, today=today)
     reference = (reference or "").strip()
@@ -52,29 +55,21 @@ def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None 
         raise PolicyViolation("Enter the payment processor's reference for this refund.", rule="R11")
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        if refund.state == Refund.State.ISSUED:
-            raise AlreadyDone(
-                f"This refund was already issued on {day(refund.issued_on)} (reference {refund.reference}).",
-                rule="R12",
-            )
-        if refund.state == Refund.State.PROCESSING:
-            raise AlreadyDone("This refund is at the payment provider, waiting for its answer.", rule="R12")
+        steps.can_issue_refund(RefundFacts.of(refund), perms).or_raise()
         request = locked(refund.request)
         refund_mark_issued(refund, request, by=by, reference=reference, today=today)
     return refund
 
 
 def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
-    require(by, PERM_ISSUE_REFUND, "manage refunds")
+    perms = UserPermissions(by)
+    steps.may(Step.MARK_REFUND_FAILED, perms).or_raise()
     reason = (reason or "").strip()
     if not reason:
         raise PolicyViolation("Say why the refund failed.")
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        if refund.state != Refund.State.PENDING:
-            raise InvalidTransition(
-                f"Only a refund waiting to be issued can fail; this one is {refund.get_state_display().lower()}."
-            )
+        steps.can_mark_refund_failed(RefundFacts.of(refund), perms).or_raise()
         request = locked(refund.request)
         refund.state = Refund.State.FAILED
         refund.failure_reason = reason
@@ -101,22 +96,14 @@ def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
     """Hand the refund to the provider: once, whatever the number of clicks or staff.
 
     The call itself happens after commit (``refunds_process_due``), so no lock is
-    held while the provider thinks; the returned row says how it went.
+    held while the provider thinks; the returned row says how it went. ``by`` None is
+    the inspection's own send (AUTO_REFUND); a person's role was asked by ``refund_issue``.
     """
     provider = refund_provider()
+    perms = AUTOMATIC if by is None else UserPermissions(by)
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("order").get(pk=refund.pk)
-        if refund.state == Refund.State.ISSUED:
-            raise AlreadyDone(
-                f"This refund was already issued on {day(refund.issued_on)} (reference {refund.reference}).",
-                rule="R12",
-            )
-        if refund.state == Refund.State.PROCESSING:
-            raise AlreadyDone(
-                f"This refund was already sent to {provider.label} and is waiting for its answer; "
-                "nothing is sent twice.",
-                rule="R12",
-            )
+        steps.can_issue_refund(RefundFacts.of(refund), perms, provider=provider.label).or_raise()
         if not refund.order.payment_reference:
             raise PolicyViolation(f"Order {refund.order.number} has no payment reference to refund through.")
         request = locked(refund.request)

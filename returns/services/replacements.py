@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from returns.domain import steps
 from returns.domain.events import Event
-from returns.exceptions import AlreadyDone, InvalidTransition
+from returns.domain.steps import ReplacementFacts, Step
 from returns.models import (
     ReturnLine,
 )
-from returns.services.history import PERM_REPLACEMENT, close_if_settled, locked, record_note, require
+from returns.roles import UserPermissions
+from returns.services.history import close_if_settled, locked, record_note
 
 
 def replacement_send(*, line: ReturnLine, by, note: str = "") -> ReturnLine:
     """R9: the replacement for one line is on its way."""
-    require(by, PERM_REPLACEMENT, "arrange replacements")
+    perms = UserPermissions(by)
+    steps.may(Step.SEND_REPLACEMENT, perms).or_raise()
     with transaction.atomic():
         request = locked(line.request)
         line = ReturnLine.objects.select_for_update().select_related("order_line").get(pk=line.pk)
-        if line.replacement_status == ReturnLine.ReplacementStatus.SENT:
-            raise AlreadyDone(f"The replacement for {line.order_line.name} was already sent.")
-        if line.replacement_status != ReturnLine.ReplacementStatus.PENDING:
-            raise InvalidTransition(f"No replacement is due for {line.order_line.name}.")
+        steps.can_send_replacement(ReplacementFacts.of(line), perms).or_raise()
         line.replacement_status = ReturnLine.ReplacementStatus.SENT
         line.save(update_fields=["replacement_status"])
         text = f"Replacement for {line.order_line.name} × {line.quantity} sent. {note.strip()}".strip()

@@ -10,11 +10,11 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from returns.conf import auto_approve_mode, policy_config, risk_limits, store_today
-from returns.domain import policy, risk
+from returns.domain import policy, risk, steps
 from returns.domain.estimates import Estimate
 from returns.domain.events import Event
-from returns.domain.transitions import check_transition
-from returns.exceptions import AlreadyDone, InvalidTransition, NotAllowed, PolicyViolation
+from returns.domain.steps import ReturnFacts, Step
+from returns.exceptions import NotAllowed, PolicyViolation
 from returns.models import (
     AutoReview,
     DamagePhoto,
@@ -25,21 +25,18 @@ from returns.models import (
     ReturnLine,
     ReturnRequest,
 )
+from returns.roles import AUTOMATIC, UserPermissions
 from returns.selectors import estimates
 from returns.selectors.policy_facts import Claim, line_facts
 from returns.selectors.risk import risk_facts
 from returns.services import photos
 from returns.services.history import (
-    PERM_RECEIVE,
-    PERM_REINSTATE,
-    PERM_REVIEW,
     S,
     hold_units,
     locked,
     move,
     record_step,
     release_units,
-    require,
 )
 
 
@@ -198,15 +195,12 @@ def return_request_approve(
         if by is not None:
             raise NotAllowed("An automatic approval is made by no one.")
         note = note or "Approved automatically."
-    else:
-        require(by, PERM_REVIEW, "approve returns")
+    perms = AUTOMATIC if automatic else UserPermissions(by)
+    steps.may(Step.APPROVE, perms).or_raise()
     today = today or store_today()
     with transaction.atomic():
         request = locked(request)
-        check_transition(request, S.APPROVED)
-        # The table also allows expired -> approved; that move is reinstating, a service of its own.
-        if request.status != S.SUBMITTED:
-            raise InvalidTransition(f"{request.rma} is not waiting for review.")
+        steps.can_approve(ReturnFacts.of(request), perms).or_raise()
         request.return_required = return_required
         request.approved_on = today
         request.ship_by = policy.ship_by_date(today, policy_config()) if return_required else None
@@ -222,12 +216,14 @@ def return_request_approve(
 
 
 def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnRequest:
-    require(by, PERM_REVIEW, "reject returns")
+    perms = UserPermissions(by)
+    steps.may(Step.REJECT, perms).or_raise()
     reason = (reason or "").strip()
     if not reason:
         raise PolicyViolation("Write the reason for the rejection; the customer will read it.", rule="R5")
     with transaction.atomic():
         request = locked(request)
+        steps.can_reject(ReturnFacts.of(request), perms).or_raise()
         request.rejection_reason = reason
         move(request, S.REJECTED, by=by, event=Event.REJECTED, note=reason, fields=["rejection_reason"])
         release_units(request)
@@ -238,10 +234,7 @@ def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
     """The customer (or staff for them) withdraws a request that has not shipped."""
     with transaction.atomic():
         request = locked(request)
-        if request.status not in (S.SUBMITTED, S.APPROVED):
-            raise InvalidTransition(
-                f"{request.rma} can no longer be cancelled: it is {request.get_status_display().lower()}."
-            )
+        steps.can_cancel(ReturnFacts.of(request)).or_raise()
         move(request, S.CANCELLED, by=by, event=Event.CANCELLED)
         release_units(request)
     return request
@@ -254,8 +247,7 @@ def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, 
         raise PolicyViolation("Enter both the carrier and the tracking number.", rule="R6")
     with transaction.atomic():
         request = locked(request)
-        if request.status == S.APPROVED and not request.return_required:
-            raise InvalidTransition(f"{request.rma} does not need to be sent back.")
+        steps.can_record_shipment(ReturnFacts.of(request)).or_raise()
         request.carrier, request.tracking_number = carrier[:60], tracking_number[:80]
         note = f"{request.carrier} {request.tracking_number}"
         if request.status == S.SHIPPED:
@@ -269,20 +261,19 @@ def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, 
 
 
 def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> ReturnRequest:
-    require(by, PERM_RECEIVE, "receive parcels")
+    perms = UserPermissions(by)
+    steps.may(Step.RECEIVE, perms).or_raise()
     with transaction.atomic():
         request = locked(request)
-        if request.status == S.RECEIVED:
-            raise AlreadyDone(f"{request.rma} was already received.")
-        if request.status == S.APPROVED and request.return_required is False:
-            raise InvalidTransition(f"{request.rma} was approved without sending the item back: inspect it instead.")
+        steps.can_receive(ReturnFacts.of(request), perms).or_raise()
         move(request, S.RECEIVED, by=by, event=Event.RECEIVED, note=note.strip())
     return request
 
 
 def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: date | None = None) -> ReturnRequest:
     """Staff give an expired request a new ship-by day; its units are held again (R4)."""
-    require(by, PERM_REINSTATE, "reinstate returns")
+    perms = UserPermissions(by)
+    steps.may(Step.REINSTATE, perms).or_raise()
     note = (note or "").strip()
     if not note:
         raise PolicyViolation("Write a note saying why the return is reinstated.", rule="R6")
@@ -290,9 +281,7 @@ def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: da
     try:
         with transaction.atomic():
             request = locked(request)
-            check_transition(request, S.APPROVED)
-            if request.status != S.EXPIRED:
-                raise InvalidTransition(f"{request.rma} has not expired.")
+            steps.can_reinstate(ReturnFacts.of(request), perms).or_raise()
             Order.objects.select_for_update().filter(pk=request.order_id).first()
             for line in request.lines.all():
                 hold_units(line.order_line_id, line.quantity)
