@@ -19,7 +19,7 @@ from returns.admin.inspection import InspectionView
 from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
 from returns.admin.workflow import RECEIVING, WorkflowViews, allowed_actions
-from returns.conf import policy_config, risk_limits, store_today
+from returns.conf import risk_limits, store_today
 from returns.domain import history as staff_history
 from returns.domain import policy, risk
 from returns.domain.estimates import Estimate
@@ -31,6 +31,7 @@ from returns.roles import PERM_RECEIVE, PERM_REVIEW
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
 from returns.selectors.risk import risk_facts
 from returns.selectors.staff import customer_history
+from returns.selectors.summary import return_summary
 from returns.services.refunds import refund_provider_label
 from returns.services.requests import return_request_approve, return_request_receive
 
@@ -284,10 +285,10 @@ class ReturnRequestAdmin(
         """Everything the page shows, in a fixed number of queries (selectors)."""
         detail = return_detail(ReturnRequest.objects.filter(pk=obj.pk)).get()
         order = orders_with_lines(Order.objects.filter(pk=detail.order_id)).get()
-        lines = list(detail.lines.all())
-        refund = getattr(detail, "refund", None)
-        in_this_request = {line.order_line_id: line.quantity for line in lines}
         today = store_today()
+        summary = return_summary(detail, today=today)
+        lines, refund = summary.lines, summary.refund
+        in_this_request = {line.order_line_id: line.quantity for line in lines}
         order_lines = [
             {
                 "view": view,
@@ -326,9 +327,7 @@ class ReturnRequestAdmin(
                     ("Free-shipping return fee", money(-refund.deduction, cur)),
                 ],
                 "total": money(refund.total, cur),
-                "expected": policy.expected_refund_dates(refund.issued_on, policy_config())
-                if refund.issued_on and refund.total > 0
-                else None,
+                "expected": summary.expected_refund,
                 "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
                 "provider": refund_provider_label(refund),
             }

@@ -34,10 +34,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from returns.conf import policy_config, store_today
-from returns.domain import policy, wording
 from returns.domain.events import Event
-from returns.models import GuestCode, Notification, Refund, ReturnRequest, StatusChange
+from returns.models import GuestCode, Notification, ReturnRequest, StatusChange
 from returns.outbox.lease import Lease
+from returns.selectors.summary import return_summary, summary_parts
 from returns.services.guest_access import guest_link
 
 log = logging.getLogger(__name__)
@@ -64,33 +64,23 @@ def customer_links(request: ReturnRequest) -> dict[str, str | None]:
 
 
 def _context(request: ReturnRequest, change: StatusChange, today: date) -> dict:
-    cfg = policy_config()
-    refund = Refund.objects.filter(request=request).first()
-    expected = policy.expected_refund_dates(refund.issued_on, cfg) if refund and refund.issued_on else None
-    ship_by_days_left = (request.ship_by - today).days if request.ship_by else None
-    lines = list(request.lines.select_related("order_line"))
-    unaccepted = [rl.order_line.name for rl in lines if rl.inspected_at and rl.accepted is False]
+    # Read afresh (two queries), inside the change's transaction: the refund and lines as they now are.
+    summary = return_summary(summary_parts(ReturnRequest.objects.filter(pk=request.pk)).get(), today=today)
     return {
         "request": request,
         "order": request.order,
-        "lines": lines,
-        "replaced": any(rl.resolution == "replacement" for rl in lines),
-        "unaccepted_item": wording.unaccepted_item(
-            handling=settings.UNACCEPTED_ITEM,
-            hold_days=settings.UNACCEPTED_ITEM_HOLD_DAYS,
-            support_email=settings.STORE_SUPPORT_EMAIL,
-            rma=request.rma,
-            names=unaccepted if request.return_required else [],
-        ),
+        "lines": summary.lines,
+        "replaced": summary.replaced,
+        "unaccepted_item": summary.unaccepted_item,
         "change": change,
-        "refund": refund,
-        "expected": expected,
-        "ship_by_days_left": ship_by_days_left,
+        "refund": summary.refund,
+        "expected": summary.expected_refund,
+        "ship_by_days_left": summary.ship_by_days_left,
         "store_name": settings.STORE_NAME,
         "store_url": settings.STORE_URL,
         "support_email": settings.STORE_SUPPORT_EMAIL,
         "return_address": settings.STORE_RETURN_ADDRESS,
-        "cfg": cfg,
+        "cfg": policy_config(),
         **customer_links(request),
     }
 

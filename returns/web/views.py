@@ -22,9 +22,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from returns.conf import policy_config, store_today
-from returns.domain import policy, wording
+from returns.domain import policy, steps
 from returns.domain.estimates import Estimate
-from returns.domain.transitions import can_transition
+from returns.domain.steps import ReturnFacts
 from returns.exceptions import PolicyViolation, ReturnsError
 from returns.models import DamagePhoto, Order, ReturnRequest
 from returns.selectors.customer import (
@@ -35,6 +35,7 @@ from returns.selectors.customer import (
     return_authorization,
     return_for_submission,
 )
+from returns.selectors.summary import has_authorization, return_summary
 from returns.services import guest_access as access
 from returns.services import images, photos
 from returns.services.requests import return_request_cancel, return_request_record_shipment, return_request_submit
@@ -277,28 +278,22 @@ def pending_photo_thumbnail(request, pk):
 
 
 def _return_context(rr: ReturnRequest, **extra) -> dict:
-    today = store_today()
-    refund = getattr(rr, "refund", None)
-    expected = None
-    if refund is not None and refund.state == refund.State.ISSUED and refund.total > 0:
-        expected = policy.expected_refund_dates(refund.issued_on, policy_config())
-    must_ship = bool(rr.return_required) and can_transition(rr.status, S.SHIPPED)
-    lines = list(rr.lines.all())
+    summary = return_summary(rr)
     context = {
         "rr": rr,
         "order": rr.order,
-        "lines": lines,
+        "lines": summary.lines,
         "estimate": Estimate.from_json(rr.estimate),
-        "replaced": any(rl.resolution == "replacement" for rl in lines),
-        "unaccepted_item": _unaccepted_item(rr, lines),
+        "replaced": summary.replaced,
+        "unaccepted_item": summary.unaccepted_item,
         "history": [change for change in rr.history.all() if change.customer_visible],
-        "refund": refund,
-        "expected": expected,
-        "must_ship": must_ship,
-        "ship_by_days_left": (rr.ship_by - today).days if rr.ship_by and must_ship else None,
-        "can_record_shipment": must_ship or rr.status == S.SHIPPED,
-        "can_cancel": can_transition(rr.status, S.CANCELLED),
-        "has_authorization": _has_authorization(rr),
+        "refund": summary.refund,
+        "expected": summary.expected_refund,
+        "must_ship": summary.must_ship,
+        "ship_by_days_left": summary.ship_by_days_left,
+        "can_record_shipment": summary.can_record_shipment,
+        "can_cancel": summary.can_cancel,
+        "has_authorization": summary.has_authorization,
         "policy": policy_config(),
         "return_address": settings.STORE_RETURN_ADDRESS,
     }
@@ -307,24 +302,6 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         context["shipment_form"] = ShipmentForm(initial=initial)
     context.update(extra)
     return context
-
-
-def _unaccepted_item(rr: ReturnRequest, lines) -> str:
-    """What happens to items that came back and were not accepted (UNACCEPTED_ITEM)."""
-    if not rr.return_required:
-        return ""
-    return wording.unaccepted_item(
-        handling=settings.UNACCEPTED_ITEM,
-        hold_days=settings.UNACCEPTED_ITEM_HOLD_DAYS,
-        support_email=settings.STORE_SUPPORT_EMAIL,
-        rma=rr.rma,
-        names=[rl.order_line.name for rl in lines if rl.inspected_at and rl.accepted is False],
-    )
-
-
-def _has_authorization(rr: ReturnRequest) -> bool:
-    """The printable document exists while the parcel is still to come (R5, R6)."""
-    return bool(rr.return_required) and rr.status in (S.APPROVED, S.SHIPPED)
 
 
 @require_GET
@@ -338,7 +315,7 @@ def return_detail(request, rma):
 @private
 def authorization(request, rma):
     rr = _return(request, rma, return_authorization)
-    if not _has_authorization(rr):
+    if not has_authorization(rr):
         messages.info(
             request, "The return authorization is available once your return is approved and the item is to be sent."
         )
@@ -387,7 +364,7 @@ def cancel(request, rma):
         else:
             messages.success(request, f"Return {rr.rma} is cancelled. The items can be returned again while in time.")
         return redirect("returns:return_detail", rma=rr.rma)
-    if not can_transition(rr.status, S.CANCELLED):
+    if not steps.can_cancel(ReturnFacts.of(rr)):
         messages.info(request, f"Return {rr.rma} can no longer be cancelled.")
         return redirect("returns:return_detail", rma=rr.rma)
     return render(request, "returns/cancel_confirm.html", {"rr": rr, "lines": list(rr.lines.all())})
