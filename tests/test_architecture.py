@@ -33,6 +33,13 @@ RULES = (
     Forbid("core", "returns", "core holds what both apps use, so it imports neither"),
     Forbid("core", "config", "core is used by the settings' apps, not the other way round"),
     Forbid("returns.outbox.lease", "returns", "the lease serves every outbox: each gives it its model and fields"),
+    # The pure rules stand on nothing else of the app (test_purity.py keeps the ORM and the database out too).
+    Forbid(
+        "returns.domain",
+        "returns",
+        "the domain is pure: facts in, decisions out",
+        unless=("returns.domain", "returns.exceptions", "returns.roles"),
+    ),
     # The tables stand on the domain's vocabulary only.
     Forbid("returns.models", "returns", "models stand on the domain only", unless=("returns.domain", "returns.models")),
     # Reads never write, and never know who reads them.
