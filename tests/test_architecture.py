@@ -53,6 +53,19 @@ RULES = (
         for low in ("intake", "integrations")
         for high in ("services", "outbox", "web", "admin", "api", "management")
     ),
+    # The writers and the outbox serve the pages; they never call one.
+    *(
+        Forbid(f"returns.{low}", f"returns.{high}", f"{low} is called by the pages and commands, not the reverse")
+        for low in ("services", "outbox")
+        for high in ("web", "admin", "api", "management")
+    ),
+    Forbid(
+        "returns.outbox",
+        "returns.services",
+        "the outbox runs below the services; it needs only the links in emails, what a refund's answer does "
+        "and the history row of a retry",
+        unless=("returns.services.guest_access", "returns.services.refund_outcomes", "returns.services.history"),
+    ),
     # The three front doors (customer pages, staff pages, the API) share services and selectors, not each other.
     *(
         Forbid(f"returns.{door}", f"returns.{other}", "the front doors share services and selectors, not each other")
