@@ -40,7 +40,8 @@ class UserAdmin(BaseUserAdmin):
 class SignInFailureAdmin(admin.ModelAdmin):
     """Failed sign-ins (django-axes), for the superuser: who is paused, and a way to end a pause.
 
-    One row per account, client address and browser; an account pauses at LOGIN_FAILURE_LIMIT
+    One row per account, client address and browser not known to the account (a known browser
+    counts its own, accounts/devices.py); an account pauses at LOGIN_FAILURE_LIMIT
     failures in all its rows, a client at LOGIN_FAILURE_LIMIT_PER_CLIENT. Deleting rows
     (Unlock) forgets those failures at once.
     """

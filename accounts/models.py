@@ -91,3 +91,24 @@ class ThrottleCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class BrowserFailures(models.Model):
+    """Wrong passwords typed on one known browser (its device cookie's nonce) for the account it knows.
+
+    A known browser's failures count here, for that browser alone, never towards the account's
+    pause (accounts/lockout.py). At LOGIN_FAILURE_LIMIT_PER_DEVICE the browser is paused for
+    LOGIN_LOCKOUT_MINUTES and is trusted no more: the row is kept (until its cookie would have
+    expired) as the record that this nonce no longer counts as known.
+    """
+
+    nonce = models.CharField(max_length=64, unique=True)
+    username = models.CharField(max_length=255, db_index=True)  # the account as the lockout names it
+    failures_since_start = models.PositiveIntegerField(default=0)
+    attempt_time = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "browser failures"
+
+    def __str__(self):
+        return f"{self.username}: {self.failures_since_start} on one browser"

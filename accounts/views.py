@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from accounts import emails, throttle
+from accounts import devices, emails, throttle
 from accounts.forms import (
     GuestCodeForm,
     GuestLinkForm,
@@ -41,16 +41,27 @@ from returns.services.guest_access import (
     order_from_guest_token,
 )
 
-TOO_MANY = "Too many link requests; please try again in an hour."
 AUTH_BACKEND = "accounts.backends.EmailBackend"
 
 
 # --- throttle -----------------------------------------------------------------------
 
 
-def throttle_hit(request, scope: str, email: str) -> bool:
-    """Count one request for a link; True when the address, the client, or the pair is over its hourly limit."""
-    return throttle.over_limit(scope, address=normalize_email(email), client=client_address(request))
+def link_wait(request, scope: str, email: str) -> throttle.Wait | None:
+    """Count one request for a link; the wait it must make (accounts.throttle), or None to send it now.
+
+    A browser the address's account has signed in on is its owner's: others' requests never hold it up.
+    """
+    address = normalize_email(email)
+    owner = devices.is_known(request, address)
+    return throttle.link_wait(scope, address=address, client=client_address(request), owner=owner)
+
+
+def too_many(response, wait: throttle.Wait):
+    """The page that says to wait, as 429 with Retry-After."""
+    response.status_code = 429
+    response["Retry-After"] = str(wait.seconds)
+    return response
 
 
 # --- pages -------------------------------------------------------------------------
@@ -88,8 +99,8 @@ class SignUpView(FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        if throttle_hit(self.request, "sign-up", data["email"]):
-            return self.render_to_response(self.get_context_data(form=form, alert=TOO_MANY), status=429)
+        if wait := link_wait(self.request, "sign-up", data["email"]):
+            return too_many(self.render_to_response(self.get_context_data(form=form, alert=wait.message)), wait)
         user_signup(email=data["email"], full_name=data["full_name"], password=data["password1"])
         return redirect("accounts:signup_done")
 
@@ -135,8 +146,8 @@ def verify_pending(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     context = {"valid_for": emails.duration_words(settings.EMAIL_VERIFICATION_MAX_AGE)}
     if request.method == "POST":
-        if throttle_hit(request, "verify-email", user.email):
-            return render(request, "accounts/verify_pending.html", {**context, "alert": TOO_MANY}, status=429)
+        if wait := link_wait(request, "verify-email", user.email):
+            return too_many(render(request, "accounts/verify_pending.html", {**context, "alert": wait.message}), wait)
         emails.send_verification(user)
         messages.success(request, f"We've sent a new link to {user.email}.")
         return redirect("accounts:verify_pending")
@@ -149,8 +160,8 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
-        if throttle_hit(self.request, "password-reset", form.cleaned_data["email"]):
-            return self.render_to_response(self.get_context_data(form=form, alert=TOO_MANY), status=429)
+        if wait := link_wait(self.request, "password-reset", form.cleaned_data["email"]):
+            return too_many(self.render_to_response(self.get_context_data(form=form, alert=wait.message)), wait)
         return super().form_valid(form)
 
 
@@ -212,8 +223,8 @@ def guest(request):
     if not form.is_valid():
         return _guest_page(request, form)
     number, email = form.cleaned_data["order_number"], form.cleaned_data["email"]
-    if throttle_hit(request, "guest-link", email):
-        return _guest_page(request, form, status=429, alert=TOO_MANY)
+    if wait := link_wait(request, "guest-link", email):
+        return too_many(_guest_page(request, form, alert=wait.message), wait)
     guest_code = emails.request_guest_link(number=number, email=email)
     request.session[GUEST_CODE_SESSION_KEY] = {"id": guest_code.pk, "number": number, "email": email}
     return _guest_sent_page(request)

@@ -1,5 +1,5 @@
 """What both apps use, in one place: email normalising and the client address (``core.addresses``),
-and the hourly counter behind every rate limit (``core.counter``).
+and the counter by the clock hour (or minute) behind every rate limit (``core.counter``).
 
 Core imports Django and nothing of ours: neither ``accounts`` nor ``returns`` (nor ``config``),
 so either app may import it and it can never close an import cycle (``tests/test_architecture.py``).

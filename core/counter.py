@@ -1,4 +1,4 @@
-"""Hourly counters, counted where every process sees them: the rate limits of both apps.
+"""Counters by the clock hour (or minute), counted where every process sees them: the rate limits of both apps.
 
 With no CACHE_URL (THROTTLE_STORE=database, the default) the counts are rows of the model
 named by THROTTLE_COUNT_MODEL (fields ``key``, ``count``, ``expires_at``), incremented with
@@ -6,7 +6,8 @@ one UPDATE each, so several gunicorn workers and hosts count together exactly. W
 CACHE_URL set (Redis in production) they are counted in that cache, whose increments are
 atomic too. The model is named by a setting, as AUTH_USER_MODEL is, so core imports no app.
 
-Fixed windows on the clock hour. Keys are hashes, so no store holds email addresses.
+Fixed windows on the clock: the hour unless a limit asks for another length (the link limits'
+minute). Keys are hashes, so no store holds email addresses.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from django.db.models import F
 WINDOW = 60 * 60
 
 
-def _key(scope: str, kind: str, value: str, window: int) -> str:
-    return f"throttle:{scope}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}:{window}"
+def _key(scope: str, kind: str, value: str, window: int, index: int) -> str:
+    return f"throttle:{scope}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}:{window}:{index}"
 
 
-def _count_in_database(key: str, window_end: float) -> int:
+def _count_in_database(key: str, window_end: float, now: float) -> int:
     counts = apps.get_model(settings.THROTTLE_COUNT_MODEL)
     expires_at = datetime.fromtimestamp(window_end, UTC)
     with transaction.atomic():
@@ -40,7 +41,7 @@ def _count_in_database(key: str, window_end: float) -> int:
                 counts.objects.filter(key=key).update(count=F("count") + 1)
             else:
                 # A new window: old windows' rows are of no use any more.
-                counts.objects.filter(expires_at__lt=datetime.now(UTC)).delete()
+                counts.objects.filter(expires_at__lt=datetime.fromtimestamp(now, UTC)).delete()
                 return 1
         return counts.objects.filter(key=key).values_list("count", flat=True).get()
 
@@ -58,17 +59,17 @@ def _count_in_cache(key: str, remaining: int) -> int:
     return count
 
 
-def seconds_left(now: float | None = None) -> int:
-    """Until this hour's counts start again from nothing."""
+def seconds_left(now: float | None = None, *, window: int = WINDOW) -> int:
+    """Until this hour's (or this ``window``'s) counts start again from nothing."""
     now = time.time() if now is None else now
-    return int((now // WINDOW + 1) * WINDOW - now) + 1
+    return int((now // window + 1) * window - now) + 1
 
 
-def count(scope: str, kind: str, value: str) -> int:
-    """Add one to this hour's counter for (scope, kind, value) and return it."""
+def count(scope: str, kind: str, value: str, *, window: int = WINDOW) -> int:
+    """Add one to this hour's (or this ``window``'s, in seconds) counter for (scope, kind, value) and return it."""
     now = time.time()
-    window = int(now // WINDOW)
-    key = _key(scope, kind, value, window)
+    index = int(now // window)
+    key = _key(scope, kind, value, window, index)
     if settings.THROTTLE_STORE == "cache":
-        return _count_in_cache(key, seconds_left(now))
-    return _count_in_database(key, (window + 1) * WINDOW)
+        return _count_in_cache(key, seconds_left(now, window=window))
+    return _count_in_database(key, (index + 1) * window, now)

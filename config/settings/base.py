@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets the device cookie a sign-in earned (accounts/devices.py).
+    "accounts.devices.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a paused sign-in into the lockout page.
@@ -265,10 +267,11 @@ GUEST_CODE_MAX_AGE = env.int("GUEST_CODE_MAX_AGE", default=10 * 60)
 GUEST_CODE_TRIES = env.int("GUEST_CODE_TRIES", default=5)
 # How long the link that verifies a new account's email address works.
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=60 * 60 * 24 * 3)
-# Emails with a link (guest link, sign-up, verification, password reset) per hour,
-# over the limit the portal sends nothing:
-# per email address and per client and address pair; and a ceiling per client, sized for
-# customers behind one shared address (an office, a carrier's NAT).
+# Emails with a link (guest link, sign-up, verification, password reset) per hour (accounts/throttle.py).
+# Per client and address pair, and a ceiling per client sized for customers behind one shared
+# address (an office, a carrier's NAT): over them, that client waits for the next hour. Per
+# email address, whoever asks: over it, one link a minute to that address (it only slows, so
+# strangers cannot use up its owner's links); the owner's known browser is never held up.
 GUEST_LINK_RATE_PER_ADDRESS = env.int("GUEST_LINK_RATE_PER_ADDRESS", default=5)
 GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS = env.int("GUEST_LINK_RATE_PER_CLIENT_AND_ADDRESS", default=3)
 GUEST_LINK_RATE_PER_CLIENT = env.int("GUEST_LINK_RATE_PER_CLIENT", default=100)
@@ -284,14 +287,21 @@ THROTTLE_STORE = env("THROTTLE_STORE", default="cache" if CACHE_URL else "databa
 THROTTLE_COUNT_MODEL = "accounts.ThrottleCount"
 
 # Sign-in lockout (django-axes, accounts/lockout.py), for staff and customers alike, counted in
-# the database so every process and host sees the same counts: an account pauses after
-# LOGIN_FAILURE_LIMIT wrong passwords within LOGIN_LOCKOUT_MINUTES, from anywhere; a client
+# the database so every process and host sees the same counts. A browser that has signed in to
+# an account carries a device cookie (accounts/devices.py) and is judged by its own failures:
+# LOGIN_FAILURE_LIMIT_PER_DEVICE within LOGIN_LOCKOUT_MINUTES pause that browser alone. Every
+# other browser counts towards the account: LOGIN_FAILURE_LIMIT wrong passwords within
+# LOGIN_LOCKOUT_MINUTES, from anywhere, pause the account for unknown browsers only; a client
 # address (an IPv6 /64) after LOGIN_FAILURE_LIMIT_PER_CLIENT across any accounts. A pause ends
 # when that time has passed since the failures, when staff delete them in the admin (Axes >
-# Access attempts, superusers), or, for an account, with a password reset.
+# Access attempts, superusers), or, for an account, with a password reset or
+# `manage.py axes_reset_username`.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 LOGIN_FAILURE_LIMIT_PER_CLIENT = env.int("LOGIN_FAILURE_LIMIT_PER_CLIENT", default=30)
+LOGIN_FAILURE_LIMIT_PER_DEVICE = env.int("LOGIN_FAILURE_LIMIT_PER_DEVICE", default=5)
+# Seconds a device cookie lasts (renewed at every sign-in on that browser).
+LOGIN_DEVICE_COOKIE_MAX_AGE = env.int("LOGIN_DEVICE_COOKIE_MAX_AGE", default=60 * 60 * 24 * 365)
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
 AXES_COOLOFF_TIME = "accounts.lockout.cool_off"

@@ -17,7 +17,7 @@ from tests.factories import StaffFactory, UserFactory
 from tests.support.pages import text
 from tests.support.server import post_form, post_forms_at_once, readme_gunicorn
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("documented_limits")]
 
 PASSWORD = "pass-word-123"
 WRONG_PASSWORD = "not-the-password"
@@ -25,14 +25,6 @@ PAUSED = "Sign-in is paused"
 WRONG = "That email address and password don't match an account."
 SIGN_IN = "/account/sign-in/"
 ADMIN_SIGN_IN = "/admin/login/"
-
-
-@pytest.fixture(autouse=True)
-def _limits(settings):
-    settings.LOGIN_FAILURE_LIMIT = 5
-    settings.LOGIN_LOCKOUT_MINUTES = 15
-    settings.LOGIN_FAILURE_LIMIT_PER_CLIENT = 30
-    settings.NUM_PROXIES = 0
 
 
 def sign_in(client, email, password, path=SIGN_IN, **extra):
@@ -276,3 +268,34 @@ def test_a_right_password_checked_without_signing_in_is_not_counted(rf, customer
     for _ in range(2):
         assert authenticate(rf.post(SIGN_IN), username=customer.email, password=WRONG_PASSWORD) is None
     assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 2
+
+
+OWNER = "192.0.2.10"
+
+
+def ask_for_reset(client, email, **extra):
+    return client.post(reverse("accounts:password_reset"), {"email": email}, **extra)
+
+
+def test_attack_1_the_owner_on_their_own_browser_signs_in_and_resets_while_a_stranger_hammers(
+    client, stranger, mailoutbox, customer
+):
+    """5 wrong passwords from anywhere, then 3 + 2 reset requests from two addresses: the owner is not held up."""
+    assert sign_in(client, customer.email, PASSWORD, REMOTE_ADDR=OWNER).status_code == 302
+    client.post(reverse("accounts:logout"))
+
+    for n in range(5):
+        sign_in(stranger, customer.email, WRONG_PASSWORD, REMOTE_ADDR=f"198.51.100.{n + 1}")
+    for address in ["203.0.113.1"] * 3 + ["203.0.113.2"] * 2:
+        assert ask_for_reset(stranger, customer.email, REMOTE_ADDR=address).status_code == 302
+    assert sign_in(stranger, customer.email, PASSWORD, REMOTE_ADDR="203.0.113.3").status_code == 429
+    sent_to_the_stranger = len(mailoutbox)
+
+    # The owner, on the browser they signed in with before: straight in, and a reset link at once.
+    response = sign_in(client, customer.email, PASSWORD, REMOTE_ADDR=OWNER)
+    assert response.status_code == 302 and signed_in(client)
+    client.post(reverse("accounts:logout"))
+    response = ask_for_reset(client, customer.email, REMOTE_ADDR=OWNER)
+    assert response.status_code == 302 and response.url == reverse("accounts:password_reset_done")
+    assert len(mailoutbox) == sent_to_the_stranger + 1
+    assert mailoutbox[-1].to == [customer.email]

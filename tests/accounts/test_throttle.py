@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import ThrottleCount
 from returns.models import Notification
+from tests.support.pages import text
 from tests.support.server import post_form, readme_gunicorn
 
 
@@ -20,13 +21,14 @@ def ask(client, email="ana@example.com", **extra):
 
 
 @pytest.mark.django_db
-def test_without_cache_url_the_counts_are_rows_in_the_database_holding_no_address(client, settings, order):
+def test_without_cache_url_the_counts_are_rows_in_the_database_holding_no_address(client, settings, order, clock):
     settings.THROTTLE_STORE = "database"
     for _ in range(3):
         assert ask(client).status_code == 200
     assert ask(client).status_code == 429
     counts = dict(ThrottleCount.objects.values_list("key", "count"))
-    assert sorted(counts.values()) == [3, 4, 4]  # the address (refused ones not counted), the pair, the client
+    # The address this hour and this minute (refused ones not counted), the pair, the client.
+    assert sorted(counts.values()) == [3, 3, 4, 4]
     assert not any("ana" in key or "example" in key for key in counts)
 
 
@@ -76,3 +78,24 @@ def test_30_requests_for_one_address_across_gunicorn_workers_send_5_links(order)
     assert statuses.count(200) == 5, statuses
     assert statuses.count(429) == 25
     assert Notification.objects.filter(event="guest_link", to="ana@example.com").count() == 5
+
+
+@pytest.mark.django_db
+def test_attack_6_a_stranger_asking_from_two_addresses_cannot_spend_the_owners_links(
+    client, stranger, mailoutbox, documented_limits, order, clock
+):
+    """3 requests from one client and 2 from another for someone's address: its owner waits a minute at most."""
+    for address in ["203.0.113.1"] * 3 + ["203.0.113.2"] * 2:
+        assert ask(stranger, REMOTE_ADDR=address).status_code == 200
+
+    owners = ask(client, REMOTE_ADDR="192.0.2.10")
+
+    # Never an hour: at most "try again in a minute", and a minute later the link is sent.
+    assert owners.status_code == 429
+    assert "please try again in a minute" in text(owners) and "in an hour" not in text(owners)
+    assert 0 < int(owners["Retry-After"]) <= 60
+    clock.advance(int(owners["Retry-After"]))
+    owners = ask(client, REMOTE_ADDR="192.0.2.10")
+    assert owners.status_code == 200
+    assert Notification.objects.filter(event="guest_link", to="ana@example.com").count() == 6
+    assert len(mailoutbox) == 6
