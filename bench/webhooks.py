@@ -107,12 +107,13 @@ class Command(BaseCommand):
     @staticmethod
     def _post_generic(client: Client, number: str, run: str) -> int:
         body = json.dumps(_generic_order(number)).encode()
+        delivery_id = f"bench-{run}-{number}"
         return client.post(
             "/api/v1/orders",
             body,
             content_type="application/json",
-            HTTP_X_ALOTROP_SIGNATURE=header_for(body, SECRET),
-            HTTP_X_ALOTROP_DELIVERY=f"bench-{run}-{number}",
+            HTTP_X_ALOTROP_SIGNATURE=header_for(body, SECRET, delivery_id=delivery_id),
+            HTTP_X_ALOTROP_DELIVERY=delivery_id,
         ).status_code
 
     @staticmethod

@@ -55,12 +55,19 @@ class Order(models.Model):
         blank=True,
         help_text="Shopify's id for the order (set by its webhooks), to match its later fulfillment events.",
     )
+    store_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The store's updated_at of the version written here: an older version pushed later changes nothing.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-placed_at"]
         indexes = [models.Index(fields=["email"])]
+        permissions = [("correct_delivery_date", "Can change the delivery date of an order with returns")]
         constraints = [
             models.CheckConstraint(condition=Q(shipping_charged__gte=0), name="order_shipping_non_negative"),
             models.CheckConstraint(
@@ -524,11 +531,61 @@ class BlockedEmail(models.Model):
         super().save(*args, **kwargs)
 
 
+class OrderCorrection(models.Model):
+    """A change staff made by hand to what an order with returns keeps (its delivery date): who, when, from, to, why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="corrections")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    field = models.CharField(max_length=40)
+    from_value = models.CharField(max_length=100, blank=True)
+    to_value = models.CharField(max_length=100, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.order}: {self.field} {self.from_value or '-'} → {self.to_value or '-'}"
+
+
+class ShopifyIdConflict(models.Model):
+    """Shopify sent an order whose Shopify id another order here already has: refused, and kept here for staff.
+
+    One row per (Shopify id, number sent); ``times`` counts Shopify's retries of it.
+    """
+
+    shopify_order_id = models.CharField(max_length=40)
+    number = models.CharField(max_length=40, help_text="The order number Shopify sent with the id.")
+    order = models.ForeignKey(
+        Order,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The order here that already has this Shopify id.",
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+    times = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = "Shopify id conflict"
+        constraints = [
+            models.UniqueConstraint(fields=["shopify_order_id", "number"], name="shopify_id_conflict_once"),
+        ]
+
+    def __str__(self):
+        return f"Shopify id {self.shopify_order_id}: order {self.number}"
+
+
 class WebhookDelivery(models.Model):
-    """A webhook already handled, by its sender's delivery id: a redelivery gets the same answer, nothing twice."""
+    """A webhook already handled: a redelivery (same delivery id) or a replay (same body, soon after) gets the same
+    answer, nothing twice."""
 
     source = models.CharField(max_length=20)  # "orders", "shopify"
-    delivery_id = models.CharField(max_length=200)
+    delivery_id = models.CharField(max_length=200, blank=True)  # "" when the sender gave none
+    topic = models.CharField(max_length=100, blank=True)  # Shopify's X-Shopify-Topic
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField(default=dict)
     # SHA-256 of the raw body: the same delivery id with another body is refused, not answered as a
@@ -537,7 +594,12 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "delivery_id"], name="webhook_delivery_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "delivery_id"], condition=~Q(delivery_id=""), name="webhook_delivery_once"
+            )
+        ]
+        indexes = [models.Index(fields=["source", "body_sha256", "received_at"], name="webhook_delivery_body")]
 
     def __str__(self):
         return f"{self.source} {self.delivery_id} → {self.status_code}"

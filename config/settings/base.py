@@ -356,6 +356,9 @@ WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")
 ORDER_WEBHOOK_MAX_BYTES = env.int("ORDER_WEBHOOK_MAX_BYTES", default=1024 * 1024)
 ORDER_WEBHOOK_MAX_ORDERS = env.int("ORDER_WEBHOOK_MAX_ORDERS", default=500)
+# Also accept the first signature, "<t>.<raw body>", which does not cover X-Alotrop-Delivery: only while
+# the store's sender moves to "<t>.<delivery id>.<raw body>". Off: a request can't be re-sent under a new id.
+ORDER_WEBHOOK_ACCEPT_UNSIGNED_DELIVERY_ID = env.bool("ORDER_WEBHOOK_ACCEPT_UNSIGNED_DELIVERY_ID", default=False)
 
 # Shopify's order webhooks (POST /api/v1/shopify/webhooks; README, Integrations). Off without a secret.
 # Bodies are limited by ORDER_WEBHOOK_MAX_BYTES too.

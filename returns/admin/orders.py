@@ -1,16 +1,26 @@
-"""Orders as the store sold them, with their lines inline. What a return depends on cannot be changed."""
+"""Orders as the store sold them, with their lines inline. What a return depends on cannot be changed,
+except the delivery date, by support, with a reason (``services.orders``). Shopify id conflicts the
+Shopify webhook refused are listed for staff here too."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import ConstantCostListMixin, matching_order_ids
+from returns.exceptions import ReturnsError
 from returns.intake import FROZEN_ONCE_RETURNED
-from returns.models import Order, OrderLine, ReturnLine, ReturnRequest
+from returns.models import Order, OrderLine, ReturnLine, ReturnRequest, ShopifyIdConflict
+from returns.services.orders import can_correct_delivery_date, order_delivery_date_correct
 
 IN_A_RETURN = "In a return request: cannot be changed or deleted."
 PROTECTED = "Cannot be deleted"
@@ -94,7 +104,7 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
     search_fields = ("number",)  # exact number or email through their indexes: returns.admin.search
     search_help_text = "Order number or customer email (part of one on PostgreSQL)."
     inlines = [OrderLineInline]
-    readonly_fields = ("return_requests",)
+    readonly_fields = ("return_requests", "delivery_date_changes")
 
     class Media:  # lines that fit; the double-click guard on Save
         css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
@@ -128,3 +138,88 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
             return "—"
         requests = ReturnRequest.objects.filter(order=order).order_by("created_at")
         return _request_links(requests) or "—"
+
+    @admin.display(description="Delivery date changes")
+    def delivery_date_changes(self, order):
+        """Who changed the kept delivery date, when, from, to and why."""
+        rows = format_html_join(
+            "",
+            "<li>{} by {}: {} → {}. Why: {}</li>",
+            (
+                (f"{c.at:%Y-%m-%d %H:%M}", c.by or "a deleted account", c.from_value or "none", c.to_value, c.reason)
+                for c in (order.corrections.select_related("by") if order.pk else ())
+            ),
+        )
+        return format_html('<ul class="rr-list">{}</ul>', rows) if rows else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Offers "Change the delivery date" to those allowed, on an order with returns (whose date is kept)."""
+        order = self.get_object(request, unquote(object_id))
+        extra = {}
+        if order is not None and can_correct_delivery_date(request.user) and order.return_requests.exists():
+            extra["delivery_date_url"] = reverse("admin:returns_order_delivery_date", args=[order.pk])
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.delivery_date_view)
+        return [path("<path:object_id>/delivery-date/", view, name="returns_order_delivery_date"), *super().get_urls()]
+
+    def delivery_date_view(self, request, object_id):
+        """Support changes the delivery date of an order with returns, with a reason kept on the order."""
+        if not can_correct_delivery_date(request.user):
+            raise PermissionDenied
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404
+        form = DeliveryDateForm(request.POST or None, initial={"delivered_on": order.delivered_on})
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_delivery_date_correct(
+                    order=order,
+                    delivered_on=form.cleaned_data["delivered_on"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ReturnsError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    f"The delivery date of order {order.number} is now {form.cleaned_data['delivered_on']}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:returns_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Change the delivery date of order {order.number}",
+            "order": order,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/returns/order/delivery_date.html", context, status=400 if form.errors else 200
+        )
+
+
+class DeliveryDateForm(forms.Form):
+    delivered_on = forms.DateField(label="Delivered on", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the change, for whoever looks at this order later (e.g. the carrier's proof of delivery).",
+    )
+
+
+@admin.register(ShopifyIdConflict)
+class ShopifyIdConflictAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Orders Shopify sent with a Shopify id another order here already has: refused, listed here for staff."""
+
+    list_display = ("number", "shopify_order_id", "existing_order", "times", "first_seen_at", "last_seen_at")
+    list_select_related = ("order",)
+
+    @admin.display(description="Order here with this Shopify id")
+    def existing_order(self, conflict):
+        if conflict.order is None:
+            return "— (deleted)"
+        url = reverse("admin:returns_order_change", args=[conflict.order_id])
+        return format_html('<a href="{}">{}</a>', url, conflict.order.number)

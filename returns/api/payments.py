@@ -1,4 +1,9 @@
-"""The payment provider's webhook: verify, read, hand to the refunds service. Thin on purpose."""
+"""The payment provider's webhook: verify, read, hand to the refunds service. Thin on purpose.
+
+Every answer is JSON: a body the provider's library refuses, or one holding text that is not text,
+is a 400 (``integrations.unstorable_text``); a value the database cannot store is a 400 too
+(``webhooks.storable``), never a 500.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from returns.api.webhooks import storable
 from returns.integrations import WebhookRejected, refund_provider
 from returns.services.refunds import refund_provider_event
 
@@ -28,5 +34,10 @@ def stripe_webhook(request):
         return JsonResponse({"error": str(exc)}, status=400)
     if answer is None:
         return JsonResponse({"received": True, "applied": False})
-    refund = refund_provider_event(answer=answer)
-    return JsonResponse({"received": True, "applied": refund is not None})
+
+    def apply() -> tuple[int, dict]:
+        refund = refund_provider_event(answer=answer)
+        return 200, {"received": True, "applied": refund is not None}
+
+    status, body = storable(apply, name="Stripe")
+    return JsonResponse(body, status=status)

@@ -30,6 +30,14 @@ TYPES = {
     "unit_tax": {**MONEY, "description": "Tax paid per unit."},
     "final_sale": {"type": "boolean"},
     "personalized": {"type": "boolean"},
+    "updated_at": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": (
+            "When the store last changed the order. Optional, but send it: a version older than the one "
+            "already applied changes nothing (answered 200, listed in older_than_applied)."
+        ),
+    },
 }
 
 EXAMPLE_ORDER = {
@@ -43,6 +51,7 @@ EXAMPLE_ORDER = {
     "free_shipping": False,
     "payment_method": "Visa ending 4242",
     "payment_reference": "pi_3OrderAlotrop100234",
+    "updated_at": "2026-10-01T10:00:00Z",
     "lines": [
         {
             "sku": "MUG-01",
@@ -64,6 +73,7 @@ EXAMPLE_SHOPIFY_ORDER = {
     "order_number": 1001,
     "email": "ana@example.com",
     "created_at": "2026-10-01T10:15:00-04:00",
+    "updated_at": "2026-10-01T10:15:02-04:00",
     "currency": "USD",
     "presentment_currency": "USD",
     "taxes_included": False,
@@ -103,7 +113,8 @@ SHOPIFY_ORDER = {
     "description": (
         "Shopify's order (REST webhook payload). Read: name (the number, without '#'), email, created_at, "
         "presentment_currency/currency (amounts from *_set.presentment_money when sent), taxes_included, "
-        "payment_gateway_names, note_attributes.payment_reference, customer name; each line's sku, name, "
+        "payment_gateway_names, note_attributes.payment_reference, customer name, updated_at (an older "
+        "version than the one applied changes nothing); each line's sku, name, "
         "quantity, price less discount_allocations and tax_lines, split into whole cents per unit (units "
         "that paid a cent more become a line 'SKU#2'), properties SHOPIFY_FINAL_SALE_TAG and "
         "SHOPIFY_PERSONALIZED_PROPERTY, gift_card; shipping_lines price less discount_allocations plus "
@@ -115,6 +126,7 @@ SHOPIFY_ORDER = {
         "name": {"type": "string", "examples": ["#1001"]},
         "email": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
         "currency": {"type": "string"},
         "presentment_currency": {"type": "string"},
         "taxes_included": {"type": "boolean"},
@@ -195,9 +207,16 @@ def _shopify_path() -> dict:
                 },
             },
             "responses": _responses(
-                ok="Written, nothing to change, or a topic or event status this endpoint ignores.",
+                ok=(
+                    "Written, nothing to change, an order older (updated_at) than the version already applied "
+                    "(older_than_applied; nothing changed), or a topic or event status this endpoint ignores."
+                ),
                 refused="Missing or wrong X-Shopify-Hmac-Sha256.",
-                invalid="The order maps to a record import_orders would refuse; the same messages.",
+                invalid=(
+                    "The order maps to a record import_orders would refuse (the same messages); its Shopify id "
+                    "already belongs to another order here (kept for staff under Shopify id conflicts); or a "
+                    "delivered event would move the delivery date of an order with returns."
+                ),
             ),
         }
     }
@@ -222,11 +241,16 @@ def _responses(*, ok: str, refused: str, invalid: str) -> dict:
     return {
         "200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}},
         "400": _error(
-            "The body is not JSON (NaN, Infinity, too deep a nesting or a number over 4,300 digits are not)."
+            "The body is not JSON (NaN, Infinity, too deep a nesting or a number over 4,300 digits are not), "
+            "holds text that cannot be stored (a lone surrogate such as \\ud800, or a value the database "
+            "refuses), or the delivery id is over 200 characters. Nothing was written."
         ),
         "401": _error(refused),
         "411": _error("A chunked body without Content-Length: send it with Content-Length."),
-        "409": _error("This delivery id was already used for a different body; nothing was written."),
+        "409": _error(
+            "This delivery id was already used for a different body, or a conflicting write happened at the "
+            "same moment (send it again); nothing was written."
+        ),
         "413": _error("The body is over the size limit (ORDER_WEBHOOK_MAX_BYTES)."),
         "422": _error(invalid),
     }
@@ -249,9 +273,12 @@ def document() -> dict:
             "version": "1",
             "description": (
                 "The store pushes orders and delivery dates. Every request is signed: "
-                "X-Alotrop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>' with the shared "
-                "secret>; a timestamp more than 5 minutes from now is refused. X-Alotrop-Delivery: <id> makes a "
-                "redelivery answer the same as the first time without doing anything again."
+                "X-Alotrop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<delivery id>.<raw body>' "
+                "with the shared secret>, where the delivery id is the X-Alotrop-Delivery header as sent (empty "
+                "without one: '<t>..<raw body>'); a timestamp more than 5 minutes from now is refused. "
+                "X-Alotrop-Delivery: <id> makes a redelivery answer the same as the first time without doing "
+                "anything again, and the same body sent again within 10 minutes, under any id, is answered as a "
+                "replay. Send each order's updated_at: an older version never overwrites a newer one."
             ),
         },
         "paths": {
@@ -260,7 +287,13 @@ def document() -> dict:
                     "summary": "Create or update orders (matched by number), or record deliveries",
                     "parameters": [
                         {"name": "X-Alotrop-Signature", "in": "header", "required": True, "schema": {"type": "string"}},
-                        {"name": "X-Alotrop-Delivery", "in": "header", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "X-Alotrop-Delivery",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": "The delivery's id, covered by the signature; its retries keep it.",
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -301,9 +334,18 @@ def document() -> dict:
                         },
                     },
                     "responses": _responses(
-                        ok="Written (or nothing to change): orders created, updated, unchanged.",
-                        refused="Missing or wrong signature, or a timestamp too far from now.",
-                        invalid="Problems, each with its record (1-based), field and message; nothing written.",
+                        ok=(
+                            "Written (or nothing to change): orders created, updated, unchanged; orders older "
+                            "(updated_at) than the version already applied are listed in older_than_applied and "
+                            "change nothing (not an error: sending them again cannot help)."
+                        ),
+                        refused="Missing or wrong signature (of '<t>.<delivery id>.<raw body>'), or a timestamp "
+                        "too far from now.",
+                        invalid=(
+                            "Problems, each with its record (1-based), field and message; nothing written. "
+                            "Among them: another delivery date for an order with return requests (its return "
+                            "window runs from it; support changes it in the admin, with a reason)."
+                        ),
                     ),
                 }
             },

@@ -1,11 +1,12 @@
 """``POST /api/v1/shopify/webhooks``: Shopify's order and delivery webhooks.
 
 Thin on purpose: verify ``X-Shopify-Hmac-Sha256``, de-duplicate by
-``X-Shopify-Webhook-Id``, turn the payload into the import's order record
+``X-Shopify-Webhook-Id`` (and the same body within minutes), turn the payload into the import's order record
 (``returns.integrations.shopify``), then the same checks, upsert and locks as ``import_orders``
 and ``POST /api/v1/orders`` (``intake.order_records_check``, ``orders_upsert``,
 ``order_deliveries_record``). Topics it does not read get a 200 saying so, because
-Shopify retries anything else. Every answer is JSON; nothing a client sends gives a 500.
+Shopify retries anything else; so does an order older (``updated_at``) than the version
+already written. Every answer is JSON; nothing a client sends gives a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
 from returns.intake import order_deliveries_record, order_records_check, orders_upsert
 from returns.integrations.shopify import delivery_date, order_record, verify_shopify
-from returns.models import Order
+from returns.models import Order, ShopifyIdConflict
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
@@ -53,10 +54,32 @@ def _order(payload: dict) -> tuple[int, dict]:
     # Shopify's order does not say when it was delivered: the upsert leaves alone a field it is not
     # given, so the date a fulfillment event recorded stays. Shopify's id is what those events name.
     del order.fields["delivered_on"]
+    number = order.fields["number"]
     if shopify_id := _shopify_id(payload.get("id")):
+        if other := Order.objects.filter(shopify_order_id=shopify_id).exclude(number=number).first():
+            return 422, _id_conflict(shopify_id, number, other)
         order.fields["shopify_order_id"] = shopify_id
     result = orders_upsert(orders=[order])
-    return 200, {"number": order.fields["number"], **result_json(result)}
+    return 200, {"number": number, **result_json(result)}
+
+
+def _id_conflict(shopify_id: str, number: str, other: Order) -> dict:
+    """Two orders cannot share a Shopify id (its delivery events name the order by it): refused, kept for staff.
+
+    Sending it again cannot help, so the answer says what staff must look at instead of "try again".
+    """
+    conflict, created = ShopifyIdConflict.objects.get_or_create(
+        shopify_order_id=shopify_id, number=number, defaults={"order": other}
+    )
+    if not created:
+        conflict.order, conflict.times = other, conflict.times + 1
+        conflict.save(update_fields=["order", "times", "last_seen_at"])
+    log.warning("Shopify order %s has the Shopify id %s of order %s here: refused", number, shopify_id, other.number)
+    message = (
+        f"Shopify's id {shopify_id} already belongs to order {other.number} here, so order {number} was not "
+        "written. This will not change by sending it again: staff see it in the admin under Shopify id conflicts."
+    )
+    return {"error": message, "problems": [{"record": 1, "field": "id", "message": message, "text": message}]}
 
 
 def _delivery(payload: dict) -> tuple[int, dict]:
@@ -97,10 +120,7 @@ def webhooks(request):
     def work(body: bytes) -> tuple[int, dict]:
         if topic not in TOPICS:
             return 200, {"topic": topic, "ignored": True, "reason": f"This endpoint reads only {', '.join(TOPICS)}."}
-        try:
-            payload = json_loads(body, parse_float=Decimal)
-        except ValueError as error:  # not UTF-8, not JSON, NaN, too deep, too long a number
-            return 400, {"error": f"The body is not valid JSON: {error}"}
+        payload = json_loads(body, parse_float=Decimal)
         if not isinstance(payload, dict):
             return 422, {"error": "The body must be a JSON object.", "problems": []}
         status, result = (_order if topic in ORDER_TOPICS else _delivery)(payload)
@@ -111,6 +131,7 @@ def webhooks(request):
         source=SOURCE,
         delivery_header="X-Shopify-Webhook-Id",
         work=work,
+        topic=topic[:100],
         name="Shopify",
         setting="SHOPIFY_WEBHOOK_SECRET",
         header="X-Shopify-Hmac-Sha256",

@@ -1,6 +1,10 @@
-"""What every signed webhook endpoint does the same way: read the body under a size
-limit, and answer a redelivery (same sender, same delivery id) exactly as the first
-time without doing the work again. Used by ``orders`` and ``shopify``."""
+"""What every signed webhook endpoint does the same way: read the body under a size limit, read
+its JSON, and apply it at most once: a redelivery (same sender, same delivery id) or a replay (the
+same body again within ``REPLAY_WINDOW``, whatever its delivery id) is answered exactly as the
+first time without doing the work again. Nothing a signed body holds gives a 500: a body that
+cannot be read or stored is the endpoint's own JSON 400. Used by ``orders`` and ``shopify``; the
+Stripe webhook, verified by Stripe's library, shares ``storable`` and the text check.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,32 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
+from returns.api.signing import TOLERANCE_SECONDS
 from returns.exceptions import ImportErrors
-from returns.integrations import WebhookRejected
+from returns.integrations import WebhookRejected, unstorable_text
 from returns.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
+
+# A signature is good for TOLERANCE_SECONDS either side of its timestamp, so a captured request can
+# be sent again for at most twice that after it was first seen: a body seen within it is a replay.
+REPLAY_WINDOW = timedelta(seconds=2 * TOLERANCE_SECONDS)
+MAX_DELIVERY_ID = WebhookDelivery._meta.get_field("delivery_id").max_length
+# What the database refuses to store (text with a lone surrogate or NUL on PostgreSQL, a value longer
+# than its column, a number beyond its column): the sender's doing, so a 400, never a 500.
+UNSTORABLE = (DataError, UnicodeEncodeError, OverflowError)
+UNSTORABLE_ANSWER = (
+    "A value in the body cannot be stored (text with characters that are not text, or a value longer or "
+    "larger than its field allows); nothing was written."
+)
+
+
+class BodyRefused(Exception):
+    """The body cannot be read or stored; the message, in plain words, is the endpoint's 400 answer."""
 
 
 def answer(status: int, body: dict) -> JsonResponse:
@@ -41,15 +62,31 @@ def _not_json(constant: str):
 
 
 def json_loads(body: bytes, **options):
-    """json.loads for a body from outside; every way it can be refused is a ValueError (the message says why).
+    """json.loads for a body from outside; every way it can be refused is BodyRefused (the message says why).
 
     Strict: NaN and Infinity are not JSON. Nesting deeper than Python's recursion limit and
-    integers longer than Python reads (4,300 digits) are refused, not a 500.
+    integers longer than Python reads (4,300 digits) are refused, not a 500; so is text that
+    is not text (a lone surrogate such as \\ud800, which no database or email can hold).
     """
     try:
-        return json.loads(body, parse_constant=_not_json, **options)
+        payload = json.loads(body, parse_constant=_not_json, **options)
     except RecursionError:
-        raise ValueError("it is nested too deeply") from None
+        raise BodyRefused("The body is not valid JSON: it is nested too deeply.") from None
+    except ValueError as error:  # not UTF-8, not JSON, NaN, too long a number
+        raise BodyRefused(f"The body is not valid JSON: {error}") from None
+    if problem := unstorable_text(payload):
+        raise BodyRefused(f"The body has text that cannot be stored: {problem}.")
+    return payload
+
+
+def storable(work: Callable[[], tuple[int, dict]], *, name: str) -> tuple[int, dict]:
+    """``work()`` in a transaction of its own; a value the database refuses is a 400 and nothing is written."""
+    try:
+        with transaction.atomic():
+            return work()
+    except UNSTORABLE as error:
+        log.warning("%s webhook: a signed body held a value that cannot be stored (%s)", name, type(error).__name__)
+        return 400, {"error": UNSTORABLE_ANSWER}
 
 
 def body_within(request, limit: int, hint: str) -> bytes | JsonResponse:
@@ -97,7 +134,11 @@ def verified_body(
     return body
 
 
-def _replay(source: str, delivery_id: str, body_sha256: str) -> JsonResponse | None:
+def _first_answer(seen: WebhookDelivery) -> JsonResponse:
+    return answer(seen.status_code, {**seen.response, "replayed": True})
+
+
+def _redelivery(source: str, delivery_id: str, body_sha256: str) -> JsonResponse | None:
     seen = WebhookDelivery.objects.filter(source=source, delivery_id=delivery_id).first()
     if seen is None:
         return None
@@ -110,43 +151,93 @@ def _replay(source: str, delivery_id: str, body_sha256: str) -> JsonResponse | N
                 "nothing was written. Give each delivery its own id (and keep it for its retries)."
             },
         )
-    return answer(seen.status_code, {**seen.response, "replayed": True})
+    return _first_answer(seen)
 
 
-def once(source: str, delivery_id: str, body: bytes, work: Callable[[], tuple[int, dict]]) -> JsonResponse:
-    """Run ``work`` (returning status and answer) in a transaction and remember its answer by delivery id.
+def _replay(source: str, topic: str, body_sha256: str) -> JsonResponse | None:
+    """The first answer to the same body within REPLAY_WINDOW, under any delivery id (or none)."""
+    seen = (
+        WebhookDelivery.objects.filter(
+            source=source,
+            topic=topic,
+            body_sha256=body_sha256,
+            received_at__gte=timezone.now() - REPLAY_WINDOW,
+        )
+        .order_by("received_at", "pk")
+        .first()
+    )
+    return _first_answer(seen) if seen else None
 
-    A delivery already handled gets its first answer back with ``"replayed": true``
-    and ``work`` does not run; the same id with a different body gets 409 and nothing runs.
-    Without a delivery id the work simply runs.
+
+def _work_or_400(work: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    try:
+        return work()
+    except BodyRefused as error:
+        return 400, {"error": str(error)}
+
+
+def once(
+    source: str, delivery_id: str, body: bytes, work: Callable[[], tuple[int, dict]], *, topic: str = ""
+) -> JsonResponse:
+    """Run ``work`` (returning status and answer) in a transaction and remember its answer.
+
+    A delivery already handled (same delivery id), or the same body (and topic) within
+    REPLAY_WINDOW whatever its id, gets its first answer back with ``"replayed": true`` and
+    ``work`` does not run; the same id with a different body gets 409 and nothing runs.
+    ``work`` may raise BodyRefused (a 400 with its message); a value the database cannot
+    store is a 400 too, and then nothing is written or remembered.
     """
     digest = hashlib.sha256(body).hexdigest()
-    if delivery_id and (replay := _replay(source, delivery_id, digest)):
+    if delivery_id and (redelivery := _redelivery(source, delivery_id, digest)):
+        return redelivery
+    if replay := _replay(source, topic, digest):
         return replay
+
+    def work_and_remember() -> tuple[int, dict]:
+        status, result = _work_or_400(work)
+        WebhookDelivery.objects.create(
+            source=source,
+            delivery_id=delivery_id,
+            topic=topic,
+            status_code=status,
+            response=result,
+            body_sha256=digest,
+        )
+        return status, result
+
     try:
-        with transaction.atomic():
-            status, result = work()
-            if delivery_id:
-                WebhookDelivery.objects.create(
-                    source=source, delivery_id=delivery_id, status_code=status, response=result, body_sha256=digest
-                )
+        status, result = storable(work_and_remember, name=source)
     except IntegrityError:
         # The same delivery arrived twice at once: the first one's answer stands.
-        replay = _replay(source, delivery_id, digest) if delivery_id else None
-        return replay or answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
+        redelivery = _redelivery(source, delivery_id, digest) if delivery_id else None
+        return redelivery or answer(409, {"error": "A conflicting write happened at the same moment; send it again."})
     return answer(status, result)
 
 
+def delivery_id_of(request, header: str) -> str:
+    """The sender's delivery id, as it is signed and remembered ("" without one)."""
+    return (request.headers.get(header) or "").strip()
+
+
 def signed_once(
-    request, *, source: str, delivery_header: str, work: Callable[[bytes], tuple[int, dict]], **verifying
+    request,
+    *,
+    source: str,
+    delivery_header: str,
+    work: Callable[[bytes], tuple[int, dict]],
+    topic: str = "",
+    **verifying,
 ) -> JsonResponse:
     """A signed webhook's whole answer: ``verified_body`` (``verifying`` is its keywords), then
-    ``work(body)`` exactly once per delivery id read from ``delivery_header`` (``once``)."""
+    ``work(body)`` exactly once per delivery id read from ``delivery_header``, and once per body
+    within REPLAY_WINDOW (``once``)."""
     body = verified_body(request, **verifying)
     if isinstance(body, JsonResponse):
         return body
-    delivery_id = (request.headers.get(delivery_header) or "").strip()[:200]
-    return once(source, delivery_id, body, lambda: work(body))
+    delivery_id = delivery_id_of(request, delivery_header)
+    if len(delivery_id) > MAX_DELIVERY_ID:
+        return answer(400, {"error": f"The {delivery_header} header is over {MAX_DELIVERY_ID} characters."})
+    return once(source, delivery_id, body, lambda: work(body), topic=topic)
 
 
 def deliveries_sweep(*, now=None) -> int:

@@ -5,7 +5,8 @@ A parser raises ``_Invalid`` with a message that completes "field X: ..."; ``spe
 spec over a raw record and collects them, so a file, a webhook and a delivery date are refused
 with the same words.
 
-Optional fields: customer_name, delivered_on (empty until delivered) and the flags
+Optional fields: customer_name, delivered_on (empty until delivered), updated_at (when the
+store last changed the order: an older version never overwrites a newer one) and the flags
 free_shipping, final_sale, personalized (empty is false). Unknown fields are ignored.
 """
 
@@ -152,6 +153,8 @@ ORDER_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "free_shipping": (_flag, False),
     "payment_method": (_text(Order, "payment_method"), REQUIRED),
     "payment_reference": (_text(Order, "payment_reference"), ""),
+    # The store's version of the order, kept as Order.store_updated_at (``upsert``).
+    "updated_at": (_moment, None),
 }
 LINE_SPEC: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "sku": (_text(OrderLine, "sku"), REQUIRED),

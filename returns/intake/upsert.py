@@ -1,14 +1,18 @@
 """Clean orders written under row locks, and delivery dates recorded.
 
-Orders are matched by number, so writing the same orders twice changes nothing. The lines
-of an order with return requests are never touched: the requests point at them and hold
-units of them (R4). Its order-level fields are still updated, except those a refund was
-computed from (``FROZEN_ONCE_RETURNED``).
+Orders are matched by number, so writing the same orders twice changes nothing. A record
+carrying the store's ``updated_at`` older than the version already written changes nothing
+(a late or replayed push never takes an order back in time). The lines of an order with
+return requests are never touched: the requests point at them and hold units of them (R4).
+Its order-level fields are still updated, except those a refund or the return window was
+computed from (``FROZEN_ONCE_RETURNED``): an import reports them as kept; a push that would
+move the delivery date is refused, and support changes it in the admin with a reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -23,9 +27,11 @@ from returns.models import Order, OrderLine, ReturnRequest
 BATCH = 500  # orders written per round trip
 
 
-# What a refund was computed from, and who may see the order: not changed by an
-# import once the order has return requests (fix those in the admin, deliberately).
+# What a refund was computed from, who may see the order and when its return window
+# closes: not changed by an import once the order has return requests (fix those in the
+# admin, deliberately; the delivery date with a reason, ``order_delivery_date_correct``).
 FROZEN_ONCE_RETURNED = (
+    "delivered_on",
     "email",
     "currency",
     "shipping_charged",
@@ -45,6 +51,9 @@ class OrderImportResult:
     orders_with_kept_lines: list[str] = field(default_factory=list)
     # Orders with return requests whose money or email in the file differ: (number, fields kept).
     orders_with_kept_fields: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Records older than the version already written, which changed nothing:
+    # (number, the record's updated_at, the written version's).
+    orders_older_than_applied: list[tuple[str, datetime, datetime]] = field(default_factory=list)
 
     @property
     def lines_kept_because_of_returns(self) -> int:
@@ -78,20 +87,36 @@ def _replace_lines(order: Order, current: dict[str, OrderLine], wanted: dict[str
     return changed
 
 
-def orders_upsert(*, orders: list[ParsedOrder], result: OrderImportResult | None = None) -> OrderImportResult:
+def orders_upsert(
+    *, orders: list[ParsedOrder], result: OrderImportResult | None = None, refuse_new_delivery_dates: bool = False
+) -> OrderImportResult:
     """Create or update a batch of clean orders (from ``order_records_check``), matched by number.
 
     The numbers must be distinct. Counts are added to ``result``. Runs in a
     transaction of its own, or in the caller's, so a caller writing many batches
-    can still write all or nothing.
+    can still write all or nothing. With ``refuse_new_delivery_dates`` (a push, not a
+    file) another delivery date for an order with returns raises ImportErrors and
+    nothing is written.
     """
     result = result if result is not None else OrderImportResult()
     with transaction.atomic():
-        upsert_batch(orders, result)
+        upsert_batch(orders, result, refuse_new_delivery_dates=refuse_new_delivery_dates)
     return result
 
 
-def upsert_batch(orders: list[ParsedOrder], result: OrderImportResult) -> None:
+def _kept_date_problem(order: Order, delivered_on, **where) -> Problem:
+    return Problem(
+        f"order {order.number} has return requests, so its delivery date stays {order.delivered_on} "
+        f"(its return window runs from it); {delivered_on} was not applied. Support can change it on "
+        "the order's page in the admin, with a reason.",
+        field="delivered_on",
+        **where,
+    )
+
+
+def upsert_batch(
+    orders: list[ParsedOrder], result: OrderImportResult, *, refuse_new_delivery_dates: bool = False
+) -> None:
     """``orders_upsert`` inside the caller's transaction, with no savepoint per batch (the file import)."""
     # Locking the orders queues us behind return_request_submit, which locks the
     # order too, so "has no return requests" stays true until we commit.
@@ -102,22 +127,34 @@ def upsert_batch(orders: list[ParsedOrder], result: OrderImportResult) -> None:
         .prefetch_related("lines")
         .in_bulk([order.fields["number"] for order in orders], field_name="number")
     )
-    new_orders = []
-    for parsed in orders:
-        order = existing.get(parsed.fields["number"])
+    new_orders, refused = [], []
+    for position, parsed in enumerate(orders, start=1):
+        fields = dict(parsed.fields)
+        version = fields.pop("updated_at", None)  # the store's; ours is Order.updated_at
+        order = existing.get(fields["number"])
         if order is None:
-            new_orders.append((Order(**parsed.fields), parsed.lines))
+            new_orders.append((Order(**fields, store_updated_at=version), parsed.lines))
             continue
-        changed = _changes(order, parsed.fields)
+        if version and order.store_updated_at and version < order.store_updated_at:
+            result.orders_older_than_applied.append((order.number, version, order.store_updated_at))
+            continue
+        changed = _changes(order, fields)
         if order.has_returns:
-            # Refunds were computed from these and visibility follows the email: keep them.
+            # Refunds were computed from these, visibility follows the email, the window the date: keep them.
             kept = [name for name in changed if name in FROZEN_ONCE_RETURNED]
+            if order.delivered_on is None and "delivered_on" in kept:
+                kept.remove("delivered_on")  # not delivered yet: the first date is news, not a re-dating
+            if refuse_new_delivery_dates and "delivered_on" in kept and fields["delivered_on"] is not None:
+                refused.append(_kept_date_problem(order, fields["delivered_on"], record=position))
             if kept:
                 result.orders_with_kept_fields.append((order.number, kept))
-            changed = [name for name in changed if name not in FROZEN_ONCE_RETURNED]
+            changed = [name for name in changed if name not in kept]
         for name in changed:
-            setattr(order, name, parsed.fields[name])
-        if changed:
+            setattr(order, name, fields[name])
+        if version and version != order.store_updated_at:
+            order.store_updated_at = version
+            order.save(update_fields=[*changed, "store_updated_at", "updated_at"])
+        elif changed:
             order.save(update_fields=[*changed, "updated_at"])
         lines = {line.sku: line for line in order.lines.all()}
         if order.has_returns:
@@ -130,6 +167,8 @@ def upsert_batch(orders: list[ParsedOrder], result: OrderImportResult) -> None:
             result.updated += 1
         else:
             result.unchanged += 1
+    if refused:
+        raise ImportErrors(refused)  # the caller's transaction rolls back what this batch wrote
     Order.objects.bulk_create([order for order, _ in new_orders], batch_size=BATCH)
     OrderLine.objects.bulk_create(
         [OrderLine(order=order, **values) for order, lines in new_orders for values in lines.values()],
@@ -141,8 +180,10 @@ def upsert_batch(orders: list[ParsedOrder], result: OrderImportResult) -> None:
 def order_deliveries_record(*, deliveries: list[Any]) -> int:
     """The store says orders were delivered: ``[{"number", "delivered_on"}]``, all or nothing.
 
-    The same field checks and messages as an import; an unknown order or a date
-    before the order was placed is a problem too. Returns how many orders changed.
+    The same field checks and messages as an import; an unknown order, a date before
+    the order was placed, or another date for an order with return requests (its window
+    runs from it; support changes it in the admin) is a problem too. Returns how many
+    orders changed.
     """
     problems, clean = [], []
     for index, raw in enumerate(deliveries, start=1):
@@ -156,11 +197,18 @@ def order_deliveries_record(*, deliveries: list[Any]) -> int:
     if problems:
         raise ImportErrors(problems)
     with transaction.atomic():
-        orders = Order.objects.select_for_update().in_bulk([v["number"] for _, v in clean], field_name="number")
+        orders = (
+            Order.objects.select_for_update()
+            .annotate(has_returns=Exists(ReturnRequest.objects.filter(order=OuterRef("pk"))))
+            .in_bulk([v["number"] for _, v in clean], field_name="number")
+        )
         for index, values in clean:
             order = orders.get(values["number"])
             if order is None:
                 problems.append(Problem(f"there is no order {values['number']}", field="number", record=index))
+                continue
+            if order.has_returns and order.delivered_on and order.delivered_on != values["delivered_on"]:
+                problems.append(_kept_date_problem(order, values["delivered_on"], record=index))
                 continue
             placed_on = store_date(order.placed_at)
             if values["delivered_on"] < placed_on:

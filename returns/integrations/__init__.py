@@ -7,10 +7,11 @@ know which provider is configured. Each provider is a module of its own
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -35,6 +36,30 @@ class ProviderRefused(Exception):
 
 class WebhookRejected(Exception):
     """The webhook is not signed by its sender (or is not one we read); the message is safe to send back."""
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unstorable_text(value: Any) -> str:
+    """Where a parsed JSON body holds text that is not text, in plain words; "" if it holds none.
+
+    JSON may escape half of a UTF-16 pair (``"\\ud800"``); Python reads it as a lone surrogate,
+    which no UTF-8 database column, log line or email can hold. Walked without recursion, keys too.
+    """
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if LONE_SURROGATE.search(key):
+                    return f"a name in {where or 'the body'} has a lone surrogate (half of a UTF-16 pair)"
+                pending.append((f"{where}.{key}" if where else key, child))
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
+        elif isinstance(item, str) and LONE_SURROGATE.search(item):
+            return f"{where or 'the body'} has a lone surrogate (half of a UTF-16 pair, such as \\ud800)"
+    return ""
 
 
 @dataclass(frozen=True)

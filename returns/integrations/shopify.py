@@ -48,6 +48,8 @@ The mapping, field by field (Shopify's REST webhook payload, Admin API 2024-01 a
 - payment_reference: the note attribute ``payment_reference`` if the checkout recorded one
   (a Stripe PaymentIntent id); order webhooks carry no payment id of their own since
   Shopify removed ``payment_details`` in API version 2023-04.
+- updated_at: ``updated_at``, when the order last changed in Shopify: an older version (a
+  retry arriving late, a replay) never overwrites a newer one.
 - delivered_on: not in the order; a ``fulfillment_events/create`` with status
   ``delivered`` sets it (``delivery_date``), the day of ``happened_at`` in the store's
   time zone (``TIME_ZONE``).
@@ -288,6 +290,7 @@ def order_record(order: Any, *, final_sale_tag: str, personalized_property: str)
         "free_shipping": ships and shipping == 0,
         "payment_method": _payment_method(order),
         "payment_reference": _note_attribute(order, "payment_reference"),
+        "updated_at": order.get("updated_at"),
         "lines": lines,
     }
 

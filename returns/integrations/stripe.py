@@ -13,7 +13,14 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from returns.integrations import ProviderRefund, ProviderRefused, ProviderUnavailable, WebhookRejected, minor_units
+from returns.integrations import (
+    ProviderRefund,
+    ProviderRefused,
+    ProviderUnavailable,
+    WebhookRejected,
+    minor_units,
+    unstorable_text,
+)
 
 REFUND_EVENTS = frozenset({"refund.updated", "charge.refund.updated", "refund.failed"})
 STATUS = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded", "failed": "failed"}
@@ -141,6 +148,8 @@ class StripeRefunds:
                 api_key=settings.STRIPE_SECRET_KEY or "sk_missing",
             )
             raw = event.to_dict()
+            if problem := unstorable_text(raw):
+                raise WebhookRejected(f"The event has text that cannot be stored: {problem}.")
             kind = raw.get("type")
             data = raw.get("data")
             obj = data.get("object") if isinstance(data, dict) else None

@@ -47,7 +47,10 @@ def from_the_store(live_server, payload, delivery_id):
     return post_json(
         f"{live_server.url}/api/v1/orders",
         payload,
-        lambda body: {"X-Alotrop-Signature": header_for(body, ORDER_SECRET), "X-Alotrop-Delivery": delivery_id},
+        lambda body: {
+            "X-Alotrop-Signature": header_for(body, ORDER_SECRET, delivery_id=delivery_id),
+            "X-Alotrop-Delivery": delivery_id,
+        },
     )
 
 

@@ -50,6 +50,13 @@ class Command(BaseCommand):
                     "the file's different lines for it were not applied."
                 )
             )
+        for number, version, applied in result.orders_older_than_applied:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Order {number} in the file (updated_at {version.isoformat()}) is older than the version "
+                    f"already applied (updated_at {applied.isoformat()}); nothing changed."
+                )
+            )
         for number, fields in result.orders_with_kept_fields:
             self.stdout.write(
                 self.style.WARNING(

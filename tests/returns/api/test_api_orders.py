@@ -29,7 +29,7 @@ def _secret(settings):
 
 def post(client, payload, *, secret=SECRET, at=None, delivery=None, body=None, header=None):
     raw = body if body is not None else json.dumps(payload).encode()
-    headers = {"HTTP_X_ALOTROP_SIGNATURE": header or header_for(raw, secret, at)}
+    headers = {"HTTP_X_ALOTROP_SIGNATURE": header or header_for(raw, secret, at, delivery_id=delivery or "")}
     if delivery:
         headers["HTTP_X_ALOTROP_DELIVERY"] = delivery
     return client.post(URL, raw, content_type="application/json", **headers)
@@ -232,3 +232,162 @@ def test_sweep_webhooks_forgets_old_delivery_ids_and_keeps_recent_ones(client, s
     assert post(client, order_payload("2"), delivery="recent").json()["replayed"] is True
     again = post(client, order_payload("1"), delivery="old")  # handled again: the upsert changes nothing
     assert again.status_code == 200 and again.json()["unchanged"] == 1 and Order.objects.count() == 2
+
+
+# --- a signed push applies once and never goes back in time ---------------------------------
+
+
+def test_a_captured_push_resent_under_another_delivery_id_is_refused_and_the_order_stays_new(client):
+    """Attack 3: A, then B; A's exact body and signature again with a new X-Alotrop-Delivery."""
+    version_a = json.dumps(order_payload(customer_name="Ana Lima", email="ana@example.com")).encode()
+    signature_a = header_for(version_a, SECRET, delivery_id="d-A")
+    sent = client.post(
+        URL,
+        version_a,
+        content_type="application/json",
+        HTTP_X_ALOTROP_SIGNATURE=signature_a,
+        HTTP_X_ALOTROP_DELIVERY="d-A",
+    )
+    assert sent.status_code == 200
+    assert (
+        post(client, order_payload(customer_name="Ana B.", email="ana.b@example.com"), delivery="d-B").status_code
+        == 200
+    )
+
+    replayed = client.post(
+        URL,
+        version_a,
+        content_type="application/json",
+        HTTP_X_ALOTROP_SIGNATURE=signature_a,
+        HTTP_X_ALOTROP_DELIVERY="d-X",
+    )
+
+    assert replayed.status_code == 401 and "<t>.<X-Alotrop-Delivery>.<raw body>" in replayed.json()["error"]
+    order = Order.objects.get(number="100234")
+    assert (order.customer_name, order.email) == ("Ana B.", "ana.b@example.com")
+
+
+def test_while_the_first_signature_is_accepted_a_replayed_body_is_answered_as_a_replay(client, settings):
+    """A store still signing "<t>.<body>": the delivery id is not signed, so the body itself is remembered."""
+    settings.ORDER_WEBHOOK_ACCEPT_UNSIGNED_DELIVERY_ID = True
+    version_a = json.dumps(order_payload(customer_name="Ana Lima")).encode()
+    old_style = header_for(version_a, SECRET, delivery_id=None)
+    first = client.post(
+        URL,
+        version_a,
+        content_type="application/json",
+        HTTP_X_ALOTROP_SIGNATURE=old_style,
+        HTTP_X_ALOTROP_DELIVERY="d-A",
+    )
+    assert first.status_code == 200 and first.json()["created"] == 1
+    assert post(client, order_payload(customer_name="Ana B."), delivery="d-B").status_code == 200
+
+    replayed = client.post(
+        URL,
+        version_a,
+        content_type="application/json",
+        HTTP_X_ALOTROP_SIGNATURE=old_style,
+        HTTP_X_ALOTROP_DELIVERY="d-X",
+    )
+
+    assert replayed.status_code == 200 and replayed.json() == {**first.json(), "replayed": True}
+    assert Order.objects.get(number="100234").customer_name == "Ana B."
+
+
+def test_the_first_signature_is_refused_unless_the_setting_allows_it(client, settings):
+    raw = json.dumps(order_payload()).encode()
+    old_style = header_for(raw, SECRET, delivery_id=None)
+    assert client.post(URL, raw, content_type="application/json", HTTP_X_ALOTROP_SIGNATURE=old_style).status_code == 401
+    settings.ORDER_WEBHOOK_ACCEPT_UNSIGNED_DELIVERY_ID = True
+    assert client.post(URL, raw, content_type="application/json", HTTP_X_ALOTROP_SIGNATURE=old_style).status_code == 200
+
+
+def test_the_same_body_within_ten_minutes_is_a_replay_whatever_its_delivery_id(client):
+    first = post(client, order_payload(customer_name="Ana Lima"), delivery="d-1")
+    Order.objects.filter(number="100234").update(customer_name="Changed here")
+    again = post(client, order_payload(customer_name="Ana Lima"), delivery="d-2")  # freshly signed, same body
+    assert again.status_code == 200 and again.json() == {**first.json(), "replayed": True}
+    assert Order.objects.get(number="100234").customer_name == "Changed here"  # nothing written
+
+    WebhookDelivery.objects.update(received_at=timezone.now() - timedelta(minutes=11))
+    later = post(client, order_payload(customer_name="Ana Lima"), delivery="d-3")
+    assert later.status_code == 200 and "replayed" not in later.json()
+    assert Order.objects.get(number="100234").customer_name == "Ana Lima"
+
+
+def test_an_older_version_never_overwrites_a_newer_one(client, order, customer):
+    """The store's updated_at: a late or replayed push of an earlier version changes nothing, with returns or not."""
+    submit(order, standard(mug(order)), by=customer)
+    newer = order_payload(order.number, email=order.email, customer_name="Ana B.", updated_at="2026-10-02T09:00:00Z")
+    newer["placed_at"] = order.placed_at.isoformat()
+    newer["delivered_on"] = order.delivered_on.isoformat()
+    assert post(client, newer).json()["updated"] == 1
+    older = {**newer, "customer_name": "Ana Lima", "updated_at": "2026-10-01T09:00:00Z"}
+
+    response = post(client, older)
+
+    assert response.status_code == 200
+    [skipped] = response.json()["older_than_applied"]
+    assert skipped["number"] == order.number
+    assert "is older than the version already applied" in skipped["message"] and "nothing changed" in skipped["message"]
+    order.refresh_from_db()
+    assert order.customer_name == "Ana B." and order.store_updated_at.isoformat() == "2026-10-02T09:00:00+00:00"
+
+
+def test_an_order_without_returns_keeps_its_newer_email_and_lines(client):
+    post(client, order_payload(updated_at="2026-10-02T09:00:00Z", email="new@example.com"))
+    older = order_payload(updated_at="2026-10-01T09:00:00Z", email="old@example.com")
+    older["lines"][0]["quantity"] = 5
+    assert post(client, older).json()["older_than_applied"][0]["number"] == "100234"
+    order = Order.objects.get(number="100234")
+    assert order.email == "new@example.com" and order.lines.get().quantity == 2
+
+
+# --- the delivery date of an order with returns is kept -------------------------------------
+
+
+def test_a_push_cannot_move_the_delivery_date_of_an_order_with_returns(client, order, customer):
+    """Attack 4: re-dating an order with a return would reopen the window for a line past it."""
+    submit(order, standard(mug(order)), by=customer)
+    kept = order.delivered_on
+    later = (kept + timedelta(days=30)).isoformat()
+
+    response = post(client, {"delivery": {"number": order.number, "delivered_on": later}})
+
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["field"] == "delivered_on"
+    assert f"has return requests, so its delivery date stays {kept}" in problem["message"]
+    assert "Support can change it" in problem["message"]
+    order.refresh_from_db()
+    assert order.delivered_on == kept
+
+
+def test_a_whole_order_pushed_with_another_delivery_date_is_refused_when_it_has_returns(client, order, customer):
+    submit(order, standard(mug(order)), by=customer)
+    kept = order.delivered_on
+    payload = order_payload(order.number, email=order.email, customer_name="Ana B.")
+    payload["placed_at"] = order.placed_at.isoformat()
+    payload["delivered_on"] = (kept + timedelta(days=30)).isoformat()
+
+    response = post(client, payload)
+
+    assert response.status_code == 422 and response.json()["problems"][0]["field"] == "delivered_on"
+    order.refresh_from_db()
+    assert order.delivered_on == kept and order.customer_name != "Ana B."  # nothing of the push written
+
+
+def test_import_orders_reports_a_kept_delivery_date_like_the_other_kept_fields(tmp_path, order, customer):
+    submit(order, standard(mug(order)), by=customer)
+    kept = order.delivered_on
+    record = order_payload(order.number, email=order.email, placed_at=order.placed_at.isoformat())
+    record["payment_reference"] = order.payment_reference
+    record["delivered_on"] = (kept + timedelta(days=30)).isoformat()
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"orders": [record]}))
+
+    result = orders_import(path=path)
+
+    assert result.orders_with_kept_fields == [(order.number, ["delivered_on"])]
+    order.refresh_from_db()
+    assert order.delivered_on == kept

@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from returns.api.schema import EXAMPLE_ORDER
+from returns.api.schema import EXAMPLE_ORDER, EXAMPLE_SHOPIFY_DELIVERY, EXAMPLE_SHOPIFY_ORDER
 from returns.api.signing import header_for
 from returns.integrations.shopify import shopify_signature
-from returns.models import Order, OrderLine, WebhookDelivery
+from returns.models import Order, OrderLine, Refund, WebhookDelivery
 from tests.conftest import STRIPE_WEBHOOK_TEST_SECRET
+from tests.returns.admin.test_admin import (  # noqa: F401  (the fixtures are used by name)
+    fixture_approved,
+    fixture_inspected,
+    fixture_received,
+    fixture_submitted,
+)
 
 pytestmark = pytest.mark.django_db
 ORDERS_SECRET = "whsec_orders_test"
@@ -58,7 +64,9 @@ def post_orders(client, body, **headers):
         "/api/v1/orders",
         body,
         content_type=headers.pop("content_type", "application/json"),
-        HTTP_X_ALOTROP_SIGNATURE=header_for(body, ORDERS_SECRET),
+        HTTP_X_ALOTROP_SIGNATURE=header_for(
+            body, ORDERS_SECRET, delivery_id=headers.get("HTTP_X_ALOTROP_DELIVERY", "")
+        ),
         **headers,
     )
 
@@ -145,3 +153,118 @@ def test_the_same_delivery_id_with_another_body_is_refused_and_the_first_stands(
 
     again = SENDERS[sender](client, _order_body(sender, "Ana"), **{delivery: "d-1"})
     assert again.status_code == 200 and again.json() == {**first.json(), "replayed": True}
+
+
+# --- a lone surrogate, and a walk of hostile values over every field of a valid body ---------------
+
+SHOPIFY_ORDER = json.loads((Path(__file__).parents[1] / "integrations" / "shopify" / "orders_create.json").read_text())
+PLACEHOLDER = "\u2063hostile\u2063"
+# Raw JSON put in place of one value: text no database holds, too long, too deep, too large, every type.
+HOSTILE = {
+    "lone surrogate": b'"\\ud800"',
+    "surrogate inside text": b'"Ana \\udfff Lima"',
+    "NUL": b'"1\\u0000"',
+    "over-long text": b'"' + b"x" * 100_000 + b'"',
+    "deep nesting": b"[" * 5_000 + b"]" * 5_000,
+    "4,000-digit integer": b"1" + b"0" * 4_000,
+    "5,000-digit integer": b"1" + b"0" * 5_000,
+    "huge exponent": b"1e400",
+    "huge negative": b"-9" + b"9" * 30,
+    "fraction": b"0.5",
+    "true": b"true",
+    "null": b"null",
+    "list": b'["x"]',
+    "object": b'{"x": 1}',
+    "empty text": b'""',
+}
+
+
+def _paths(value, where=()):
+    """Every place in a JSON value: each object member and list item, containers included."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield (*where, key)
+            yield from _paths(child, (*where, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield (*where, index)
+            yield from _paths(child, (*where, index))
+
+
+def _with(document, path, raw: bytes) -> bytes:
+    copy = json.loads(json.dumps(document))
+    parent = copy
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = PLACEHOLDER
+    return json.dumps(copy).encode().replace(json.dumps(PLACEHOLDER).encode(), raw)
+
+
+@pytest.fixture
+def stripe_refund_in_flight(inspected):
+    """A refund sent to Stripe and pending there: the webhook's events about it reach the database."""
+    refund = Refund.objects.get(request=inspected)
+    Refund.objects.filter(pk=refund.pk).update(state=Refund.State.PROCESSING, provider="stripe", reference="re_walk")
+    return refund
+
+
+def _refund_event(status="pending", failure_reason=None) -> dict:
+    refund = {"id": "re_walk", "object": "refund", "amount": 2700, "currency": "usd", "status": status}
+    refund |= {"metadata": {"rma": "RMA-WALK"}, "failure_reason": failure_reason}
+    return {"id": "evt_walk", "object": "event", "type": "refund.updated", "data": {"object": refund}}
+
+
+@pytest.mark.parametrize(
+    ("sender", "document", "path"),
+    [
+        ("orders", EXAMPLE_ORDER, ("customer_name",)),
+        ("orders", EXAMPLE_ORDER, ("lines", 0, "name")),
+        ("shopify order", SHOPIFY_ORDER, ("name",)),
+        ("shopify order", SHOPIFY_ORDER, ("customer", "first_name")),
+        ("stripe", _refund_event(), ("data", "object", "id")),
+        ("stripe", _refund_event("failed", "card_lost"), ("data", "object", "failure_reason")),
+    ],
+)
+@pytest.mark.usefixtures("stripe_refund_in_flight")
+def test_a_lone_surrogate_in_a_signed_body_is_a_plain_400_in_json(client, sender, document, path):
+    """Attack 5: a 500 with an HTML page made the sender retry, and Shopify drops a webhook that keeps failing."""
+    before = _stored()
+    response = SENDERS[sender](client, _with(document, path, HOSTILE["lone surrogate"]))
+
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "cannot be stored" in response.json()["error"] and "surrogate" in response.json()["error"]
+    assert _stored() == before
+
+
+def _stored():
+    orders = list(Order.objects.values_list("number", "customer_name", "updated_at"))
+    return orders, list(Refund.objects.values_list("state", "reference", "failure_reason", "updated_at"))
+
+
+# Shopify's payloads as the schema describes them (what the portal reads): Shopify's full example has
+# hundreds of fields the portal never looks at.
+WALKED = {
+    "orders": EXAMPLE_ORDER,
+    "shopify order": EXAMPLE_SHOPIFY_ORDER,
+    "shopify delivery": EXAMPLE_SHOPIFY_DELIVERY,
+    "stripe": _refund_event(),
+}
+
+
+@pytest.mark.parametrize("sender", WALKED)
+def test_every_field_of_a_valid_body_with_every_hostile_value_is_never_a_5xx_and_always_json(
+    client, sender, stripe_refund_in_flight
+):
+    client.raise_request_exception = False  # a 500 is an answer to collect here, not an error that stops the walk
+    if sender == "shopify delivery":
+        assert post_shopify(client, json.dumps(EXAMPLE_SHOPIFY_ORDER).encode()).status_code == 200  # its order
+    failures = {}
+    for path in _paths(WALKED[sender]):
+        for name, raw in HOSTILE.items():
+            Refund.objects.filter(pk=stripe_refund_in_flight.pk).update(
+                state=Refund.State.PROCESSING, reference="re_walk"
+            )
+            response = SENDERS[sender](client, _with(WALKED[sender], path, raw))
+            if response.status_code >= 500 or response["Content-Type"] != "application/json":
+                failures[(".".join(map(str, path)), name)] = response.status_code
+    assert failures == {}

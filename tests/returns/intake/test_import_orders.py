@@ -557,3 +557,15 @@ def test_a_long_import_keeps_no_pile_of_queries_with_debug_on(tmp_path, settings
 
     assert Order.objects.count() == 20
     assert len(connection.queries) < 10  # the last batch's, not 20 batches'
+
+
+def test_a_record_older_than_the_version_written_changes_nothing_and_is_listed(tmp_path):
+    run_import(
+        write_json(tmp_path, order_record(updated_at="2026-10-06T12:00:00Z", customer_name="Ana B."), name="new.json")
+    )
+
+    output = run_import(write_json(tmp_path, order_record(updated_at="2026-10-05T12:00:00Z"), name="old.json"))
+
+    assert "Order 100234 in the file (updated_at 2026-10-05T12:00:00+00:00) is older than the version" in output
+    assert "nothing changed" in output
+    assert Order.objects.get(number="100234").customer_name == "Ana B."

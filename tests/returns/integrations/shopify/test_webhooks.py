@@ -7,12 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from returns.exceptions import ImportErrors
 from returns.intake import order_records_check
 from returns.integrations.shopify import shopify_signature
-from returns.models import Order, Refund, WebhookDelivery
+from returns.models import Order, Refund, ShopifyIdConflict, WebhookDelivery
 from returns.services.requests import return_request_approve, return_request_receive
 from tests.returns.admin.test_admin import inspect_all, standard, submit
 
@@ -449,3 +450,55 @@ def test_units_removed_in_shopify_are_not_returnable_and_an_emptied_order_is_lef
     response = post(client, payload, "orders/updated")
     assert response.status_code == 200 and response.json()["applied"] is False
     assert len(lines_of()) == 3
+
+
+# --- versions, kept delivery dates, ids already used -------------------------------------------
+
+
+def test_an_older_version_of_an_order_is_200_and_changes_nothing(client):
+    """Shopify retries for hours with the payload as it was: a late retry must not take the order back in time."""
+    post(client, order_payload(updated_at="2026-10-02T09:00:00-04:00", email="ana.lima@example.com"), "orders/updated")
+    late = order_payload(updated_at="2026-10-01T10:15:02-04:00", email="ana@example.com")
+
+    response = post(client, late, "orders/updated")
+
+    assert response.status_code == 200  # sending it again cannot help, so Shopify is not asked to
+    [older] = response.json()["older_than_applied"]
+    assert older["number"] == "1001" and "older than the version already applied" in older["message"]
+    assert Order.objects.get(number="1001").email == "ana.lima@example.com"
+
+
+def test_a_delivered_event_cannot_move_the_delivery_date_of_an_order_with_a_return(client, customer):
+    order = _delivered_order(client)
+    kept = order.delivered_on
+    submit(order, standard(order.lines.get(sku="SHIRT-LIN-M")), by=customer)
+
+    response = post(client, EVENT | {"happened_at": timezone.now().isoformat()}, "fulfillment_events/create")
+
+    assert response.status_code == 422
+    assert f"its delivery date stays {kept}" in response.json()["problems"][0]["message"]
+    order.refresh_from_db()
+    assert order.delivered_on == kept
+
+
+def test_a_shopify_id_already_used_by_another_order_is_422_and_kept_for_staff(client, service_agent):
+    assert post(client, order_payload()).status_code == 200
+    other = order_payload(name="#1002", order_number=1002)  # the same Shopify id as order 1001
+
+    response = post(client, other, webhook_id="w-1")
+    retried = post(client, other, webhook_id="w-1")
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "5723411234567 already belongs to order 1001" in error and "not change by sending it again" in error
+    assert "send it again" not in error.replace("not change by sending it again", "")
+    assert retried.status_code == 422 and retried.json()["replayed"] is True
+    assert not Order.objects.filter(number="1002").exists()
+    [conflict] = ShopifyIdConflict.objects.all()
+    assert (conflict.shopify_order_id, conflict.number, conflict.order.number) == ("5723411234567", "1002", "1001")
+
+    client.force_login(service_agent)
+    listing = client.get(reverse("admin:returns_shopifyidconflict_changelist"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "1002" in page and "5723411234567" in page and "1001" in page
