@@ -13,7 +13,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import ConstantCostListMixin, matching_order_ids
@@ -104,7 +106,7 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
     search_fields = ("number",)  # exact number or email through their indexes: returns.admin.search
     search_help_text = "Order number or customer email (part of one on PostgreSQL)."
     inlines = [OrderLineInline]
-    readonly_fields = ("return_requests", "delivery_date_changes")
+    readonly_fields = ("return_requests",)
 
     class Media:  # lines that fit; the double-click guard on Save
         css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
@@ -130,7 +132,7 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.return_requests.exists():
             fields += FROZEN_ONCE_RETURNED
-        return fields
+        return [*fields, "delivery_date_changes"]  # last: under the kept date it explains
 
     @admin.display(description="Return requests")
     def return_requests(self, order):
@@ -143,14 +145,20 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
     def delivery_date_changes(self, order):
         """Who changed the kept delivery date, when, from, to and why."""
         rows = format_html_join(
-            "",
-            "<li>{} by {}: {} → {}. Why: {}</li>",
+            mark_safe("<br>"),
+            "{} by {}: {} → {}. Why: {}",
             (
-                (f"{c.at:%Y-%m-%d %H:%M}", c.by or "a deleted account", c.from_value or "none", c.to_value, c.reason)
+                (
+                    f"{timezone.localtime(c.at):%Y-%m-%d %H:%M}",
+                    c.by or "a deleted account",
+                    c.from_value or "none",
+                    c.to_value,
+                    c.reason,
+                )
                 for c in (order.corrections.select_related("by") if order.pk else ())
             ),
         )
-        return format_html('<ul class="rr-list">{}</ul>', rows) if rows else "—"
+        return rows or "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """Offers "Change the delivery date" to those allowed, on an order with returns (whose date is kept)."""

@@ -2,6 +2,7 @@
 the receiving desk and inspection on a tablet, and the double-click guard on the step forms."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -143,3 +144,25 @@ def test_a_double_click_on_a_step_acts_once_and_shows_no_error(
     req.refresh_from_db()
     assert req.status == S.INSPECTED
     assert StatusChange.objects.filter(request=req, event="inspected").count() == 1
+
+
+def test_customer_service_changes_a_kept_delivery_date_with_a_reason(
+    browser, live_server, staff_signed_in, axe, shot, customer, order, service_agent
+):
+    """The order's page offers the change; the form asks why; the page then shows who, from, to and why."""
+    _request(order, customer, photos=False)
+    earlier = order.delivered_on - timedelta(days=1)
+    page = staff_signed_in(service_agent.email)
+    page.goto(f"{live_server.url}/admin/returns/order/{order.pk}/change/")
+    page.get_by_role("link", name="Change the delivery date").click()
+    page.wait_for_load_state("load")
+    axe(page, "delivery date form")
+    no_sideways_scroll(page, 1280)
+    shot(page, "staff-desk-delivery-date-1280")
+    page.get_by_label("Delivered on").fill(earlier.isoformat())
+    page.get_by_label("Why").fill("The carrier's proof of delivery says so.")
+    page.get_by_role("button", name="Change the delivery date").click()
+    page.get_by_text(f"is now {earlier}").wait_for()
+    page.get_by_text("Why: The carrier's proof of delivery says so.").wait_for()
+    axe(page, "order page with a delivery date change")
+    shot(page, "staff-desk-order-delivery-date-changed-1280")
