@@ -48,7 +48,10 @@ class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Order
 
-    number = factory.Sequence(lambda n: f"{100000 + n}")
+    # Far from the numbers tests write by hand ("100234", "1001"): the sequence runs across the whole
+    # session, and at 100000 + 234 a factory order took the fixture's number (an IntegrityError that
+    # came and went with how many tests ran before).
+    number = factory.Sequence(lambda n: f"{700000 + n}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     customer_name = factory.Faker("name")
     placed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=12))
