@@ -209,14 +209,13 @@ def _shopify_path() -> dict:
             "responses": _responses(
                 ok=(
                     "Written, nothing to change, an order older (updated_at) than the version already applied "
-                    "(older_than_applied; nothing changed), or a topic or event status this endpoint ignores."
+                    "(older_than_applied; nothing changed), or a topic or event status this endpoint ignores. "
+                    "applied: false with a reason, nothing written, for what no retry can mend: an order whose "
+                    "Shopify id already belongs to another order here (kept for staff under Shopify id "
+                    "conflicts), or a delivered event that would move the delivery date of an order with returns."
                 ),
                 refused="Missing or wrong X-Shopify-Hmac-Sha256.",
-                invalid=(
-                    "The order maps to a record import_orders would refuse (the same messages); its Shopify id "
-                    "already belongs to another order here (kept for staff under Shopify id conflicts); or a "
-                    "delivered event would move the delivery date of an order with returns."
-                ),
+                invalid="The order maps to a record import_orders would refuse (the same messages).",
             ),
         }
     }

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from returns.api.orders import result_json
 from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
-from returns.intake import order_deliveries_record, order_records_check, orders_upsert
+from returns.intake import kept_delivery_date, order_deliveries_record, order_records_check, orders_upsert
 from returns.integrations.shopify import delivery_date, order_record, verify_shopify
 from returns.models import Order, ShopifyIdConflict
 
@@ -57,16 +57,17 @@ def _order(payload: dict) -> tuple[int, dict]:
     number = order.fields["number"]
     if shopify_id := _shopify_id(payload.get("id")):
         if other := Order.objects.filter(shopify_order_id=shopify_id).exclude(number=number).first():
-            return 422, _id_conflict(shopify_id, number, other)
+            return 200, {"number": number, "applied": False, "reason": _id_conflict(shopify_id, number, other)}
         order.fields["shopify_order_id"] = shopify_id
     result = orders_upsert(orders=[order])
     return 200, {"number": number, **result_json(result)}
 
 
-def _id_conflict(shopify_id: str, number: str, other: Order) -> dict:
-    """Two orders cannot share a Shopify id (its delivery events name the order by it): refused, kept for staff.
+def _id_conflict(shopify_id: str, number: str, other: Order) -> str:
+    """Two orders cannot share a Shopify id (its delivery events name the order by it): not written, kept for staff.
 
-    Sending it again cannot help, so the answer says what staff must look at instead of "try again".
+    Sending it again cannot help, so the answer is a 200 saying what staff must look at: Shopify retries
+    any other status for hours and then removes a webhook that keeps failing, which would lose later orders.
     """
     conflict, created = ShopifyIdConflict.objects.get_or_create(
         shopify_order_id=shopify_id, number=number, defaults={"order": other}
@@ -75,11 +76,10 @@ def _id_conflict(shopify_id: str, number: str, other: Order) -> dict:
         conflict.order, conflict.times = other, conflict.times + 1
         conflict.save(update_fields=["order", "times", "last_seen_at"])
     log.warning("Shopify order %s has the Shopify id %s of order %s here: refused", number, shopify_id, other.number)
-    message = (
+    return (
         f"Shopify's id {shopify_id} already belongs to order {other.number} here, so order {number} was not "
         "written. This will not change by sending it again: staff see it in the admin under Shopify id conflicts."
     )
-    return {"error": message, "problems": [{"record": 1, "field": "id", "message": message, "text": message}]}
 
 
 def _delivery(payload: dict) -> tuple[int, dict]:
@@ -95,6 +95,9 @@ def _delivery(payload: dict) -> tuple[int, dict]:
         return 200, {"applied": False, "reason": f"No order here has the Shopify id {payload.get('order_id')!r}."}
     try:
         delivered_on = delivery_date(payload)
+        if kept := _kept_delivery(order, delivered_on):
+            # Not an error Shopify can mend by retrying (see _id_conflict): answered 200, nothing written.
+            return 200, {"applied": False, "number": order.number, "reason": kept}
         # Several parcels: the last delivery counts, whatever order the events arrive in.
         later = not order.delivered_on or order.delivered_on < delivered_on
         changed = (
@@ -111,6 +114,13 @@ def _delivery(payload: dict) -> tuple[int, dict]:
         "delivered_on": order.delivered_on.isoformat(),
         "deliveries_recorded": changed,
     }
+
+
+def _kept_delivery(order: Order, delivered_on) -> str:
+    """Why this delivery date is not taken, or "": an order with returns keeps its date (its window runs from it)."""
+    if not order.delivered_on or order.delivered_on == delivered_on or not order.return_requests.exists():
+        return ""
+    return kept_delivery_date(order, delivered_on)
 
 
 @csrf_exempt

@@ -13,7 +13,13 @@ whichever way it came. Callers import from here, the names below; the modules be
 from returns.intake.fields import CENT, LINE_SPEC, MAX_MONEY, ORDER_SPEC, REQUIRED, Problem
 from returns.intake.importer import orders_import
 from returns.intake.records import order_records_check
-from returns.intake.upsert import FROZEN_ONCE_RETURNED, OrderImportResult, order_deliveries_record, orders_upsert
+from returns.intake.upsert import (
+    FROZEN_ONCE_RETURNED,
+    OrderImportResult,
+    kept_delivery_date,
+    order_deliveries_record,
+    orders_upsert,
+)
 
 __all__ = [
     "CENT",
@@ -24,6 +30,7 @@ __all__ = [
     "REQUIRED",
     "OrderImportResult",
     "Problem",
+    "kept_delivery_date",
     "order_deliveries_record",
     "order_records_check",
     "orders_import",

@@ -104,14 +104,17 @@ def orders_upsert(
     return result
 
 
-def _kept_date_problem(order: Order, delivered_on, **where) -> Problem:
-    return Problem(
+def kept_delivery_date(order: Order, delivered_on) -> str:
+    """Why an order with return requests keeps its delivery date, in the words every channel answers with."""
+    return (
         f"order {order.number} has return requests, so its delivery date stays {order.delivered_on} "
         f"(its return window runs from it); {delivered_on} was not applied. Support can change it on "
-        "the order's page in the admin, with a reason.",
-        field="delivered_on",
-        **where,
+        "the order's page in the admin, with a reason."
     )
+
+
+def _kept_date_problem(order: Order, delivered_on, **where) -> Problem:
+    return Problem(kept_delivery_date(order, delivered_on), field="delivered_on", **where)
 
 
 def upsert_batch(
