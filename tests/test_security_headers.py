@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,36 @@ def test_no_page_template_has_inline_script_or_style():
             text = module.read_text()
             found += [f"{module.name}: {what}" for pattern, what in INLINE[1:3] if pattern.search(text)]
     assert found == []
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "posted"),
+    [
+        ("/orders/%00", None),  # NUL in the address: the plain-text 400 before any view
+        ("/admin/returns/returnrequest/?q=%00", None),  # NUL in the query string of a staff list
+        ("/admin/returns/returnrequest/", {"action": "delete_selected", "_selected_action": "x"}),  # not a row id
+    ],
+)
+def test_plain_text_refusals_carry_the_headers_every_page_has(client, service_agent, path, posted):
+    client.force_login(service_agent)
+    page = client.get("/account/sign-in/")
+    refused = client.post(path, posted) if posted else client.get(path)
+    assert refused.status_code == 400 and refused["Content-Type"].startswith("text/plain")
+    assert {h: refused.get(h) for h in SECURITY_HEADERS} == {h: page[h] for h in SECURITY_HEADERS}
+
+
+def test_the_https_redirect_carries_them_too(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    redirect = Client().get("/account/sign-in/")  # a new client builds its middleware with the setting
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+    for header in SECURITY_HEADERS:
+        assert redirect.get(header), header

@@ -16,6 +16,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def env_url(name: str, default: str) -> str:
+    """The URL in ``name``, or ``default`` when it is unset or empty (``CACHE_URL=`` means no cache URL)."""
+    return env(name, default="") or default
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -38,11 +44,14 @@ INSTALLED_APPS = [
     "returns",
 ]
 
+# The security headers come first, so every response gets them: the HTTPS redirect and the
+# plain-text refusals of the middleware below included.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "returns.web.middleware.RejectUnstorableInputMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "returns.web.middleware.RejectUnstorableInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,7 +60,6 @@ MIDDLEWARE = [
     # Sets the device cookie a sign-in earned (accounts/devices.py).
     "accounts.devices.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a paused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -86,7 +94,7 @@ TEMPLATES = [
 
 # A SQLite file in the project folder is the newcomer's default; production
 # sets DATABASE_URL to PostgreSQL.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.db_url_config(env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
@@ -191,7 +199,7 @@ PERMISSIONS_POLICY = {
 }
 
 # Email: EMAIL_URL such as smtp+tls://user:pass@smtp.example.com:587
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+vars().update(env.email_url_config(env_url("EMAIL_URL", "consolemail://")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Alotrop Returns <support@alotrop.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_NOTIFICATION_EMAIL = env("STAFF_NOTIFICATION_EMAIL", default="support@alotrop.com")
@@ -281,7 +289,7 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # A shared cache; Redis in production: CACHE_URL=redis://host:6379/0. Without one, the
 # throttles count in the database (THROTTLE_STORE=database), shared by every process.
 CACHE_URL = env("CACHE_URL", default="")
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": env.cache_url_config(env_url("CACHE_URL", "locmemcache://"))}
 THROTTLE_STORE = env("THROTTLE_STORE", default="cache" if CACHE_URL else "database")
 # The table core.counter counts in with THROTTLE_STORE=database (core is not an app: it holds no model).
 THROTTLE_COUNT_MODEL = "accounts.ThrottleCount"
