@@ -53,6 +53,46 @@ def order(customer):
     return o
 
 
+# Photos in an S3-compatible bucket: moto's S3 server on 127.0.0.1, spoken to over HTTP by the real boto3.
+BUCKET = "alotrop-photos-test"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server, settings, monkeypatch):
+    """An empty private bucket, and the portal's photos stored in it."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+        "AWS_S3_ENDPOINT_URL": s3_server,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_S3_ADDRESSING_STYLE": "path",
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    import boto3
+
+    from config.settings.base import s3_photo_storage
+
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {**settings.STORAGES, "default": s3_photo_storage(BUCKET)}
+    yield s3
+    for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    s3.delete_bucket(Bucket=BUCKET)
+
+
 def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 

@@ -7,6 +7,7 @@ published Return & Refund Policy (see docs/rules.md) and are never literals else
 
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -166,6 +167,36 @@ def s3_photo_storage(bucket: str) -> dict:
     }
 
 
+def bucket_origin(options: dict) -> str:
+    """Where the storage's signed photo URLs point (scheme and host), for the CSP's ``img-src``.
+
+    Asked of botocore with the storage's own endpoint, region and addressing style, so it is the
+    host django-storages will sign for: the endpoint, or the bucket's virtual host or path-style
+    host on AWS (botocore chooses, e.g. path style for a bucket name with dots). No credentials
+    are needed: nothing is signed here.
+    """
+    if options.get("custom_domain"):
+        return f"{options.get('url_protocol', 'https:')}//{options['custom_domain']}"
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    config = Config(signature_version=UNSIGNED, s3={"addressing_style": options.get("addressing_style")})
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=options.get("endpoint_url"), region_name=options.get("region_name"), config=config
+    )
+    url = client.generate_presigned_url("get_object", Params={"Bucket": options["bucket_name"], "Key": "photo.jpg"})
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def photo_image_sources(photo_storage: dict, photo_serving: str) -> list[str]:
+    """Where pages load photos from besides the portal: the bucket, only when photos redirect to it."""
+    if photo_serving == "redirect" and photo_storage["BACKEND"] == "storages.backends.s3.S3Storage":
+        return [bucket_origin(photo_storage["OPTIONS"])]
+    return []
+
+
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = s3_photo_storage(AWS_STORAGE_BUCKET_NAME)
 
@@ -175,12 +206,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Security headers on every response, customer pages and admin alike (django-csp,
 # django-permissions-policy). Scripts and styles come only from our static files: no
 # inline <script>, <style> or style="" anywhere (the admin's own templates have none).
+# Images come from the portal, and with PHOTO_SERVING=redirect from the photo bucket's origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *photo_image_sources(STORAGES["default"], PHOTO_SERVING)],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],

@@ -1,53 +1,22 @@
 """Photos in an S3-compatible bucket: the real django-storages and boto3, over HTTP, against moto's
-S3 server on 127.0.0.1 (started here), configured the way production is (``s3_photo_storage``).
+S3 server on 127.0.0.1 (started in tests/conftest.py), configured the way production is (``s3_photo_storage``).
 """
 
-import boto3
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 from django.urls import reverse
 
-from config.settings.base import s3_photo_storage
 from returns.models import DamagePhoto
+from tests.conftest import BUCKET
 from tests.returns.admin.test_admin import damaged, mug, submit
 
 pytestmark = pytest.mark.django_db
-BUCKET = "alotrop-photos-test"
 PUBLIC = {
     "http://acs.amazonaws.com/groups/global/AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 }
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def bucket(s3_server, settings, monkeypatch):
-    """An empty private bucket, and the portal's photos stored in it."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test-key",
-        "AWS_SECRET_ACCESS_KEY": "test-secret",
-        "AWS_S3_ENDPOINT_URL": s3_server,
-        "AWS_S3_REGION_NAME": "us-east-1",
-        "AWS_S3_ADDRESSING_STYLE": "path",
-    }.items():
-        monkeypatch.setenv(name, value)
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
-    s3.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {**settings.STORAGES, "default": s3_photo_storage(BUCKET)}
-    yield s3
-    for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        s3.delete_object(Bucket=BUCKET, Key=item["Key"])
-    s3.delete_bucket(Bucket=BUCKET)
 
 
 def _stored_photo(order, customer, s3):
@@ -94,3 +63,40 @@ def test_redirect_mode_hands_out_a_url_signed_for_one_minute(bucket, client, set
 
     client.force_login(other_customer)
     assert client.get(reverse("returns:photo", args=[photo.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "region", "style", "bucket_name"),
+    [
+        (None, None, None, "shop-photos"),
+        (None, "eu-west-1", "virtual", "shop-photos"),
+        (None, "eu-west-1", "path", "shop-photos"),
+        (None, "eu-west-1", None, "shop.photos.with.dots"),  # botocore falls back to path style
+        ("https://minio.example.com", None, "path", "shop-photos"),
+        ("https://minio.example.com", None, "virtual", "shop-photos"),
+        ("https://acct.r2.cloudflarestorage.com", "auto", None, "shop-photos"),
+        ("http://127.0.0.1:9000", "us-east-1", "virtual", "shop-photos"),  # no virtual host on an address
+    ],
+)
+def test_the_policy_names_the_origin_the_storage_signs_urls_for(monkeypatch, endpoint, region, style, bucket_name):
+    """img-src comes from the same options as the storage: it is the origin of the URLs photos redirect to."""
+    from storages.backends.s3 import S3Storage
+
+    from config.settings.base import photo_image_sources, s3_photo_storage
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    for name, value in {
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_S3_REGION_NAME": region,
+        "AWS_S3_ADDRESSING_STYLE": style,
+    }.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    storage = s3_photo_storage(bucket_name)
+    signed = urlsplit(S3Storage(**storage["OPTIONS"]).url("photos/ab12/photo.jpg"))
+
+    assert photo_image_sources(storage, "redirect") == [f"{signed.scheme}://{signed.netloc}"]
+    assert photo_image_sources(storage, "stream") == []  # streamed photos come from the portal itself
