@@ -285,7 +285,8 @@ class PendingPhoto(models.Model):
     (``owner``, a random token kept in the session), the signed-in user if any, and
     one order line. Submitting the form turns it into a ``DamagePhoto`` without
     touching storage; ``manage.py sweep_photos`` deletes those left behind after
-    PENDING_PHOTO_MAX_AGE.
+    PENDING_PHOTO_MAX_AGE. Together they take at most PENDING_PHOTO_MAX_BYTES, and one
+    customer has at most PENDING_PHOTOS_PER_CUSTOMER of them.
     """
 
     order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
@@ -300,6 +301,9 @@ class PendingPhoto(models.Model):
     height = models.PositiveIntegerField(null=True, editable=False)
     original_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Bytes of its two files in storage; summed over every pending photo against PENDING_PHOTO_MAX_BYTES
+    # (indexed: the sum reads the index alone).
+    size = models.PositiveBigIntegerField(default=0, db_index=True, editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -370,6 +370,12 @@ PHOTO_THUMBNAIL_SIZE = env.int("PHOTO_THUMBNAIL_SIZE", default=320)
 # Photos upload as they are picked and wait this long (seconds) for the form to be sent;
 # `manage.py sweep_photos` (cron) deletes them after that.
 PENDING_PHOTO_MAX_AGE = env.int("PENDING_PHOTO_MAX_AGE", default=24 * 60 * 60)
+# Pending photos take at most this many bytes in all (photos and thumbnails, whoever sent them): past it
+# uploads pause (503 with Retry-After) until returns are sent or the sweep removes old ones, and the admin
+# index says so. One customer (the order's email: an account, or a guest link's order) may have at most
+# PENDING_PHOTOS_PER_CUSTOMER pending photos at once.
+PENDING_PHOTO_MAX_BYTES = env.int("PENDING_PHOTO_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+PENDING_PHOTOS_PER_CUSTOMER = env.int("PENDING_PHOTOS_PER_CUSTOMER", default=40)
 # Photos one client (address, and browser session) may upload per hour; counted like the other limits (THROTTLE_STORE).
 PHOTO_UPLOADS_PER_HOUR = env.int("PHOTO_UPLOADS_PER_HOUR", default=60)
 # Photos decoded at once per process, and how long (seconds) an upload waits for a turn

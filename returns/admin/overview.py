@@ -1,7 +1,8 @@
 """The overview at the top of the admin index: a tile per queue, each a count linking to its list.
 
 A person sees the tiles their role can act on; warehouse staff see theirs first
-and the receiving desk as the main button. Django's AdminSite has no hook for
+and the receiving desk as the main button. Everyone is warned when photos waiting for
+customers' forms near PENDING_PHOTO_MAX_BYTES, past which customers' uploads pause. Django's AdminSite has no hook for
 extra index context short of replacing the site (a settings change), so the
 default site's ``index`` is wrapped once here.
 """
@@ -28,8 +29,31 @@ from returns.models import Notification, Refund
 from returns.roles import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 from returns.selectors import staff as staff_selectors
 from returns.selectors.staff import StaffOverview, staff_overview
+from returns.services import images
 
 WAREHOUSE_TILES = ("on_the_way", "to_inspect")
+# Staff are warned once pending photos take this share of PENDING_PHOTO_MAX_BYTES; "paused" once less room
+# is left than a large photo takes (a 2560 px JPEG and its thumbnail).
+PHOTO_ROOM_WARNING = 0.8
+LARGE_PHOTO_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PhotoRoom:
+    used: int
+    allowed: int
+
+    @property
+    def warn(self) -> bool:
+        return self.used >= self.allowed * PHOTO_ROOM_WARNING
+
+    @property
+    def paused(self) -> bool:
+        return self.allowed - self.used < LARGE_PHOTO_BYTES
+
+
+def photo_room() -> PhotoRoom:
+    return PhotoRoom(staff_selectors.pending_photo_bytes(), images.setting("PENDING_PHOTO_MAX_BYTES"))
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,7 @@ def overview_context(request) -> dict | None:
         "receiving_url": reverse("admin:returns_returnrequest_receiving"),
         "export_url": reverse("admin:returns_refund_export") if can_see_refunds else "",
         "analytics_url": reverse("admin:returns_returnrequest_analytics") if user.has_perm(PERM_REVIEW) else "",
+        "photo_room": photo_room(),
     }
 
 

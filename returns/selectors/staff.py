@@ -1,5 +1,6 @@
 """Reads for staff: the queues (one condition each, shared with their partial indexes), the
-index's counts, a return found by RMA, and a customer's history for the risk panel."""
+index's counts, the room pending photos take, a return found by RMA, and a customer's history
+for the risk panel."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from django.db.models import Q, QuerySet, Sum
 
 from returns.conf import store_today
 from returns.domain import policy
-from returns.models import AWAITING_INSPECTION, HELD_FOR_REVIEW, OrderLine, Refund, ReturnLine, ReturnRequest
+from returns.models import (
+    AWAITING_INSPECTION,
+    HELD_FOR_REVIEW,
+    OrderLine,
+    PendingPhoto,
+    Refund,
+    ReturnLine,
+    ReturnRequest,
+)
 from returns.selectors.risk import counted_in_90_days, start_of_day
 
 
@@ -150,6 +159,11 @@ def staff_overview(today: date | None = None) -> StaffOverview:
         week_end=end,
         refunds_this_week=refunds,
     )
+
+
+def pending_photo_bytes() -> int:
+    """Bytes all pending photos take in storage: the number PENDING_PHOTO_MAX_BYTES caps (a sum over an index)."""
+    return PendingPhoto.objects.aggregate(total=Sum("size"))["total"] or 0
 
 
 def refunds_issued_between(refunds: QuerySet, start: date, end: date) -> QuerySet:

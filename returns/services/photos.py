@@ -11,6 +11,12 @@ Storage is written outside any database transaction that could still roll
 back: the files are saved first, then the row; if the row cannot be written the
 files are deleted at once. Whatever a crash still leaves (a file with no row, a
 pending upload never attached) is removed by ``manage.py sweep_photos``.
+
+Pending photos are bounded in all, not only per client: together they take at most
+PENDING_PHOTO_MAX_BYTES (past it uploads pause for everyone, ``UploadsPaused``), and one
+customer, the order's email whoever signs in or opens a guest link for it, has at most
+PENDING_PHOTOS_PER_CUSTOMER (``TooManyPending``). Both are checked again in the short
+transaction that writes the row, under one lock, so two uploads at the limit cannot both pass.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -32,6 +38,7 @@ from django.utils import timezone
 from core import counter
 from core.addresses import client_address
 from returns.models import DamagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
+from returns.selectors.staff import pending_photo_bytes
 from returns.services import guest_access as access
 from returns.services import images
 
@@ -42,8 +49,24 @@ PHOTO_ROOT = "photos"
 PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
 
 
+# How long a customer is asked to wait when pending photos fill PENDING_PHOTO_MAX_BYTES (Retry-After).
+PAUSE_SECONDS = 300
+# Any fixed number: the key of the PostgreSQL advisory lock that queues the writes of pending photos.
+ROOM_LOCK = 7_130_521_004
+
+
 class TooManyUploads(images.ImageRejected):
     """The client passed PHOTO_UPLOADS_PER_HOUR."""
+
+
+class UploadsPaused(images.ImageRejected):
+    """Pending photos fill PENDING_PHOTO_MAX_BYTES: nothing is wrong with this photo; try again in a few minutes."""
+
+    retry_after = PAUSE_SECONDS
+
+
+class TooManyPending(images.ImageRejected):
+    """This customer already has PENDING_PHOTOS_PER_CUSTOMER photos waiting for their forms."""
 
 
 def max_age() -> timedelta:
@@ -101,6 +124,39 @@ def count_upload(request) -> None:
         )
 
 
+# --- the room pending photos take -------------------------------------------------------
+
+
+def check_room(*, order_line: OrderLine, size: int, name: str = "") -> None:
+    """Refuse a photo of ``size`` bytes that would take pending photos past either limit."""
+    label = f"“{name}”" if name else "This photo"
+    if pending_photo_bytes() + size > images.setting("PENDING_PHOTO_MAX_BYTES"):
+        log.warning("Pending photos fill PENDING_PHOTO_MAX_BYTES: uploads are paused")
+        raise UploadsPaused(
+            f"{label} was not added: photo uploads are paused for a few minutes. Please try again shortly.",
+            filename=name,
+        )
+    limit = images.setting("PENDING_PHOTOS_PER_CUSTOMER")
+    email = order_line.order.email
+    if PendingPhoto.objects.filter(order_line__order__email=email).count() >= limit:
+        raise TooManyPending(
+            f"{label} was not added: {limit} photos are already waiting for returns not sent yet, the most we "
+            "keep. Send those returns or remove photos you no longer need, then add it again.",
+            filename=name,
+        )
+
+
+def _lock_room() -> None:
+    """Queue the check and the write of pending photos, until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, its IMMEDIATE
+    transactions (config/settings/base.py) hold the database's write lock from BEGIN.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROOM_LOCK])
+
+
 # --- writing and deleting -------------------------------------------------------------
 
 
@@ -122,16 +178,22 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
     """Store a processed photo's files, then its row; if the row fails, the files go too.
 
     Files first (never inside a transaction that could roll back and leave them
-    unreferenced), then the row in its own short transaction.
+    unreferenced), then the row in its own short transaction, where the limits on pending
+    photos are checked again under the lock: a photo refused there takes its files with it.
     """
     if not owner:
         raise ValueError("A pending photo needs the session's owner token.")
+    size = photo.image.size + photo.thumbnail.size
+    check_room(order_line=order_line, size=size, name=photo.original_name)  # before writing anything
     image_name = _save(photo.image)
     thumb_name = ""
     try:
         thumb_name = _save(photo.thumbnail)
         with transaction.atomic():
+            _lock_room()
+            check_room(order_line=order_line, size=size, name=photo.original_name)  # again, in turn
             return PendingPhoto.objects.create(
+                size=size,
                 order_line=order_line,
                 owner=owner,
                 user=user,
@@ -149,6 +211,7 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
 
 def pending_photo_upload(*, request, order_line: OrderLine, kind: str, upload: File) -> PendingPhoto:
     """Count, process and store one photo for this visitor; raises ImageRejected (with a message for them)."""
+    check_room(order_line=order_line, size=0, name=getattr(upload, "name", ""))  # before any decoding
     count_upload(request)
     processed = images.process_photo(upload=upload, kind=kind)
     user = request.user if request.user.is_authenticated else None
@@ -173,6 +236,7 @@ class Kept:
     chosen: ChosenFile
     photo: PendingPhoto | None = None
     refused: str = ""
+    retry_after: int = 0  # seconds, when uploads are paused
 
 
 def over_limit_message(upload: File, limit: int) -> str:
@@ -196,7 +260,7 @@ def pending_photos_upload(*, request, files: Sequence[ChosenFile], already: int)
                 request=request, order_line=chosen.order_line, kind=chosen.kind, upload=chosen.upload
             )
         except images.ImageRejected as exc:
-            results.append(Kept(chosen, refused=exc.message))
+            results.append(Kept(chosen, refused=exc.message, retry_after=getattr(exc, "retry_after", 0)))
             continue
         results.append(Kept(chosen, photo=photo))
         already += 1

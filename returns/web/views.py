@@ -154,7 +154,9 @@ def start_return(request, number):
         # Photos picked in the plain inputs are kept before the form is checked, even on "Update the estimate",
         # so a form that bounces keeps them.
         files = form.photo_files()
-        form.add_kept(photos.pending_photos_upload(request=request, files=files, already=form.kept_count))
+        kept = photos.pending_photos_upload(request=request, files=files, already=form.kept_count)
+        form.add_kept(kept)
+        paused_for = max((k.retry_after for k in kept), default=0)
         if not estimating and form.is_valid():
             try:
                 made = return_request_submit(
@@ -171,6 +173,7 @@ def start_return(request, number):
                 return redirect("returns:return_detail", rma=made.rma)
     else:
         form = StartReturnForm(order=order, line_views=views_of_lines)
+        paused_for = 0
     context = {
         "order": order,
         "form": form,
@@ -180,7 +183,12 @@ def start_return(request, number):
         "nothing_chosen": NOTHING_CHOSEN,
         "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
     }
-    return render(request, "returns/start_return.html", context)
+    if not paused_for:
+        return render(request, "returns/start_return.html", context)
+    # A photo sent in the plain inputs met the pause: the form comes back with all it holds, as a 503.
+    response = render(request, "returns/start_return.html", context, status=503)
+    response["Retry-After"] = str(paused_for)
+    return response
 
 
 def _submitted_message(made: ReturnRequest) -> str:
@@ -234,7 +242,7 @@ def upload_photo(request, number):
     """One photo, sent as soon as it is picked: processed now and kept for the form (``returns.services.photos``).
 
     Answers JSON: the kept photo, or ``{"error": ...}`` in words for the customer (400, 429 over the
-    hourly limit, 503 when every decoding slot stayed busy).
+    hourly limit, 503 when every decoding slot stayed busy or pending photos fill PENDING_PHOTO_MAX_BYTES).
     """
     order = _order(request, number)
     lines = {str(lv.line.pk): lv for lv in line_views(order) if lv.eligibility.can_return}
@@ -255,6 +263,8 @@ def upload_photo(request, number):
         return JsonResponse({"error": str(exc)}, status=429, headers={"Retry-After": "600"})
     except images.PhotoServerBusy as exc:
         return JsonResponse({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
+    except photos.UploadsPaused as exc:
+        return JsonResponse({"error": str(exc)}, status=503, headers={"Retry-After": str(exc.retry_after)})
     except images.ImageRejected as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse(_photo_json(photo), status=201)

@@ -113,10 +113,15 @@
       if (xhr.status === 201 && answer.id) {
         showKept(item, field, answer);
       } else if (xhr.status === 503 && attempt < 12) {
-        // Busy with other photos: wait as the server asks (plus a little, so retries spread out), about 2 minutes at most.
+        // Busy with other photos (seconds), or uploads paused while room is made (minutes): wait as the
+        // server asks, plus a little so retries spread out, and try again by itself.
         const state = item.querySelector(".photo-state");
-        if (state) state.textContent = "Waiting for the server…";
         const wait = Number(xhr.getResponseHeader("Retry-After")) || 5;
+        if (state) {
+          state.textContent = wait > 60
+            ? "Photo uploads are paused for a few minutes; this photo will be sent by itself when they resume."
+            : "Waiting for the server…";
+        }
         window.setTimeout(() => send(task, attempt + 1), (wait + Math.random() * 3) * 1000);
         return;
       } else {

@@ -5,6 +5,7 @@ The steps (buttons, bulk actions, inspection) are in ``test_admin_actions.py``.
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,7 +17,16 @@ from django.urls import reverse
 
 from accounts.models import User
 from returns.conf import store_today
-from returns.models import DamagePhoto, Order, OrderLine, Refund, ReturnLine, ReturnRequest, new_rma_number
+from returns.models import (
+    DamagePhoto,
+    Order,
+    OrderLine,
+    PendingPhoto,
+    Refund,
+    ReturnLine,
+    ReturnRequest,
+    new_rma_number,
+)
 from returns.selectors.staff import store_week
 from returns.services.inspection import LineVerdict, return_request_inspect
 from returns.services.refunds import refund_issue
@@ -499,6 +509,31 @@ def test_overview_totals_per_currency_in_a_fixed_number_of_queries(client, servi
         response = client.get(reverse("admin:index"))
     assert len(many.captured_queries) == len(few.captured_queries)
     assert response.context["returns_overview"]["refund_totals"] == ["€31.01", "£7.00", "$15.25"]
+
+
+MB, GB = 1024 * 1024, 1024 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("used", "told"),
+    [
+        (1 * MB, ""),  # plenty of room: nothing said
+        (int(1.7 * GB), "Photo uploads will pause soon. Photos waiting for returns not yet sent take 1.7 GB"),
+        (2 * GB - MB, "Customers' photo uploads are paused. Photos waiting for returns not yet sent take 2.0 GB"),
+    ],
+)
+def test_staff_are_told_when_pending_photos_near_or_reach_the_cap(client, warehouse, order, settings, used, told):
+    settings.PENDING_PHOTO_MAX_BYTES = 2 * GB
+    PendingPhoto.objects.filter(pk=pending_photo(mug(order)).pk).update(size=used)  # as if that much were waiting
+    client.force_login(warehouse)
+    html = client.get(reverse("admin:index")).content.decode()
+    if not told:
+        assert 'id="photo-room-warning"' not in html
+        return
+    [warning] = re.findall(r'<p [^>]*id="photo-room-warning"[^>]*>(.*?)</p>', html, re.S)
+    page = " ".join(re.sub(r"<[^>]+>", "", warning).replace("&#x27;", "'").split())
+    assert told in page
+    assert "of the 2.0 GB allowed (PENDING_PHOTO_MAX_BYTES); past it customers are asked to try again" in page
 
 
 def test_warehouse_sees_the_queues_but_no_refund_links(client, warehouse):

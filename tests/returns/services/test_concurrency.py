@@ -8,14 +8,16 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from returns.exceptions import AlreadyDone, PolicyViolation
-from returns.models import OrderLine, Refund, ReturnRequest
+from returns.models import OrderLine, PendingPhoto, Refund, ReturnRequest
+from returns.services import images, photos
 from returns.services.inspection import LineVerdict, return_request_inspect
 from returns.services.refunds import refund_issue
 from returns.services.requests import LineRequest, return_request_approve, return_request_receive, return_request_submit
-from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
+from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, jpeg_bytes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -159,3 +161,25 @@ def test_refunds_of_one_order_inspected_at_once_take_the_fee_once():
     assert not errors, errors
     deductions = sorted(Refund.objects.filter(order=order).values_list("deduction", flat=True))
     assert deductions == [Decimal("0.00"), Decimal("9.99")]
+
+
+def test_photos_racing_for_the_last_room_under_the_cap_get_one_in(settings):
+    """PENDING_PHOTO_MAX_BYTES holds when uploads arrive at once: the check and the write are taken in turn."""
+    line = OrderLineFactory(order=OrderFactory())
+    processed = [
+        images.process_photo(upload=SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes()), kind="issue") for i in range(THREADS)
+    ]
+    size = processed[0].image.size + processed[0].thumbnail.size
+    settings.PENDING_PHOTO_MAX_BYTES = size + size // 2  # room for one
+    queue = list(processed)
+
+    def create():
+        return photos.pending_photo_create(order_line=line, owner="race", user=None, photo=queue.pop())
+
+    results, errors = race(create)
+    assert len(results) == 1, errors
+    assert len(errors) == THREADS - 1 and all(isinstance(e, photos.UploadsPaused) for e in errors), errors
+    assert PendingPhoto.objects.count() == 1
+    kept = PendingPhoto.objects.get()
+    stored = {str(p.relative_to(settings.MEDIA_ROOT)) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
+    assert stored == {kept.image.name, kept.thumbnail.name}  # the refused photos took their files with them

@@ -22,6 +22,7 @@ from returns.services import images, photos
 from returns.services.requests import LineRequest, return_request_submit
 from tests.factories import OrderFactory, OrderLineFactory, jpeg_bytes, pending_photo
 from tests.returns.web.test_views_start import line_data, name, photo, post
+from tests.support.pages import text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
@@ -37,9 +38,9 @@ def signed_in(client, customer):
     return client
 
 
-def upload(client, order, line, kind="issue", file=None):
+def upload(client, order, line, kind="issue", file=None, **extra):
     data = {"line": str(line.pk), "kind": kind, "photo": file or photo("crack.jpg")}
-    return client.post(reverse("returns:upload_photo", args=[order.number]), data)
+    return client.post(reverse("returns:upload_photo", args=[order.number]), data, **extra)
 
 
 def stored_files(settings) -> set[str]:
@@ -137,6 +138,82 @@ class TestUpload:
         assert response.status_code == 503 and response["Retry-After"]
         assert "many photos are arriving at once" in response.json()["error"]
         assert upload(signed_in, order, lamp).status_code == 201
+
+
+class TestRoom:
+    """Pending photos are bounded in all (PENDING_PHOTO_MAX_BYTES) and per customer (PENDING_PHOTOS_PER_CUSTOMER),
+    not only per client address: an attacker with many addresses cannot fill the disk."""
+
+    @pytest.fixture
+    def nearly_full(self, signed_in, order, lamp, settings):
+        """One photo is pending, and the cap leaves room for less than another."""
+        first = PendingPhoto.objects.get(pk=upload(signed_in, order, lamp).json()["id"])
+        settings.PENDING_PHOTO_MAX_BYTES = first.size + first.size // 2
+        return first
+
+    def test_past_the_cap_uploads_pause_with_503_and_retry_after(self, nearly_full, signed_in, order, lamp, settings):
+        files_before = stored_files(settings)
+
+        response = upload(signed_in, order, lamp, "packaging", photo("box.jpg"))
+
+        assert response.status_code == 503 and int(response["Retry-After"]) >= 60
+        assert response.json()["error"] == (
+            "“box.jpg” was not added: photo uploads are paused for a few minutes. Please try again shortly."
+        )
+        assert list(PendingPhoto.objects.all()) == [nearly_full]
+        assert stored_files(settings) == files_before  # nothing written for the refused photo
+
+    def test_the_cap_counts_every_customers_photos(self, nearly_full, client, other_customer, settings):
+        theirs = OrderLineFactory(order=OrderFactory(email=other_customer.email))
+        client.force_login(other_customer)  # another person, another address: the cap is for everyone
+        response = upload(client, theirs.order, theirs, REMOTE_ADDR="203.0.113.9")
+        assert response.status_code == 503 and response["Retry-After"]
+
+    def test_room_comes_back_when_a_photo_is_removed(self, nearly_full, signed_in, order, lamp):
+        assert upload(signed_in, order, lamp).status_code == 503
+        signed_in.post(reverse("returns:pending_photo_remove", args=[nearly_full.pk]))
+        assert upload(signed_in, order, lamp).status_code == 201
+
+    def test_without_the_script_the_form_comes_back_whole_as_a_503(self, nearly_full, signed_in, order, lamp):
+        response = post(
+            signed_in,
+            order,
+            line_data(lamp, reason="damaged", description="The shade is cracked", confirm=False),
+            **{name(lamp, "pending_photos"): [str(nearly_full.pk)], name(lamp, "packaging_photos"): photo("box.jpg")},
+        )
+        assert response.status_code == 503 and int(response["Retry-After"]) >= 60
+        assert not ReturnRequest.objects.exists()
+        page = text(response)
+        assert "“box.jpg” was not added: photo uploads are paused for a few minutes. Please try again shortly." in page
+        assert "The shade is cracked" in page  # what was typed is kept
+        assert f'name="{name(lamp, "pending_photos")}" value="{nearly_full.pk}"' in page  # and the photo kept
+
+    def test_one_customer_has_at_most_so_many_pending_photos_in_any_session(
+        self, signed_in, customer, order, lamp, settings
+    ):
+        settings.PENDING_PHOTOS_PER_CUSTOMER = 2
+        assert upload(signed_in, order, lamp).status_code == 201
+        assert upload(signed_in, order, lamp).status_code == 201
+        again = Client()  # the same customer in another browser, from another address
+        again.force_login(customer)
+        guest = Client()  # or opening the order with its guest link
+        guest.get(reverse("accounts:guest_open", args=[access.guest_token(order)]))
+        for other_session in (signed_in, again, guest):
+            response = upload(other_session, order, lamp, "packaging", photo("box.jpg"), REMOTE_ADDR="198.51.100.7")
+            assert response.status_code == 400
+            assert response.json()["error"] == (
+                "“box.jpg” was not added: 2 photos are already waiting for returns not sent yet, the most we keep. "
+                "Send those returns or remove photos you no longer need, then add it again."
+            )
+        assert PendingPhoto.objects.count() == 2
+
+    def test_another_customer_is_not_held_by_that_limit(self, signed_in, order, lamp, client, settings):
+        settings.PENDING_PHOTOS_PER_CUSTOMER = 1
+        assert upload(signed_in, order, lamp).status_code == 201
+        theirs = OrderLineFactory(order=OrderFactory(email="someone@example.com"))
+        guest = Client()
+        guest.get(reverse("accounts:guest_open", args=[access.guest_token(theirs.order)]))
+        assert upload(guest, theirs.order, theirs).status_code == 201
 
 
 class TestPrivacy:
