@@ -284,7 +284,7 @@ class StartReturnForm:
     photo service before checking the form and gives back what it kept (``add_kept``).
     Either way a form that bounces keeps its photos. ``is_valid()`` checks the shape,
     finds the photos the form names and runs the policy engine on every chosen line,
-    writing nothing; ``line_requests()`` is then ready for ``services.return_request_submit``.
+    writing nothing; ``line_requests()`` is then ready for ``services.requests.return_request_submit``.
     """
 
     def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None, request=None):
