@@ -18,7 +18,8 @@ from django.template import TemplateDoesNotExist
 
 
 class FormRenderer(BaseRenderer):
-    """FORM_RENDERER: Jinja2 where a form template exists for it, else Django's template engine."""
+    """The renderer forms set for themselves (``default_renderer = WIDGETS``): Jinja2 where a form template
+    exists for it, else Django's template engine."""
 
     def __init__(self):
         self.jinja2 = Jinja2()

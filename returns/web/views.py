@@ -255,8 +255,7 @@ def upload_photo(request, number):
         return JsonResponse({"error": "No photo arrived. Please choose it again."}, status=400)
     limit = images.setting("PHOTO_MAX_COUNT")
     if photos.visible_pending(request).filter(order_line__order=order).count() >= limit:
-        message = f"“{upload.name}” was not added: a return can have at most {limit} photos. Remove one first."
-        return JsonResponse({"error": message}, status=400)
+        return JsonResponse({"error": photos.over_limit_message(upload, limit) + " Remove one first."}, status=400)
     try:
         photo = photos.pending_photo_upload(request=request, order_line=line_view.line, kind=kind, upload=upload)
     except photos.TooManyUploads as exc:
