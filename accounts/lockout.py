@@ -179,7 +179,11 @@ class LockoutHandler(AxesDatabaseHandler):
         # An account's reset (a password reset, `manage.py axes_reset_username`) ends its browsers' pauses too.
         count = super().reset_attempts(ip_address=ip_address, username=username, ip_or_username=ip_or_username)
         if username:
-            count += BrowserFailures.objects.filter(username=username).delete()[0]
+            browsers = BrowserFailures.objects.filter(username=username)
+            # A browser that reached its limit stays distrusted (its row is that record); only its pause ends.
+            distrusted = Q(failures_since_start__gte=settings.LOGIN_FAILURE_LIMIT_PER_DEVICE)
+            count += browsers.exclude(distrusted).delete()[0]
+            count += browsers.filter(distrusted).update(attempt_time=timezone.now() - cool_off())
         return count
 
     def user_logged_in(self, sender, request, user, **kwargs):

@@ -123,6 +123,23 @@ def test_axes_reset_username_ends_the_accounts_and_its_browsers_pauses(client, s
     assert sign_in(stranger, customer.email, PASSWORD, address="203.0.113.9").status_code == 302
 
 
+def test_a_reset_ends_a_distrusted_browsers_pause_but_does_not_trust_it_again(client, stranger, customer):
+    """A browser that was guessing must not win back its own allowance (and a way past the account's pause)."""
+    sign_in(client, customer.email, PASSWORD)
+    client.post(reverse("accounts:logout"))
+    for _ in range(5):
+        sign_in(client, customer.email, WRONG_PASSWORD)
+
+    call_command("axes_reset_username", customer.email, stdout=StringIO())
+    for n in range(5):
+        sign_in(stranger, customer.email, WRONG_PASSWORD, address=f"198.51.100.{n + 1}")
+
+    # Its own pause is over, but like any unknown browser it now waits for the account's.
+    response = sign_in(client, customer.email, PASSWORD)
+    assert response.status_code == 429
+    assert "on browsers that have not signed in with it before" in text(response)
+
+
 def test_the_owners_known_browser_gets_a_guest_link_however_many_strangers_asked(client, stranger, mailoutbox, order):
     sign_in(client, order.email, PASSWORD)
     client.post(reverse("accounts:logout"))
