@@ -16,6 +16,7 @@ PERM_INSPECT = "returns.inspect_returnrequest"
 PERM_REINSTATE = "returns.reinstate_returnrequest"
 PERM_ISSUE_REFUND = "returns.issue_refund"
 PERM_REPLACEMENT = "returns.arrange_replacement"
+PERM_CORRECT_DELIVERY_DATE = "returns.correct_delivery_date"
 
 # What a step taken by no person may do: the risk rules approve (AUTO_APPROVE), and an
 # inspection sends its refund to the provider (AUTO_REFUND).

@@ -14,12 +14,11 @@ from django.db import transaction
 from returns.conf import store_date, store_today
 from returns.exceptions import AlreadyDone, NotAllowed, ReturnsError
 from returns.models import Order, OrderCorrection
-
-PERM_CORRECT_DELIVERY_DATE = "returns.correct_delivery_date"
+from returns.roles import PERM_CORRECT_DELIVERY_DATE, UserPermissions
 
 
 def can_correct_delivery_date(user) -> bool:
-    return bool(user is not None and user.is_active and user.has_perm(PERM_CORRECT_DELIVERY_DATE))
+    return PERM_CORRECT_DELIVERY_DATE in UserPermissions(user)
 
 
 def order_delivery_date_correct(*, order: Order, delivered_on: date, reason: str, by) -> OrderCorrection:
