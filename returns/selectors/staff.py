@@ -4,17 +4,21 @@ for the risk panel."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
 
+from core.addresses import normalize_email
 from returns.conf import store_today
 from returns.domain import policy
 from returns.models import (
     AWAITING_INSPECTION,
     HELD_FOR_REVIEW,
+    Notification,
     OrderLine,
     PendingPhoto,
     Refund,
@@ -45,8 +49,6 @@ def awaiting_inspection_q():
 
 def store_week(today: date) -> tuple[date, date]:
     """Monday to Sunday of the store's week holding ``today``."""
-    from datetime import timedelta
-
     monday = today - timedelta(days=today.weekday())
     return monday, monday + timedelta(days=6)
 
@@ -58,8 +60,6 @@ def on_the_way_q():
 
 def replacements_to_send_q():
     """Requests with a line whose replacement staff have not sent yet (R9)."""
-    from django.db.models import Exists, OuterRef
-
     pending = ReturnLine.objects.filter(request=OuterRef("pk"), replacement_status=ReturnLine.ReplacementStatus.PENDING)
     return Q(Exists(pending))
 
@@ -96,8 +96,6 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
     ``SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), …``: each count stops at the cap (an index-only
     scan on PostgreSQL when an index covers the condition). The SQL is Django's own for each queryset.
     """
-    from django.db import connection
-
     parts, params = [], []
     for qs in querysets.values():
         sql, qs_params = qs.order_by()[: cap + 1].query.sql_with_params()
@@ -112,10 +110,6 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
 
 def staff_overview(today: date | None = None) -> StaffOverview:
     """The admin index's numbers: two queries, each count capped at OVERVIEW_CAP and read from an index."""
-    from django.db.models import Count
-
-    from returns.models import Notification, Refund
-
     today = today or store_today()
     requests = ReturnRequest.objects.values("pk")
     refunds = Refund.objects.values("pk")
@@ -168,8 +162,6 @@ def pending_photo_bytes() -> int:
 
 def refunds_issued_between(refunds: QuerySet, start: date, end: date) -> QuerySet:
     """Refunds marked issued with ``issued_on`` from ``start`` to ``end``, both included."""
-    from returns.models import Refund
-
     return refunds.filter(state=Refund.State.ISSUED, issued_on__gte=start, issued_on__lte=end)
 
 
@@ -179,8 +171,6 @@ def normalize_rma(text: str) -> str:
     Accepts lower case, surrounding spaces, missing dashes or prefix, and a payload
     (a URL, say) that contains the RMA.
     """
-    import re
-
     raw = (text or "").strip().upper()
     compact = re.sub(r"[\s-]", "", raw)
     if compact.startswith("RMA"):
@@ -220,12 +210,8 @@ class CustomerHistory:
 
 def customer_history(email: str, today: date | None = None) -> CustomerHistory:
     """Four queries, each on the email's index, however long the store's history."""
-    from datetime import timedelta
-
-    from django.db.models import Count, DecimalField, ExpressionWrapper, F
-
     today = today or store_today()
-    email = (email or "").strip().lower()
+    email = normalize_email(email)
     d365 = start_of_day(today, 365)
     S = ReturnRequest.Status
     requests = ReturnRequest.objects.filter(order__email=email, created_at__gte=d365)

@@ -64,7 +64,7 @@ def return_summary(request: ReturnRequest, *, today: date | None = None) -> Retu
         ship_by_days_left=(request.ship_by - today).days if request.ship_by and must_ship else None,
         can_record_shipment=shipment,
         can_cancel=bool(steps.can_cancel(facts)),
-        has_authorization=has_authorization(request),
+        has_authorization=shipment,  # the authorization goes with the parcel while a shipment may be recorded
     )
 
 

@@ -27,6 +27,7 @@ from returns.models import (
 from returns.roles import UserPermissions
 from returns.selectors.policy_facts import refund_for
 from returns.services.history import S, close_if_settled, locked, move
+from returns.services.refunds import refund_send, refund_uses_provider
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,7 @@ def return_request_inspect(
             note += f" Refund: {format_money(refund.total, refund.currency)}."
         move(request, S.INSPECTED, by=by, event=Event.INSPECTED, note=note)
         close_if_settled(request, by=by)
-        if refund is not None and refund.state == Refund.State.PENDING and settings.AUTO_REFUND:
-            from returns.services.refunds import refund_send, refund_uses_provider
-
-            if refund_uses_provider(refund):
-                refund_send(refund=refund, by=None, today=today)
+        pending = refund is not None and refund.state == Refund.State.PENDING
+        if pending and settings.AUTO_REFUND and refund_uses_provider(refund):
+            refund_send(refund=refund, by=None, today=today)
     return request
