@@ -18,7 +18,16 @@ from django.utils import timezone
 from returns.domain import policy
 from returns.domain.events import Event
 from returns.domain.money import format_money
-from returns.domain.vocabulary import AutoReview, Reason, RefundState, ReplacementStatus, Resolution, ReturnStatus
+from returns.domain.vocabulary import (
+    AutoReview,
+    Channel,
+    MessageAuthor,
+    Reason,
+    RefundState,
+    ReplacementStatus,
+    Resolution,
+    ReturnStatus,
+)
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 HALF_CENT = Value(Decimal("0.005"))
@@ -145,6 +154,8 @@ class ReturnRequest(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # How the request came in: the customer's own form, or staff starting it for a customer who wrote or called.
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL, editable=False)
     # A key the form carries so a double click or a reload cannot submit twice.
     submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     return_required = models.BooleanField(null=True, editable=False, help_text="Set by staff at approval (R9).")
@@ -188,6 +199,8 @@ class ReturnRequest(models.Model):
             ("inspect_returnrequest", "Can inspect returned items"),
             ("reinstate_returnrequest", "Can reinstate expired return requests"),
             ("arrange_replacement", "Can send replacements"),
+            ("start_for_customer", "Can start a return for a customer who wrote or called"),
+            ("grant_exception", "May grant exceptions: accept a line the window or an exclusion refuses"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ReturnStatus.values), name="request_status_valid"),
@@ -224,10 +237,19 @@ class ReturnLine(models.Model):
     replacement_status = models.CharField(
         max_length=10, choices=ReplacementStatus.choices, blank=True, default="", editable=False
     )
+    # A goodwill exception (customer service with PERM_GRANT_EXCEPTION): the rules it set aside (R1, R3; never R4),
+    # who granted it, when and why. Empty: the line met the policy.
+    exception_rules = models.CharField(max_length=20, blank=True, default="", editable=False)
+    exception_reason = models.TextField(blank=True, editable=False)
+    exception_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    exception_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
         indexes = [
+            models.Index(fields=["exception_at"], condition=~Q(exception_rules=""), name="returnline_exception_idx"),
             # "Replacements to send": a handful of rows among all lines.
             models.Index(
                 fields=["request"], condition=Q(replacement_status="pending"), name="returnline_replace_todo_idx"
@@ -239,6 +261,10 @@ class ReturnLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(resolution="replacement") | Q(accepted=True, fault_confirmed=True),
                 name="returnline_replacement_needs_confirmed_fault",
+            ),
+            models.CheckConstraint(
+                condition=Q(exception_rules="") | (~Q(exception_reason="") & Q(exception_at__isnull=False)),
+                name="returnline_exception_has_reason",
             ),
         ]
 
@@ -484,6 +510,51 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+
+class Message(models.Model):
+    """One message in a return's conversation (or an order's, before a return exists): the customer's or staff's.
+
+    Written by ``returns.services.messages`` only. A customer's message waits for an answer
+    (``answered_at`` empty) until staff reply on the return; the *Messages waiting* queue lists
+    those, oldest first. ``change`` is the history row the message made (the email hangs on it).
+    """
+
+    Author = MessageAuthor
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    request = models.ForeignKey(ReturnRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=10, choices=MessageAuthor.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(max_length=5000)
+    # By email: the whole message as it arrived (quoted history included), for staff; the Message-ID, stored once.
+    full_text = models.TextField(blank=True)
+    email_message_id = models.CharField(max_length=255, blank=True, default="")
+    change = models.OneToOneField(
+        StatusChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Messages waiting: the customers' messages nobody answered yet, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(author="customer", answered_at__isnull=True),
+                name="message_waiting_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(author__in=MessageAuthor.values), name="message_author_valid"),
+            models.UniqueConstraint(
+                fields=["email_message_id"], condition=~Q(email_message_id=""), name="message_email_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_author_display()} message on {self.request_id or self.order_id}"
 
 
 class GuestCode(models.Model):

@@ -17,6 +17,10 @@ PERM_REINSTATE = "returns.reinstate_returnrequest"
 PERM_ISSUE_REFUND = "returns.issue_refund"
 PERM_REPLACEMENT = "returns.arrange_replacement"
 PERM_CORRECT_DELIVERY_DATE = "returns.correct_delivery_date"
+PERM_START_FOR_CUSTOMER = "returns.start_for_customer"
+PERM_REPLY = "returns.add_message"
+# Not in any group: granted to the customer-service members the store trusts with goodwill exceptions.
+PERM_GRANT_EXCEPTION = "returns.grant_exception"
 
 # What a step taken by no person may do: the risk rules approve (AUTO_APPROVE), and an
 # inspection sends its refund to the provider (AUTO_REFUND).
@@ -56,6 +60,9 @@ ROLES: dict[str, list[str]] = {
         "view_shopifyidconflict",
         "add_orderline",
         "change_orderline",
+        "start_for_customer",
+        "view_message",
+        "add_message",
         *_VIEW,
     ],
 }

@@ -246,6 +246,11 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 # A worker claims an email for this long before sending it; if it dies mid-send, the email
 # is retried only after this (so a slow send is never sent twice by two workers).
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=300)
+# A return's conversation (issue: the support desk): customer messages per return per hour.
+MESSAGES_PER_HOUR = env.int("MESSAGES_PER_HOUR", default=10)
+# Replies by email: every email about a return says Reply-To <local>+<token>@<domain> built from this address
+# (e.g. returns@reply.alotrop.com); the inbound webhook reads the token back. Empty: no Reply-To.
+REPLY_TO_ADDRESS = env("REPLY_TO_ADDRESS", default="")
 # How long a link emailed to a guest (no account) keeps opening their order.
 GUEST_LINK_MAX_AGE = env.int("GUEST_LINK_MAX_AGE", default=60 * 60 * 24 * 30)
 

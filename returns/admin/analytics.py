@@ -264,5 +264,14 @@ class AnalyticsView:
             "skus": [{"row": r, "rate": percent(r.rate)} for r in data.skus],
             "reasons": [{"row": r, "share": percent(r.confirmed_share)} for r in data.reasons],
             "changelist_url": self._url("changelist"),
+            "exceptions": [
+                {
+                    "rule": r.rule.replace(",", " and "),
+                    "granted_by": r.granted_by,
+                    "lines": r.lines,
+                    "value_text": ", ".join(money(v, c) for c, v in sorted(r.value.items())),
+                }
+                for r in data.exceptions
+            ],
         }
         return TemplateResponse(request, "admin/returns/returnrequest/analytics.html", context, status=status)

@@ -22,6 +22,7 @@ from returns.admin.search import ConstantCostListMixin, matching_order_ids
 from returns.exceptions import ReturnsError
 from returns.intake import FROZEN_ONCE_RETURNED
 from returns.models import Order, OrderLine, ReturnLine, ReturnRequest, ShopifyIdConflict
+from returns.roles import PERM_START_FOR_CUSTOMER, UserPermissions
 from returns.services.orders import can_correct_delivery_date, order_delivery_date_correct
 
 IN_A_RETURN = "In a return request: cannot be changed or deleted."
@@ -166,6 +167,8 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
         extra = {}
         if order is not None and can_correct_delivery_date(request.user) and order.return_requests.exists():
             extra["delivery_date_url"] = reverse("admin:returns_order_delivery_date", args=[order.pk])
+        if order is not None and PERM_START_FOR_CUSTOMER in UserPermissions(request.user):
+            extra["start_return_url"] = reverse("returns:start_for_customer", args=[order.number])
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def get_urls(self):

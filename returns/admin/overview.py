@@ -100,6 +100,8 @@ def tiles_for(user, data: StaffOverview) -> list[Tile]:
          _list("refund", state__exact=Refund.State.PROCESSING)),
         (PERM_REPLACEMENT, "replacements", QUEUE_LABELS[QUEUE_REPLACEMENTS], data.replacements_to_send,
          _list("returnrequest", queue=QUEUE_REPLACEMENTS)),
+        ("returns.view_message", "messages_waiting", "Messages waiting for an answer", data.messages_waiting,
+         _list("message", waiting="yes")),
         ("returns.view_notification", "emails_failed", "Emails failed", data.emails_failed,
          _list("notification", state__exact=Notification.State.FAILED)),
     ]  # fmt: skip

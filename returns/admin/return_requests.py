@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from returns.admin.analytics import AnalyticsView
+from returns.admin.conversation import ConversationViews
 from returns.admin.display import age_in_days, money, person, photo_urls
 from returns.admin.filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
 from returns.admin.inspection import InspectionView
@@ -26,7 +27,7 @@ from returns.domain.estimates import Estimate
 from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
-from returns.models import Order, ReturnLine, ReturnRequest
+from returns.models import Channel, Order, ReturnLine, ReturnRequest
 from returns.roles import PERM_RECEIVE, PERM_REVIEW
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
 from returns.selectors.risk import risk_facts
@@ -48,7 +49,13 @@ def held_by(obj: ReturnRequest) -> dict | None:
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(
-    ReadOnlyMixin, RequestSearchMixin, AnalyticsView, InspectionView, WorkflowViews, admin.ModelAdmin
+    ReadOnlyMixin,
+    RequestSearchMixin,
+    AnalyticsView,
+    InspectionView,
+    WorkflowViews,
+    ConversationViews,
+    admin.ModelAdmin,
 ):
     class Media:  # the double-click guard on every form that changes something
         css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
@@ -163,7 +170,10 @@ class ReturnRequestAdmin(
 
     @admin.display(description="Submitted by")
     def submitted_by_text(self, obj):
-        return staff_history.actor_name(obj.submitted_by, Event.SUBMITTED)
+        who = staff_history.actor_name(obj.submitted_by, Event.SUBMITTED)
+        if obj.channel != Channel.PORTAL:
+            return f"{who}, for the customer ({obj.get_channel_display().split(', ')[-1]})"
+        return who
 
     @admin.display(description="Order", ordering="order__number")
     def order_number(self, obj):
@@ -272,7 +282,7 @@ class ReturnRequestAdmin(
         analytics = path(
             "analytics/", self.admin_site.admin_view(self.analytics_view), name="returns_returnrequest_analytics"
         )
-        return [analytics, *self.workflow_urls(), *super().get_urls()]
+        return [analytics, *self.workflow_urls(), *self.conversation_urls(), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))
@@ -359,6 +369,7 @@ class ReturnRequestAdmin(
             and detail.ship_by
             and policy.is_ship_by_overdue(detail.ship_by, today),
             "waiting_note": self._waiting_note(detail, refund),
+            **self.conversation_context(request, detail),
         }
 
     @staticmethod

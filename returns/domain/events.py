@@ -138,3 +138,10 @@ class Event(StrEnum):
         "reinstated",
         About("Reinstated", customer_label="Reinstated with a new ship-by date", emails_customer=True),
     )
+    # The return's conversation (``returns.services.messages``): the message itself is the thread's, the row
+    # its place in the history. A customer's message notifies staff; a staff reply emails the customer.
+    MESSAGE_RECEIVED = (
+        "message_received",
+        About("Customer wrote a message", staff_email="staff_message_received", unattended=Actor.GUEST),
+    )
+    MESSAGE_ANSWERED = "message_answered", About("Staff replied", emails_customer=True)

@@ -175,9 +175,20 @@ def exclusion_decision(line: LineFacts) -> Decision | None:
     )
 
 
-def line_eligibility(*, line: LineFacts, delivered_on: date | None, today: date, cfg: PolicyConfig) -> LineEligibility:
+# A goodwill exception may set these aside for a line (customer service with the permission, a reason written);
+# R4, the units left, never.
+WAIVABLE_RULES = frozenset({"R1", "R3"})
+EXCEPTION_WORDS = "Accepted as an exception"
+
+
+def line_eligibility(
+    *, line: LineFacts, delivered_on: date | None, today: date, cfg: PolicyConfig, waive: frozenset[str] = frozenset()
+) -> LineEligibility:
+    """What may be done with a line; ``waive`` (of ``WAIVABLE_RULES``): as if those rules let it through."""
     window = check_window(delivered_on=delivered_on, today=today, cfg=cfg)
-    exclusion = exclusion_decision(line)
+    if "R1" in waive and not window.ok:
+        window = Decision(True, "R1", f"{EXCEPTION_WORDS}: {window.message}")
+    exclusion = None if "R3" in waive else exclusion_decision(line)
     remaining = max(0, line.quantity - line.already_requested)
     last = last_return_day(delivered_on, cfg) if delivered_on else None
     return LineEligibility(
@@ -219,9 +230,34 @@ def only_left_message(remaining: int) -> str:
 
 
 def check_requested_line(
+    *,
+    line: LineFacts,
+    requested: RequestedLine,
+    delivered_on: date | None,
+    today: date,
+    cfg: PolicyConfig,
+    waive: frozenset[str] = frozenset(),
+) -> list[Decision]:
+    """Every rule the request for one line breaks; an empty list means it may go ahead.
+
+    ``waive``: the rules a goodwill exception sets aside (only those in ``WAIVABLE_RULES`` count).
+    """
+    problems = _line_problems(line=line, requested=requested, delivered_on=delivered_on, today=today, cfg=cfg)
+    waived = waive & WAIVABLE_RULES
+    return [p for p in problems if p.rule not in waived]
+
+
+def waived_rules(
+    *, line: LineFacts, requested: RequestedLine, delivered_on: date | None, today: date, cfg: PolicyConfig
+) -> frozenset[str]:
+    """The rules an exception would set aside for this line: those it breaks that may be waived."""
+    problems = _line_problems(line=line, requested=requested, delivered_on=delivered_on, today=today, cfg=cfg)
+    return frozenset(p.rule for p in problems if p.rule in WAIVABLE_RULES)
+
+
+def _line_problems(
     *, line: LineFacts, requested: RequestedLine, delivered_on: date | None, today: date, cfg: PolicyConfig
 ) -> list[Decision]:
-    """Every rule the request for one line breaks; an empty list means it may go ahead."""
     problems: list[Decision] = []
     if requested.reason not in REASON_LABELS:
         return [Decision(False, "R5", REASON_MISSING)]
@@ -300,6 +336,7 @@ class AcceptedLine:
     unit_price: Decimal
     unit_tax: Decimal
     fault_confirmed: bool
+    exception: frozenset[str] = frozenset()  # the rules a goodwill exception set aside for it (R1, R3)
 
 
 @dataclass(frozen=True)
@@ -322,6 +359,17 @@ class RefundBreakdown:
     @property
     def total(self) -> Decimal:
         return self.merchandise + self.tax + self.shipping - self.deduction
+
+
+_SET_ASIDE = {"R1": "the return window", "R3": "the final-sale and personalized exclusion"}
+
+
+def exception_words(rules: frozenset[str] | str) -> str:
+    """ " Accepted as an exception to the return window." for a line a goodwill exception let through; "" otherwise."""
+    rules = frozenset(r for r in (rules.split(",") if isinstance(rules, str) else rules) if r in _SET_ASIDE)
+    if not rules:
+        return ""
+    return f" {EXCEPTION_WORDS} to {' and '.join(_SET_ASIDE[r] for r in sorted(rules))}."
 
 
 class PolicyError(Exception):
@@ -354,7 +402,7 @@ def compute_refund(
                 f"{line.label} × {line.quantity}",
                 line_merch,
                 "R10",
-                f"{line.quantity} × {cash(line.unit_price)} paid per item.",
+                f"{line.quantity} × {cash(line.unit_price)} paid per item.{exception_words(line.exception)}",
             )
         )
         if line_tax:

@@ -52,6 +52,21 @@ class AutoReview(TextChoices):
     STAFF = "staff", "Left for staff (AUTO_APPROVE)"
 
 
+class Channel(TextChoices):
+    """How a return request came in."""
+
+    PORTAL = "portal", "The customer, on the portal"
+    EMAIL = "email", "Staff, for a customer who emailed"
+    PHONE = "phone", "Staff, for a customer who called"
+
+
+class MessageAuthor(TextChoices):
+    """Who wrote a message in a return's conversation."""
+
+    CUSTOMER = "customer", "Customer"
+    STAFF = "staff", "Staff"
+
+
 class ReplacementStatus(TextChoices):
     """A returned line's replacement (R9): none, promised at inspection, or on its way."""
 

@@ -13,23 +13,28 @@ Definitions (the page says them too):
 - median days from received to refunded: refunds issued in the range whose parcel was received
   (requests approved without sending the item back have no "received" day and are left out);
 - approved automatically: requests created in the range that ``returns.domain.risk`` approved as
-  they were submitted (``auto_review``), as a share of the approved ones.
+  they were submitted (``auto_review``), as a share of the approved ones;
+- goodwill exceptions: lines of requests created in the range that staff accepted as an exception
+  (the window, R1, or an exclusion, R3), counted and valued (units x price paid with tax) by rule
+  and by the staff member who granted them;
+- median time to first reply: for each return whose first customer message was written in the
+  range, the time from it to the first staff reply after it (returns not answered yet are left out).
 """
 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from returns.conf import store_date
 from returns.domain.events import Event
-from returns.models import AutoReview, OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
+from returns.models import AutoReview, Message, OrderLine, Reason, Refund, ReturnLine, ReturnRequest, StatusChange
 
 S = ReturnRequest.Status
 NOT_RETURNED = (S.CANCELLED, S.REJECTED)
@@ -78,6 +83,14 @@ class ReasonRow:
 
 
 @dataclass(frozen=True)
+class ExceptionRow:
+    rule: str  # "R1", "R3" or "R1,R3"
+    granted_by: str
+    lines: int
+    value: dict[str, Decimal]  # currency -> units x (price + tax)
+
+
+@dataclass(frozen=True)
 class Analytics:
     start: date
     end: date
@@ -88,6 +101,9 @@ class Analytics:
     refunds_timed: int
     approved: int
     approved_automatically: int
+    exceptions: list[ExceptionRow] = field(default_factory=list)
+    median_hours_to_first_reply: Decimal | None = None
+    threads_answered: int = 0
 
     @property
     def auto_share(self) -> Decimal | None:
@@ -185,6 +201,8 @@ def returns_analytics(start: date, end: date) -> Analytics:
         auto=Count("request", distinct=True, filter=Q(request__auto_review=AutoReview.APPROVED)),
     )
     return Analytics(
+        exceptions=_exceptions(requests),
+        **_first_replies(since, until),
         start=start,
         end=end,
         weeks=weeks,
@@ -195,3 +213,49 @@ def returns_analytics(start: date, end: date) -> Analytics:
         approved=approvals["approved"],
         approved_automatically=approvals["auto"],
     )
+
+
+def _exceptions(requests) -> list[ExceptionRow]:
+    """Goodwill exceptions granted on the range's requests, by rule and staff member: one aggregate query."""
+    value = ExpressionWrapper(
+        F("quantity") * (F("order_line__unit_price") + F("order_line__unit_tax")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    rows = (
+        ReturnLine.objects.filter(request__in=requests)
+        .exclude(exception_rules="")
+        .values("exception_rules", "exception_by__email", "request__order__currency")
+        .annotate(lines=Count("pk"), value=Sum(value))
+        .order_by("exception_rules", "exception_by__email")
+    )
+    out: dict[tuple[str, str], ExceptionRow] = {}
+    for row in rows:
+        key = (row["exception_rules"], row["exception_by__email"] or "(account deleted)")
+        found = out.setdefault(key, ExceptionRow(key[0], key[1], 0, {}))
+        currency = row["request__order__currency"]
+        amount = Decimal(str(row["value"] or 0)).quantize(CENT)
+        found.value[currency] = found.value.get(currency, Decimal("0")) + amount
+        out[key] = ExceptionRow(found.rule, found.granted_by, found.lines + row["lines"], found.value)
+    return list(out.values())
+
+
+def _first_replies(since: datetime, until: datetime) -> dict:
+    """Median hours from a return's first customer message (written in the range) to staff's first reply after it."""
+    firsts = dict(
+        Message.objects.filter(author=Message.Author.CUSTOMER, request__isnull=False)
+        .values("request")
+        .annotate(first=Min("created_at"))
+        .filter(first__gte=since, first__lt=until)
+        .values_list("request", "first")
+    )
+    replies: dict[int, datetime] = {}
+    for request_id, at in (
+        Message.objects.filter(author=Message.Author.STAFF, request_id__in=list(firsts), created_at__gte=since)
+        .order_by("created_at")
+        .values_list("request_id", "created_at")
+    ):
+        if at >= firsts[request_id]:
+            replies.setdefault(request_id, at)
+    hours = [(replies[r] - firsts[r]).total_seconds() / 3600 for r in replies]
+    median = Decimal(str(statistics.median(hours))).quantize(Decimal("0.1")) if hours else None
+    return {"median_hours_to_first_reply": median, "threads_answered": len(hours)}

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 
 from returns.conf import store_today
 from returns.domain import policy
-from returns.models import Order, OrderLine, ReturnLine, ReturnRequest
+from returns.models import Message, Order, OrderLine, ReturnLine, ReturnRequest
 from returns.selectors.policy_facts import line_eligibility
 
 
@@ -46,16 +46,21 @@ def line_views(order: Order, today: date | None = None) -> list[LineView]:
 def return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
     """A request with everything its page shows, in a fixed number of queries."""
     return requests.select_related("order", "refund", "submitted_by").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
+        Prefetch(
+            "lines",
+            queryset=ReturnLine.objects.select_related("order_line", "exception_by").prefetch_related("photos"),
+        ),
         "history__by",
+        Prefetch("messages", queryset=Message.objects.select_related("by")),
     )
 
 
 def customer_return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
-    """A return as its customer's page shows it: ``return_detail`` but who acted (staff only), one query less."""
+    """A return as its customer's page shows it: ``return_detail`` but who acted (staff only), and its conversation."""
     return requests.select_related("order", "refund").prefetch_related(
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
         "history",
+        "messages",
     )
 
 

@@ -3,7 +3,7 @@ the refunds already made, and the refund for a set of claims."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -61,8 +61,11 @@ def refund_for(
     lines: Iterable[tuple[OrderLine, int, bool]],
     *,
     exclude_request_id: int | None = None,
+    exceptions: Mapping[int, str] | None = None,
 ) -> policy.RefundBreakdown:
     """R10 over (order line, quantity, fault confirmed) triples, after the order's earlier refunds.
+
+    ``exceptions``: order line id -> the rules a goodwill exception set aside ("R1,R3"), said in the breakdown.
 
     The one way a refund is computed: staff's preview and record, and the customer's estimate.
     """
@@ -75,6 +78,7 @@ def refund_for(
                 unit_price=line.unit_price,
                 unit_tax=line.unit_tax,
                 fault_confirmed=fault,
+                exception=frozenset(filter(None, (exceptions or {}).get(line.pk, "").split(","))),
             )
             for line, quantity, fault in lines
         ],
@@ -89,6 +93,17 @@ def line_eligibility(order: Order, line: OrderLine, today: date | None = None) -
         delivered_on=order.delivered_on,
         today=today or store_today(),
         cfg=policy_config(),
+    )
+
+
+def waived_eligibility(order: Order, line: OrderLine, today: date | None = None) -> policy.LineEligibility:
+    """The line as a goodwill exception would see it: the window and the exclusions set aside, R4 as ever."""
+    return policy.line_eligibility(
+        line=line_facts(line),
+        delivered_on=order.delivered_on,
+        today=today or store_today(),
+        cfg=policy_config(),
+        waive=policy.WAIVABLE_RULES,
     )
 
 

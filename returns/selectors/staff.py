@@ -18,6 +18,7 @@ from returns.domain import policy
 from returns.models import (
     AWAITING_INSPECTION,
     HELD_FOR_REVIEW,
+    Message,
     Notification,
     OrderLine,
     PendingPhoto,
@@ -79,6 +80,7 @@ class StaffOverview:
     refunds_this_week: list[dict]  # one per currency: currency, count, total
     refunds_processing: int = 0
     held_for_review: int = 0
+    messages_waiting: int = 0
 
     @property
     def refunds_this_week_count(self) -> int:
@@ -108,6 +110,11 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
     return dict(zip(querysets, row, strict=True))
 
 
+def messages_waiting_q() -> Q:
+    """A customer's message nobody has answered yet: the *Messages waiting* queue (its partial index's condition)."""
+    return Q(author=Message.Author.CUSTOMER, answered_at__isnull=True)
+
+
 def staff_overview(today: date | None = None) -> StaffOverview:
     """The admin index's numbers: two queries, each count capped at OVERVIEW_CAP and read from an index."""
     today = today or store_today()
@@ -127,6 +134,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
             .values("request")
             .distinct(),
             "emails_failed": Notification.objects.filter(state=Notification.State.FAILED).values("pk"),
+            "messages": Message.objects.filter(messages_waiting_q()).values("pk"),
         },
         OVERVIEW_CAP,
     )
@@ -149,6 +157,7 @@ def staff_overview(today: date | None = None) -> StaffOverview:
         refunds_processing=counts["processing"],
         replacements_to_send=counts["replacements"],
         emails_failed=counts["emails_failed"],
+        messages_waiting=counts["messages"],
         week_start=start,
         week_end=end,
         refunds_this_week=refunds,

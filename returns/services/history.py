@@ -53,10 +53,22 @@ def record_step(
     return change
 
 
-def record_note(request: ReturnRequest, *, by, event: Event, note: str, today: date | None = None) -> StatusChange:
-    """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder)."""
+def record_note(
+    request: ReturnRequest, *, by, event: Event, note: str, today: date | None = None, notify: bool = True
+) -> StatusChange:
+    """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder, a message).
+
+    ``notify=False`` where the caller writes what the email tells of first, then ``notification_record``.
+    """
     return record_step(
-        request, by=by, event=event, from_status=request.status, to_status=request.status, note=note, today=today
+        request,
+        by=by,
+        event=event,
+        from_status=request.status,
+        to_status=request.status,
+        note=note,
+        today=today,
+        notify=notify,
     )
 
 

@@ -46,6 +46,7 @@ def refund_preview(
         request.order,
         [(rl.order_line, rl.quantity, v.fault_confirmed) for rl, v in accepted if v.accepted and not v.replace],
         exclude_request_id=request.pk,
+        exceptions={rl.order_line_id: rl.exception_rules for rl, _ in accepted if rl.exception_rules},
     )
 
 
@@ -57,7 +58,8 @@ def verdict_problems(line: ReturnLine, verdict: LineVerdict) -> list[policy.Deci
         problems.append(policy.Decision(False, "R9", f"{name}: a replacement needs an accepted, confirmed fault."))
     if verdict.replace and line.preference != Resolution.REPLACEMENT:
         problems.append(policy.Decision(False, "R9", f"{name}: the customer asked for a refund, not a replacement."))
-    excluded = line.order_line.final_sale or line.order_line.personalized
+    # A goodwill exception to R3 lets the line be accepted like any other.
+    excluded = (line.order_line.final_sale or line.order_line.personalized) and "R3" not in line.exception_rules
     if excluded and verdict.accepted and not verdict.fault_confirmed:
         problems.append(
             policy.Decision(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from returns.conf import auto_approve_mode, policy_config, risk_limits, store_today
 from returns.domain import policy, risk, steps
@@ -17,6 +18,7 @@ from returns.domain.steps import ReturnFacts, Step
 from returns.exceptions import NotAllowed, PolicyViolation
 from returns.models import (
     AutoReview,
+    Channel,
     DamagePhoto,
     Order,
     OrderLine,
@@ -25,7 +27,7 @@ from returns.models import (
     ReturnLine,
     ReturnRequest,
 )
-from returns.roles import AUTOMATIC, UserPermissions
+from returns.roles import AUTOMATIC, PERM_GRANT_EXCEPTION, PERM_START_FOR_CUSTOMER, UserPermissions
 from returns.selectors import estimates
 from returns.selectors.policy_facts import Claim, line_facts
 from returns.selectors.risk import risk_facts
@@ -50,6 +52,9 @@ class LineRequest:
     preference: str = Resolution.REFUND
     # Uploaded and processed before the request is sent (``returns.services.photos``); attached here.
     photos: Sequence[PendingPhoto] = field(default_factory=tuple)
+    # Staff with PERM_GRANT_EXCEPTION accepting the line although the window (R1) or an exclusion (R3) refuses it:
+    # why, in their words. Empty: the policy applies as written.
+    exception_reason: str = ""
 
 
 def return_request_submit(
@@ -60,8 +65,14 @@ def return_request_submit(
     submission_key: str | None = None,
     today: date | None = None,
     auto_approve: bool = False,
+    channel: str = Channel.PORTAL,
 ) -> ReturnRequest:
     """R1-R5, R7: check every requested line against the policy and open the request.
+
+    ``channel`` EMAIL or PHONE: staff (``by``, with PERM_START_FOR_CUSTOMER) start it for a customer who
+    wrote or called; the history says so, and the customer gets the same emails. A line's
+    ``exception_reason`` asks for a goodwill exception (PERM_GRANT_EXCEPTION): R1 and R3 are set aside
+    for it, kept on the line with who, when and why; R4 never is.
 
     A repeated ``submission_key`` (double click, reload) returns the request
     already made instead of making a second one. With ``auto_approve`` (the
@@ -73,6 +84,7 @@ def return_request_submit(
     cfg = policy_config()
     if not lines:
         raise PolicyViolation(policy.NONE_CHOSEN, rule="R5")
+    _check_on_behalf(by, channel, lines)
     try:
         with transaction.atomic():
             # Locking the order queues concurrent submissions for it (R4).
@@ -86,6 +98,7 @@ def return_request_submit(
             order_lines = {ol.pk: ol for ol in order.lines.all()}
             pending = photos.pending_photos_lock([p.pk for req in lines for p in req.photos])
             problems: list[tuple[OrderLine | None, policy.Decision]] = []
+            waived: dict[int, frozenset[str]] = {}
             seen: set[int] = set()
             for req in lines:
                 ol = order_lines.get(req.order_line_id)
@@ -97,19 +110,22 @@ def return_request_submit(
                 if len(found) < len(req.photos) or any(p.order_line_id != ol.pk for p in found):
                     problems.append((ol, policy.Decision(False, "R7", photos.PHOTO_EXPIRED)))
                 counts = {k: sum(1 for p in found if p.kind == k) for k in DamagePhoto.Kind.values}
-                for decision in policy.check_requested_line(
-                    line=line_facts(ol),
-                    requested=policy.RequestedLine(
+                facts = {
+                    "line": line_facts(ol),
+                    "requested": policy.RequestedLine(
                         quantity=req.quantity,
                         reason=req.reason,
                         condition_confirmed=req.condition_confirmed,
                         issue_photos=counts[DamagePhoto.Kind.ISSUE],
                         packaging_photos=counts[DamagePhoto.Kind.PACKAGING],
                     ),
-                    delivered_on=order.delivered_on,
-                    today=today,
-                    cfg=cfg,
-                ):
+                    "delivered_on": order.delivered_on,
+                    "today": today,
+                    "cfg": cfg,
+                }
+                if req.exception_reason.strip():
+                    waived[ol.pk] = policy.waived_rules(**facts)
+                for decision in policy.check_requested_line(**facts, waive=waived.get(ol.pk, frozenset())):
                     problems.append((ol, decision))
                 if not (req.description or "").strip():
                     problems.append((ol, policy.Decision(False, "R5", policy.DESCRIPTION_MISSING)))
@@ -121,11 +137,21 @@ def return_request_submit(
 
             estimate = _estimate(order, lines, order_lines)
             request = ReturnRequest.objects.create(
-                order=order, submitted_by=by, submission_key=submission_key, estimate=estimate.to_json()
+                order=order,
+                submitted_by=by,
+                submission_key=submission_key,
+                estimate=estimate.to_json(),
+                channel=channel,
             )
+            now = timezone.now()
             for req in lines:
                 fault = policy.is_fault_reason(req.reason)
+                rules = waived.get(req.order_line_id, frozenset())
                 line = ReturnLine.objects.create(
+                    exception_rules=",".join(sorted(rules)),
+                    exception_reason=req.exception_reason.strip() if rules else "",
+                    exception_by=by if rules else None,
+                    exception_at=now if rules else None,
                     request=request,
                     order_line=order_lines[req.order_line_id],
                     quantity=req.quantity,
@@ -143,6 +169,7 @@ def return_request_submit(
                 event=Event.SUBMITTED,
                 from_status="",
                 to_status=S.SUBMITTED,
+                note=_started_for_customer(by, channel),
                 notify=not (review and review.approve),
             )
             if review and review.approve:
@@ -151,6 +178,27 @@ def return_request_submit(
     except IntegrityError as exc:
         # Only reachable if something bypassed the order lock: the constraint holds R4.
         raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
+
+
+def _check_on_behalf(by, channel: str, lines: Sequence[LineRequest]) -> None:
+    """Only staff who may start returns for customers use another channel; only those who may grant one ask for
+    an exception, with its reason written."""
+    perms = UserPermissions(by)
+    if channel not in Channel.values:
+        raise PolicyViolation("Choose how the customer asked: by email or by phone.")
+    if channel != Channel.PORTAL and PERM_START_FOR_CUSTOMER not in perms:
+        raise NotAllowed("You may not start returns for customers.")
+    exceptions_asked = any(req.exception_reason.strip() for req in lines)
+    if exceptions_asked and (channel == Channel.PORTAL or PERM_GRANT_EXCEPTION not in perms):
+        raise NotAllowed("You may not grant exceptions to the return policy.")
+
+
+def _started_for_customer(by, channel: str) -> str:
+    """The history's note for a return staff started: "Started by Sam Lee for the customer, by email."."""
+    if channel == Channel.PORTAL or by is None:
+        return ""
+    name = by.get_full_name() or by.get_username()
+    return f"Started by {name} for the customer, by {channel}."
 
 
 def _estimate(order: Order, lines: Sequence[LineRequest], order_lines: dict[int, OrderLine]) -> Estimate:

@@ -18,11 +18,11 @@ from returns.conf import policy_config, store_today
 from returns.domain import carriers, citations, policy, wording
 from returns.domain.estimates import Estimate, Note
 from returns.exceptions import PolicyViolation
-from returns.models import DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
+from returns.models import Channel, DamagePhoto, Order, OrderLine, PendingPhoto, Reason, Resolution
 from returns.selectors import estimates
 from returns.selectors.customer import LineView
 from returns.selectors.policy_facts import Claim, line_facts
-from returns.services import images, photos
+from returns.services import images, messages, photos
 from returns.services.requests import LineRequest
 from returns.web.rendering import WIDGETS
 
@@ -113,6 +113,8 @@ class ReturnLineForm(forms.Form):
         # Photos already uploaded and kept for this line, by kind (set by StartReturnForm).
         self.kept: dict[str, list[PendingPhoto]] = {k: [] for k in DamagePhoto.Kind.values}
         self.eligibility = line_view.eligibility
+        # Staff starting a return for a customer, allowed to grant exceptions: offered where R1 or R3 refuses.
+        self.exception_form: ExceptionForm | None = None
         kwargs.setdefault("prefix", f"line-{self.line.pk}")
         kwargs.setdefault("initial", {"quantity": 1, "preference": Resolution.REFUND})
         super().__init__(*args, **kwargs)
@@ -287,13 +289,28 @@ class StartReturnForm:
     writing nothing; ``line_requests()`` is then ready for ``services.requests.return_request_submit``.
     """
 
-    def __init__(self, *, order: Order, line_views: list[LineView], data=None, files=None, request=None):
+    def __init__(
+        self,
+        *,
+        order: Order,
+        line_views: list[LineView],
+        data=None,
+        files=None,
+        request=None,
+        exceptions_offered: dict[int, str] | None = None,
+    ):
         self.order = order
         self.request = request
         self.is_bound = data is not None
         self.data = data
         self.line_forms = [ReturnLineForm(data, files, line_view=lv) for lv in line_views if lv.eligibility.can_return]
         self.blocked = [lv for lv in line_views if not lv.eligibility.can_return]
+        # Order line id -> what an exception would set aside, in words (staff with PERM_GRANT_EXCEPTION only).
+        for form in self.line_forms:
+            if form.line.pk in (exceptions_offered or {}):
+                form.exception_form = ExceptionForm(
+                    data, prefix=f"line-{form.line.pk}-exception", refused=exceptions_offered[form.line.pk]
+                )
         self.submission_key = self._key(data)
         self.non_field_errors: list[str] = []
         self._kept_found = False
@@ -340,7 +357,17 @@ class StartReturnForm:
                 continue
             for decision in self._policy_problems(form):
                 form.add_decision(decision)
-        return not self.non_field_errors and all(f.is_valid() for f in self.line_forms)
+        exceptions_valid = all(f.exception_form.is_valid() for f in chosen if f.exception_form is not None)
+        return not self.non_field_errors and exceptions_valid and all(f.is_valid() for f in self.line_forms)
+
+    @property
+    def exceptions(self) -> dict[int, str]:
+        """Order line id -> the reason staff wrote, for each chosen line they accept as an exception."""
+        return {
+            form.line.pk: form.exception_form.cleaned_data["reason"]
+            for form in self.chosen()
+            if form.exception_form is not None and form.exception_form.is_valid() and form.exception_form.granted
+        }
 
     def _policy_problems(self, form: ReturnLineForm) -> list[policy.Decision]:
         data, line = form.cleaned_data, form.line
@@ -356,6 +383,7 @@ class StartReturnForm:
             delivered_on=self.order.delivered_on,
             today=store_today(),
             cfg=policy_config(),
+            waive=policy.WAIVABLE_RULES if form.line.pk in self.exceptions else frozenset(),
         )
 
     def _find_kept(self) -> None:
@@ -420,6 +448,7 @@ class StartReturnForm:
                     condition_confirmed=bool(data.get("condition_confirmed")) and not fault,
                     preference=(data.get("preference") or Resolution.REFUND) if fault else Resolution.REFUND,
                     photos=tuple(form.photos_for_request()),
+                    exception_reason=self.exceptions.get(form.line.pk, ""),
                 )
             )
         return requests
@@ -452,6 +481,49 @@ class StartReturnForm:
     @property
     def has_errors(self) -> bool:
         return bool(self.non_field_errors or self.forms_with_errors)
+
+
+class OnBehalfForm(forms.Form):
+    """Staff starting a return for a customer: how the customer asked (the history says so)."""
+
+    default_renderer = WIDGETS
+
+    channel = forms.ChoiceField(
+        choices=[(Channel.EMAIL, "By email"), (Channel.PHONE, "By phone")],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="How did the customer ask?",
+        error_messages={"required": "Choose how the customer asked: by email or by phone."},
+    )
+
+
+class ExceptionForm(forms.Form):
+    """A goodwill exception for one line (PERM_GRANT_EXCEPTION): ticked, with the reason kept on the record."""
+
+    default_renderer = WIDGETS
+
+    grant = forms.BooleanField(required=False)
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Why the store makes this exception (kept on the record; staff only)",
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "maxlength": 1000}),
+    )
+
+    def __init__(self, *args, refused: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = refused
+        self.fields["grant"].label = f"Accept as an exception: {refused}"
+        self.fields["grant"].widget.attrs.update({"class": "form-check-input"})
+
+    @property
+    def granted(self) -> bool:
+        return bool(self.cleaned_data.get("grant"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("grant") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Write why the store makes this exception; it is kept on the record.")
+        return data
 
 
 class ShipmentForm(forms.Form):
@@ -492,3 +564,17 @@ class ShipmentForm(forms.Form):
         elif name and carriers.by_name(name):
             data["carrier"] = carriers.by_name(name).name
         return data
+
+
+class MessageForm(forms.Form):
+    """Ask about a return: a few words to the store (``returns.services.messages`` has the limits)."""
+
+    default_renderer = WIDGETS
+
+    body = forms.CharField(
+        label="Ask about this return",
+        max_length=messages.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control", "maxlength": messages.MAX_LENGTH}),
+        help_text="We answer here and by email, usually within one business day.",
+        error_messages={"required": messages.EMPTY, "max_length": messages.TOO_LONG},
+    )

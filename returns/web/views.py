@@ -8,6 +8,7 @@ writes are ``returns.services``. An order, return or photo the visitor may not s
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 
 from django.conf import settings
@@ -25,8 +26,9 @@ from returns.conf import policy_config, store_today
 from returns.domain import policy, steps
 from returns.domain.estimates import Estimate
 from returns.domain.steps import ReturnFacts
-from returns.exceptions import PolicyViolation, ReturnsError
-from returns.models import DamagePhoto, Order, ReturnRequest
+from returns.exceptions import NotAllowed, PolicyViolation, ReturnsError
+from returns.models import Channel, DamagePhoto, Order, ReturnRequest
+from returns.roles import PERM_GRANT_EXCEPTION, PERM_START_FOR_CUSTOMER, UserPermissions
 from returns.selectors.customer import (
     customer_return_detail,
     customer_returns,
@@ -35,11 +37,13 @@ from returns.selectors.customer import (
     return_authorization,
     return_for_submission,
 )
+from returns.selectors.policy_facts import waived_eligibility
 from returns.selectors.summary import has_authorization, return_summary
 from returns.services import guest_access as access
 from returns.services import images, photos
+from returns.services.messages import TooManyMessages, message_from_customer
 from returns.services.requests import return_request_cancel, return_request_record_shipment, return_request_submit
-from returns.web.forms import NOTHING_CHOSEN, ShipmentForm, StartReturnForm
+from returns.web.forms import NOTHING_CHOSEN, MessageForm, OnBehalfForm, ShipmentForm, StartReturnForm
 
 S = ReturnRequest.Status
 ORDERS_PER_PAGE = 20
@@ -93,6 +97,21 @@ def _order(request, number: str) -> Order:
     return order
 
 
+def _acting_for_customer(request) -> bool:
+    """The start page's script posts ``for_customer`` when staff fill it in for a customer."""
+    return bool(request.POST.get("for_customer")) and _may_start_for_customer(request)
+
+
+def _order_to_start(request, number: str) -> Order:
+    """The visitor's order, or for staff starting a return for its customer any order (``start_for_customer``)."""
+    if not _acting_for_customer(request):
+        return _order(request, number)
+    order = orders_with_lines(Order.objects.filter(number=number)).first()
+    if order is None:
+        raise Http404("No such order")
+    return order
+
+
 def _return(request, rma: str, detail=customer_return_detail) -> ReturnRequest:
     """The visitor's return with everything its page shows (``access.visible_returns``), or 404."""
     found = detail(access.visible_returns(request)).filter(rma=rma.upper()).first()
@@ -140,24 +159,75 @@ def order_detail(request, number):
 @private
 def start_return(request, number):
     order = _order(request, number)
+    return _start(request, order, line_views(order))
+
+
+def _may_start_for_customer(request) -> bool:
+    user = request.user
+    return user.is_authenticated and user.is_staff and PERM_START_FOR_CUSTOMER in UserPermissions(user)
+
+
+def _staff_lines(request, order: Order) -> tuple[list, dict[int, str]]:
+    """The order's lines for staff starting a return for its customer. With PERM_GRANT_EXCEPTION, a line that the
+    window (R1) or an exclusion (R3) refuses is offered as if they did not, with what an exception sets aside."""
     views_of_lines = line_views(order)
+    if PERM_GRANT_EXCEPTION not in UserPermissions(request.user):
+        return views_of_lines, {}
+    offered, out = {}, []
+    for lv in views_of_lines:
+        e = lv.eligibility
+        refused = [d for d in (e.window, e.exclusion) if d is not None and not d.ok]
+        if refused:
+            waived = waived_eligibility(order, lv.line)
+            if waived.can_return:
+                offered[lv.line.pk] = " ".join(f"{d.message} ({d.rule})" for d in refused)
+                lv = dataclasses.replace(lv, eligibility=waived)
+        out.append(lv)
+    return out, offered
+
+
+@require_http_methods(["GET", "POST"])
+@private
+def start_for_customer(request, number):
+    """Customer service starts a return for a customer who emailed or called: the customer's own form, checks and
+    emails; photos the customer emailed go through the same pipeline. Anyone else: 404."""
+    if not _may_start_for_customer(request):
+        raise Http404("No such order")
+    order = orders_with_lines(Order.objects.filter(number=number)).first()
+    if order is None:
+        raise Http404("No such order")
+    views_of_lines, offered = _staff_lines(request, order)
+    return _start(request, order, views_of_lines, exceptions_offered=offered, on_behalf=True)
+
+
+def _start(request, order: Order, views_of_lines, *, exceptions_offered=None, on_behalf: bool = False):
+    """The start-a-return page, for the customer or for staff acting for them (``on_behalf``)."""
     removing = request.POST.get("remove_photo", "")
     estimating = "estimate" in request.POST or bool(removing)
+    behalf_form = OnBehalfForm(request.POST if request.method == "POST" and not estimating else None)
     if request.method == "POST":
         key = request.POST.get("submission_key", "")
         already = return_for_submission(order, key) if key and not estimating else None
         if already is not None:
             # A double click, a reload or the back button: the request exists; show it.
-            return redirect("returns:return_detail", rma=already.rma)
+            return _after_submit(already, on_behalf)
         data = _without_photo(request, request.POST, removing) if removing else request.POST
-        form = StartReturnForm(order=order, line_views=views_of_lines, data=data, files=request.FILES, request=request)
+        form = StartReturnForm(
+            order=order,
+            line_views=views_of_lines,
+            data=data,
+            files=request.FILES,
+            request=request,
+            exceptions_offered=exceptions_offered,
+        )
         # Photos picked in the plain inputs are kept before the form is checked, even on "Update the estimate",
         # so a form that bounces keeps them.
         files = form.photo_files()
         kept = photos.pending_photos_upload(request=request, files=files, already=form.kept_count)
         form.add_kept(kept)
         paused_for = max((k.retry_after for k in kept), default=0)
-        if not estimating and form.is_valid():
+        behalf_ok = not on_behalf or behalf_form.is_valid()
+        if not estimating and form.is_valid() and behalf_ok:
             try:
                 made = return_request_submit(
                     order=order,
@@ -165,14 +235,17 @@ def start_return(request, number):
                     by=_customer(request),
                     submission_key=form.submission_key,
                     auto_approve=True,
+                    channel=behalf_form.cleaned_data["channel"] if on_behalf else Channel.PORTAL,
                 )
             except PolicyViolation as exc:
                 form.apply_violation(exc)
+            except NotAllowed as exc:
+                form.non_field_errors.append(str(exc))
             else:
-                messages.success(request, _submitted_message(made))
-                return redirect("returns:return_detail", rma=made.rma)
+                messages.success(request, _submitted_message(made, on_behalf=on_behalf))
+                return _after_submit(made, on_behalf)
     else:
-        form = StartReturnForm(order=order, line_views=views_of_lines)
+        form = StartReturnForm(order=order, line_views=views_of_lines, exceptions_offered=exceptions_offered)
         paused_for = 0
     context = {
         "order": order,
@@ -182,6 +255,7 @@ def start_return(request, number):
         "policy": policy_config(),
         "nothing_chosen": NOTHING_CHOSEN,
         "photo_limits": {"bytes": images.setting("PHOTO_MAX_BYTES"), "count": images.setting("PHOTO_MAX_COUNT")},
+        "on_behalf": behalf_form if on_behalf else None,
     }
     if not paused_for:
         return render(request, "returns/start_return.html", context)
@@ -191,7 +265,19 @@ def start_return(request, number):
     return response
 
 
-def _submitted_message(made: ReturnRequest) -> str:
+def _after_submit(made: ReturnRequest, on_behalf: bool):
+    """The customer sees their return; staff go back to the request's page in the admin."""
+    if on_behalf:
+        return redirect(reverse("admin:returns_returnrequest_change", args=[made.pk]))
+    return redirect("returns:return_detail", rma=made.rma)
+
+
+def _submitted_message(made: ReturnRequest, *, on_behalf: bool = False) -> str:
+    if on_behalf:
+        told = (
+            "approved; the customer is emailed the return authorization" if made.status == S.APPROVED else "requested"
+        )
+        return f"Return {made.rma} is {told}. The customer receives the same emails as from the portal."
     if made.status == S.APPROVED and made.ship_by:
         return (
             f"Your return {made.rma} is approved. Print the return authorization below "
@@ -204,8 +290,9 @@ def _submitted_message(made: ReturnRequest) -> str:
 @private
 def estimate(request, number):
     """The estimate fragment for the start page's script: the form as it is now, nothing saved."""
-    order = _order(request, number)
-    form = StartReturnForm(order=order, line_views=line_views(order), data=request.POST)
+    order = _order_to_start(request, number)
+    views_of_lines, offered = _staff_lines(request, order) if _acting_for_customer(request) else (line_views(order), {})
+    form = StartReturnForm(order=order, line_views=views_of_lines, data=request.POST, exceptions_offered=offered)
     context = {"order": order, "est": form.estimate()}
     return render(request, "returns/_estimate.html", context)
 
@@ -244,8 +331,9 @@ def upload_photo(request, number):
     Answers JSON: the kept photo, or ``{"error": ...}`` in words for the customer (400, 429 over the
     hourly limit, 503 when every decoding slot stayed busy or pending photos fill PENDING_PHOTO_MAX_BYTES).
     """
-    order = _order(request, number)
-    lines = {str(lv.line.pk): lv for lv in line_views(order) if lv.eligibility.can_return}
+    order = _order_to_start(request, number)
+    views_of_lines = _staff_lines(request, order)[0] if _acting_for_customer(request) else line_views(order)
+    lines = {str(lv.line.pk): lv for lv in views_of_lines if lv.eligibility.can_return}
     line_view = lines.get(request.POST.get("line", ""))
     kind = request.POST.get("kind", "")
     upload = request.FILES.get("photo")
@@ -306,6 +394,9 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         "policy": policy_config(),
         "return_address": settings.STORE_RETURN_ADDRESS,
     }
+    context["thread"] = list(rr.messages.all())
+    context["store_name"] = settings.STORE_NAME
+    context.setdefault("message_form", extra.get("message_form") or MessageForm())
     if context["can_record_shipment"] and "shipment_form" not in extra:
         initial = {"carrier": rr.carrier, "tracking_number": rr.tracking_number}
         context["shipment_form"] = ShipmentForm(initial=initial)
@@ -358,6 +449,25 @@ def record_shipment(request, rma):
     else:
         messages.success(request, "Thank you: the carrier and tracking number are recorded.")
     return redirect("returns:return_detail", rma=rr.rma)
+
+
+@require_POST
+@private
+def return_message(request, rma):
+    """Ask about this return: the question joins its conversation and staff are told (``services.messages``)."""
+    rr = _return(request, rma)
+    form = MessageForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            message_from_customer(request=rr, by=_customer(request), body=form.cleaned_data["body"])
+        except ReturnsError as exc:
+            form.add_error("body", str(exc))
+            status = 429 if isinstance(exc, TooManyMessages) else 400
+        else:
+            messages.success(request, "Thank you: your question is sent. We will answer here and by email.")
+            return redirect(reverse("returns:return_detail", args=[rr.rma]) + "#messages")
+    return render(request, "returns/return_detail.html", _return_context(rr, message_form=form), status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -98,6 +98,8 @@
     data.append("line", field.dataset.lineId);
     data.append("kind", field.dataset.kind);
     data.append("photo", file, file.name);
+    // Staff starting a return for a customer: the upload is for that customer's order.
+    if (form.querySelector('input[name="for_customer"]')) data.append("for_customer", "1");
     const xhr = new XMLHttpRequest();
     const progress = item.querySelector("progress");
     xhr.upload.addEventListener("progress", (event) => {

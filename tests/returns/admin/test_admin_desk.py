@@ -115,6 +115,7 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
         "refunds_processing": 0,
         "replacements": 1,
         "emails_failed": Notification.objects.filter(state="failed").count(),
+        "messages_waiting": 0,
     }
     assert [t.key for t in tiles][:3] == ["review", "held", "overdue"]  # customer service's own work first
     html = response.content.decode()
@@ -176,8 +177,8 @@ def test_the_overview_costs_the_same_queries_however_much_history(client, servic
     [counting] = [
         q["sql"] for q in many.captured_queries if "returns_returnrequest" in q["sql"] and "COUNT(" in q["sql"]
     ]
-    assert counting.count("SELECT COUNT(*) FROM (") == 10
-    assert counting.count(f"LIMIT {staff_selectors.OVERVIEW_CAP + 1})") == 10
+    assert counting.count("SELECT COUNT(*) FROM (") == 11  # ten queues and the messages waiting
+    assert counting.count(f"LIMIT {staff_selectors.OVERVIEW_CAP + 1})") == 11
 
 
 def test_the_overdue_queue_lists_the_longest_overdue_first(client, service_agent, desk, customer):

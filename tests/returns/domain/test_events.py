@@ -108,7 +108,7 @@ def test_stored_values_are_those_existing_rows_hold():
     assert {e.value for e in Event} == {
         "submitted", "approved", "rejected", "cancelled", "shipped", "tracking_updated", "received", "inspected",
         "closed", "refund_sent", "refund_retrying", "refund_issued", "refund_failed", "replacement_sent",
-        "ship_by_reminder", "expired", "reinstated",
+        "ship_by_reminder", "expired", "reinstated", "message_received", "message_answered",
     }  # fmt: skip
     assert set(AccountEmail.values) == {"guest_link", "verify_email", "password_reset", "account_exists"}
     assert not set(AccountEmail.values) & {e.value for e in Event}
@@ -119,13 +119,16 @@ def test_the_customer_hears_of_every_status_change_but_closing_and_sees_all_but_
     assert {e for e in Event if e.emails_customer} == {
         E.SUBMITTED, E.APPROVED, E.REJECTED, E.CANCELLED, E.SHIPPED, E.RECEIVED, E.INSPECTED,
         E.REFUND_ISSUED, E.REPLACEMENT_SENT, E.SHIP_BY_REMINDER, E.EXPIRED, E.REINSTATED,
+        E.MESSAGE_ANSWERED,  # staff's reply to their question
     }  # fmt: skip
     assert {e: e.staff_email for e in Event if e.staff_email} == {
         E.SUBMITTED: "staff_new_request",
         E.REFUND_FAILED: "staff_refund_failed",
+        E.MESSAGE_RECEIVED: "staff_message_received",
     }
     staff_only = {e for e in Event if not StatusChange(event=e).customer_visible}
-    assert staff_only == {E.REFUND_SENT, E.REFUND_RETRYING, E.REFUND_FAILED}
+    # The conversation's rows are history for staff; the customer reads the messages themselves in the thread.
+    assert staff_only == {E.REFUND_SENT, E.REFUND_RETRYING, E.REFUND_FAILED, E.MESSAGE_RECEIVED, E.MESSAGE_ANSWERED}
     assert StatusChange(event="no_longer_written").customer_visible  # as before: only known troubles are hidden
 
 
@@ -136,6 +139,7 @@ def test_who_acted_when_no_person_did():
         E.CANCELLED,
         E.SHIPPED,
         E.TRACKING_UPDATED,
+        E.MESSAGE_RECEIVED,
     }
     assert actor_name(None, E.APPROVED) == "System: auto-approval"
     assert actor_name(None, E.EXPIRED) == actor_name(None, E.SHIP_BY_REMINDER) == "System: deadline job"

@@ -396,14 +396,14 @@ def test_anonymous_gets_404_and_changes_nothing(client, approved, method, name):
 def test_return_page_queries_do_not_grow_with_lines(
     client, customer, order, service_agent, count, django_assert_max_num_queries
 ):
-    """The request, its lines with their order lines, their photos, its history: fixed prefetches.
+    """The request, its lines with their order lines, their photos, its history, its messages: fixed prefetches.
 
     The authorization needs only the request and its lines with their order lines."""
     lines = [OrderLineFactory(order=order) for _ in range(count)]
     rr = return_request_submit(order=order, lines=[damaged(ol) for ol in lines], by=customer)
     return_request_approve(request=rr, by=service_agent)
     client.force_login(customer)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         html = page(client, rr)
     assert html.count("returns/photos/") == 0 and html.count("/thumbnail/") == 2 * count
     with django_assert_max_num_queries(4):
