@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from returns.api import inbound_email
 
 handler500 = "returns.web.views.server_error"
 
@@ -13,6 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("api/v1/", include("returns.api.urls")),
+    # Email providers' webhooks (django-anymail): Postmark's behind our checks, any other's as anymail has them.
+    path("anymail/postmark/inbound/", inbound_email.postmark_inbound, name="postmark_inbound"),
+    path("anymail/postmark/tracking/", inbound_email.postmark_tracking, name="postmark_tracking"),
+    path("anymail/", include("anymail.urls")),
     path("", accounts_views.home, name="home"),
     path("", include("returns.web.urls")),
 ]

@@ -488,11 +488,19 @@ class Notification(models.Model):
     )
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Replies by email: the return's own reply address (REPLY_TO_ADDRESS with its token); customer emails only.
+    reply_to = models.EmailField(max_length=254, blank=True, default="")
+    # Sent through a provider (EMAIL_PROVIDER): its id for the message, and when its webhook said delivered.
+    provider_message_id = models.CharField(max_length=100, blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(
+                fields=["provider_message_id"], condition=~Q(provider_message_id=""), name="notification_provider_idx"
+            ),
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["created_at", "id"], name="notification_created_idx"),
             models.Index(fields=["state", "created_at", "id"], name="notif_state_created_idx"),
@@ -555,6 +563,77 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_author_display()} message on {self.request_id or self.order_id}"
+
+
+class UnmatchedEmail(models.Model):
+    """Mail to the reply address that could not be joined to a return safely: no valid token, or a sender other than
+    the order's. Kept for staff to assign to a return or dismiss, so nothing is lost and nothing reaches the wrong
+    customer's thread."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "To sort"
+        ASSIGNED = "assigned", "Added to a return"
+        DISMISSED = "dismissed", "Dismissed"
+
+    email_message_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="The provider's id, stored once."
+    )
+    sender = models.CharField(max_length=254, blank=True)
+    recipients = models.TextField(blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    why = models.CharField(max_length=200, help_text="Why it was not joined to a return, for staff.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="unmatched_email"
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "unmatched email"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email_message_id"], condition=~Q(email_message_id=""), name="unmatched_email_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "assigned", "dismissed"]), name="unmatched_state_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject or '(no subject)'} from {self.sender}"
+
+
+class MessagePhoto(models.Model):
+    """A photo a customer attached to an email reply: re-encoded like every photo, private to the return's customer
+    and staff. Held by its message, or by the unmatched email until staff assign it."""
+
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
+    unmatched = models.ForeignKey(
+        UnmatchedEmail, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=photo_upload_to, blank=True)
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    original_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(message__isnull=False) | Q(unmatched__isnull=False), name="messagephoto_has_a_holder"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Photo {self.original_name or self.pk}"
 
 
 class GuestCode(models.Model):

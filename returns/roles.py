@@ -63,6 +63,9 @@ ROLES: dict[str, list[str]] = {
         "start_for_customer",
         "view_message",
         "add_message",
+        "view_unmatchedemail",
+        "change_unmatchedemail",
+        "view_messagephoto",
         *_VIEW,
     ],
 }

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "anymail",
     "accounts",
     "returns",
 ]
@@ -246,7 +247,21 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 # A worker claims an email for this long before sending it; if it dies mid-send, the email
 # is retried only after this (so a slow send is never sent twice by two workers).
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=300)
-# A return's conversation (issue: the support desk): customer messages per return per hour.
+# Sending through a provider: EMAIL_PROVIDER=postmark sends with django-anymail's Postmark backend (its delivery
+# and bounce webhooks then update each email's row); "smtp" (the default) keeps EMAIL_URL's backend.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="smtp")
+if EMAIL_PROVIDER == "postmark":
+    EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+ANYMAIL = {
+    # user:password for the providers' webhooks (inbound mail, delivery news), given to the provider in the URL.
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "POSTMARK_API_URL": env("POSTMARK_API_URL", default="https://api.postmarkapp.com/"),
+    "REQUESTS_TIMEOUT": env.int("EMAIL_TIMEOUT", default=10),
+}
+# The largest inbound email (with its attachments) the webhook reads; bigger ones get a 413.
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=30 * 1024 * 1024)
+# A return's conversation: customer messages per return per hour (from the page; replies by email are not counted).
 MESSAGES_PER_HOUR = env.int("MESSAGES_PER_HOUR", default=10)
 # Replies by email: every email about a return says Reply-To <local>+<token>@<domain> built from this address
 # (e.g. returns@reply.alotrop.com); the inbound webhook reads the token back. Empty: no Reply-To.

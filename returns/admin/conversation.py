@@ -1,5 +1,6 @@
 """A return's conversation on staff's side: the thread on the request page with its reply form, and the
-*Messages waiting* queue (customers' messages nobody has answered yet, oldest first).
+*Messages waiting* queue (customers' messages nobody has answered yet, oldest first), and the
+*Unmatched email* list (replies that could not safely join a return) for staff to assign or dismiss.
 
 Writes go through ``returns.services.messages``: a reply emails the customer and answers the
 messages waiting on that return.
@@ -7,8 +8,10 @@ messages waiting on that return.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -16,9 +19,10 @@ from django.utils.text import Truncator
 from returns.admin.display import age_in_days
 from returns.admin.readonly import ReadOnlyMixin
 from returns.exceptions import ReturnsError
-from returns.models import Message
+from returns.models import Message, ReturnRequest, UnmatchedEmail
 from returns.roles import PERM_REPLY, UserPermissions
 from returns.selectors.staff import messages_waiting_q
+from returns.services.inbound_mail import unmatched_assign, unmatched_dismiss
 from returns.services.messages import message_dismiss, message_reply
 
 
@@ -114,3 +118,69 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="By email", boolean=True)
     def by_email(self, obj):
         return bool(obj.email_message_id)
+
+
+class AssignForm(forms.Form):
+    rma = forms.CharField(label="RMA of the return it belongs to", max_length=20)
+
+    def clean_rma(self):
+        rma = self.cleaned_data["rma"].strip().upper()
+        found = ReturnRequest.objects.filter(rma=rma).first()
+        if found is None:
+            raise forms.ValidationError(f"No return {rma}. Check the RMA and try again.")
+        return found
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Mail that could not safely join a return: staff read it, add it to a return, or dismiss it."""
+
+    list_display = ("received_at", "sender", "subject", "why", "state")
+    list_filter = ("state",)
+    list_per_page = 50
+    ordering = ("-received_at",)
+    fields = ("received_at", "sender", "recipients", "subject", "text", "why", "state", "handled_by", "handled_at")
+    readonly_fields = fields
+    change_form_template = "admin/returns/unmatchedemail/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(self.sort_view)
+        return [path("<path:object_id>/sort/", view, name="returns_unmatchedemail_sort"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None and obj.state == UnmatchedEmail.State.OPEN and PERM_REPLY in UserPermissions(request.user):
+            extra = {
+                "assign_form": AssignForm(),
+                "sort_url": reverse("admin:returns_unmatchedemail_sort", args=[obj.pk]),
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def sort_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:returns_unmatchedemail_change", args=[object_id]))
+        email = self.get_object(request, unquote(object_id))
+        if email is None:
+            raise Http404("No such email")
+        try:
+            if request.POST.get("dismiss"):
+                unmatched_dismiss(email=email, by=request.user)
+                self.message_user(request, "Dismissed.", level=messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:returns_unmatchedemail_changelist") + "?state__exact=open")
+            form = AssignForm(request.POST)
+            if not form.is_valid():
+                self.message_user(request, " ".join(form.errors["rma"]), level=messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:returns_unmatchedemail_change", args=[email.pk]))
+            target = form.cleaned_data["rma"]
+            unmatched_assign(email=email, request=target, by=request.user)
+        except ReturnsError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:returns_unmatchedemail_change", args=[email.pk]))
+        self.message_user(request, f"Added to {target.rma}'s conversation.", level=messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[target.pk]) + "#messages")

@@ -172,7 +172,7 @@ class ReturnRequestAdmin(
     def submitted_by_text(self, obj):
         who = staff_history.actor_name(obj.submitted_by, Event.SUBMITTED)
         if obj.channel != Channel.PORTAL:
-            return f"{who}, for the customer ({obj.get_channel_display().split(', ')[-1]})"
+            return f"{who}, for the customer (by {obj.channel})"
         return who
 
     @admin.display(description="Order", ordering="order__number")

@@ -38,7 +38,7 @@ from returns.domain.events import Event
 from returns.models import GuestCode, Notification, ReturnRequest, StatusChange
 from returns.outbox.lease import Lease
 from returns.selectors.summary import return_summary, summary_parts
-from returns.services.guest_access import guest_link
+from returns.services.guest_access import guest_link, reply_address
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,12 @@ def notification_record(
     if not wanted:
         return []
     context = _context(request, change, today or store_today())
+    replies_to = reply_address(request)
     rows = []
     for audience, template, to in wanted:
-        subject, text, html = render_email(template, {**context, "staff": audience == "staff"})
+        # Staff notices keep the plain From: a staff reply to one must not become the customer's message.
+        reply_to = replies_to if audience == "customer" else ""
+        subject, text, html = render_email(template, {**context, "staff": audience == "staff", "reply_to": reply_to})
         rows.append(
             Notification.objects.create(
                 request=request,
@@ -120,6 +123,7 @@ def notification_record(
                 subject=subject[:255],
                 body_text=text,
                 body_html=html,
+                reply_to=reply_to,
             )
         )
     notifications_send_soon([n.pk for n in rows])
@@ -228,6 +232,7 @@ def _message(note: Notification, connection) -> EmailMultiAlternatives:
         to=[note.to],
         connection=connection,
         headers={"X-Alotrop-Notification": str(note.pk), "Message-ID": message_id(note)},
+        reply_to=[note.reply_to] if note.reply_to else None,
     )
     if note.body_html:
         message.attach_alternative(note.body_html, "text/html")
@@ -294,6 +299,10 @@ def notifications_send_due(
             else:
                 _smtp.active = False
                 fields = {"state": Notification.State.SENT, "sent_at": moment, "last_error": "", "lease_until": None}
+                # Sent through a provider (anymail): its id for the message, which its delivery webhooks name.
+                provider_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+                if isinstance(provider_id, str) and provider_id:
+                    fields["provider_message_id"] = provider_id[:100]
                 if note.secret:
                     fields.update(body_text="", body_html="")  # the link or code is in the customer's inbox now
                 QUEUE.finish(note, **fields)

@@ -51,7 +51,7 @@ def return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
             queryset=ReturnLine.objects.select_related("order_line", "exception_by").prefetch_related("photos"),
         ),
         "history__by",
-        Prefetch("messages", queryset=Message.objects.select_related("by")),
+        Prefetch("messages", queryset=Message.objects.select_related("by").prefetch_related("photos")),
     )
 
 
@@ -60,7 +60,7 @@ def customer_return_detail(requests: QuerySet[ReturnRequest]) -> QuerySet[Return
     return requests.select_related("order", "refund").prefetch_related(
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").prefetch_related("photos")),
         "history",
-        "messages",
+        Prefetch("messages", queryset=Message.objects.prefetch_related("photos")),
     )
 
 

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from returns.models import DamagePhoto, GuestCode, Order, ReturnRequest
+from returns.models import DamagePhoto, GuestCode, MessagePhoto, Order, ReturnRequest
 
 GUEST_SESSION_KEY = "guest_orders"
 
@@ -81,6 +81,18 @@ def photo_for(request, photo_id: int) -> DamagePhoto:
     try:
         return qs.get(pk=photo_id)
     except DamagePhoto.DoesNotExist:
+        raise Http404("No such photo") from None
+
+
+def message_photo_for(request, photo_id: int) -> MessagePhoto:
+    """A photo a customer emailed: staff who may view them see any; a customer only those on their own orders."""
+    qs = MessagePhoto.objects.filter(message__isnull=False)
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.has_perm("returns.view_messagephoto")):
+        qs = qs.filter(message__order__in=visible_orders(request))
+    try:
+        return qs.get(pk=photo_id)
+    except MessagePhoto.DoesNotExist:
         raise Http404("No such photo") from None
 
 
@@ -175,3 +187,64 @@ def guest_link(order: Order, *, next_name: str | None = None, next_args=()) -> s
     except NoReverseMatch:
         return base + (target or "/")
     return base + link + (f"?{urlencode({'next': target}, safe='/')}" if target else "")
+
+
+# --- reply addresses -----------------------------------------------------------------------
+# Every email about a return says Reply-To <local>+<token>@<domain> (REPLY_TO_ADDRESS). The token is the
+# RMA's body and a keyed digest of it: a reply names its return, and no one can make or move a token
+# without SECRET_KEY.
+
+REPLY_SALT = "returns.reply-address"
+REPLY_DIGEST_LENGTH = 20
+
+
+def _reply_parts() -> tuple[str, str] | None:
+    address = (settings.REPLY_TO_ADDRESS or "").strip()
+    if address.count("@") != 1:
+        return None
+    local, domain = address.split("@")
+    return (local, domain.lower()) if local and domain else None
+
+
+def _reply_digest(rma: str) -> str:
+    return salted_hmac(REPLY_SALT, rma.upper()).hexdigest()[:REPLY_DIGEST_LENGTH]
+
+
+def reply_address(request: ReturnRequest) -> str:
+    """``returns+7KQ4M9TX-<digest>@reply.example.com`` for this return, or "" without REPLY_TO_ADDRESS."""
+    parts = _reply_parts()
+    if parts is None:
+        return ""
+    local, domain = parts
+    body = request.rma.removeprefix("RMA-").replace("-", "")
+    return f"{local}+{body}-{_reply_digest(request.rma)}@{domain}"
+
+
+def reply_token_status(addresses) -> tuple[ReturnRequest | None, bool]:
+    """The return a reply address among ``addresses`` names, and whether any address carried a token at all.
+
+    (None, True): a token was there but is forged, altered or names no return; (None, False): no token.
+    """
+    parts = _reply_parts()
+    if parts is None:
+        return None, False
+    local, domain = parts
+    saw_token = False
+    for address in addresses:
+        address = str(address or "").strip().strip("<>")
+        if address.count("@") != 1:
+            continue
+        left, right = address.rsplit("@", 1)
+        if right.lower() != domain or not left.lower().startswith(local.lower() + "+"):
+            continue
+        saw_token = True
+        token = left[len(local) + 1 :]
+        body, _, digest = token.partition("-")
+        if len(body) != 8:
+            continue
+        rma = f"RMA-{body[:4]}-{body[4:]}".upper()
+        if constant_time_compare(digest.lower(), _reply_digest(rma)):
+            found = ReturnRequest.objects.select_related("order").filter(rma=rma).first()
+            if found is not None:
+                return found, True
+    return None, saw_token

@@ -51,11 +51,14 @@ def _within_limit(request: ReturnRequest) -> None:
 
 
 def message_from_customer(
-    *, request: ReturnRequest, by, body: str, full_text: str = "", email_message_id: str = ""
+    *, request: ReturnRequest, by, body: str, full_text: str = "", email_message_id: str = "", limited: bool = True
 ) -> Message:
-    """The customer asks about their return (on its page, or by email: ``full_text`` and its Message-ID)."""
+    """The customer asks about their return (on its page, or by email: ``full_text`` and its message id).
+
+    ``limited=False`` where the message did not come through the page's form (an email, staff sorting one).
+    """
     body = clean_body(body)
-    if not email_message_id:
+    if limited:
         _within_limit(request)
     with transaction.atomic():
         request = locked(request)

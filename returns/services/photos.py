@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from core import counter
 from core.addresses import client_address
-from returns.models import DamagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
+from returns.models import DamagePhoto, Message, MessagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
 from returns.selectors.staff import pending_photo_bytes
 from returns.services import guest_access as access
 from returns.services import images
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 OWNER_SESSION_KEY = "photo_owner"
 PHOTO_ROOT = "photos"
+# Every table whose rows point at photo files: a file none of them names is an orphan (the sweep).
+PHOTO_MODELS = (DamagePhoto, PendingPhoto, MessagePhoto)
 PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
 
 
@@ -304,10 +306,30 @@ def _delete_unreferenced(names) -> None:
     """Delete files no row points at any more (a DamagePhoto may share a pending photo's files)."""
     names = [n for n in names if n]
     used = set()
-    for model in (DamagePhoto, PendingPhoto):
+    for model in PHOTO_MODELS:
         used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
         used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
     _delete_files(*(n for n in names if n not in used))
+
+
+def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | None = None, unmatched=None):
+    """Store a processed photo a customer emailed: files first, then the row; if the row fails, the files go too."""
+    image_name = _save(photo.image)
+    thumb_name = ""
+    try:
+        thumb_name = _save(photo.thumbnail)
+        return MessagePhoto.objects.create(
+            message=message,
+            unmatched=unmatched,
+            image=image_name,
+            thumbnail=thumb_name,
+            width=photo.width,
+            height=photo.height,
+            original_name=photo.original_name[:255],
+        )
+    except BaseException:
+        _delete_files(image_name, thumb_name)
+        raise
 
 
 # --- the sweep (cron) -----------------------------------------------------------------
@@ -356,7 +378,7 @@ def _sweep_orphan_files(older_than) -> int:
         if not names:
             continue
         used = set()
-        for model in (DamagePhoto, PendingPhoto):
+        for model in PHOTO_MODELS:
             used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
             used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
         for name in names:

@@ -19,5 +19,12 @@ urlpatterns: list = [
     path("returns/<str:rma>/messages/", views.return_message, name="return_message"),
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("photos/<int:pk>/thumbnail/", views.photo_thumbnail, name="photo_thumbnail"),
+    path("photos/emailed/<int:pk>/", views.message_photo, name="message_photo"),
+    path(
+        "photos/emailed/<int:pk>/thumbnail/",
+        views.message_photo,
+        {"thumbnail": True},
+        name="message_photo_thumbnail",
+    ),
     path("policy/", views.policy_page, name="policy"),
 ]

@@ -521,6 +521,14 @@ def photo(request, pk):
 
 @require_GET
 @private
+def message_photo(request, pk, thumbnail=False):
+    """A photo the customer emailed with a message: the same privacy as every photo (``access.message_photo_for``)."""
+    found = access.message_photo_for(request, pk)
+    return _image((found.thumbnail.name or found.image.name) if thumbnail else found.image.name)
+
+
+@require_GET
+@private
 def photo_thumbnail(request, pk):
     found = access.photo_for(request, pk)
     return _image(found.thumbnail.name or found.image.name)
