@@ -187,7 +187,7 @@ def line_eligibility(
     """What may be done with a line; ``waive`` (of ``WAIVABLE_RULES``): as if those rules let it through."""
     window = check_window(delivered_on=delivered_on, today=today, cfg=cfg)
     if "R1" in waive and not window.ok:
-        window = Decision(True, "R1", f"{EXCEPTION_WORDS}: {window.message}")
+        window = Decision(True, "R1", f"{window.message} Only a goodwill exception can accept it.")
     exclusion = None if "R3" in waive else exclusion_decision(line)
     remaining = max(0, line.quantity - line.already_requested)
     last = last_return_day(delivered_on, cfg) if delivered_on else None

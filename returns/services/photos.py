@@ -38,6 +38,7 @@ from django.utils import timezone
 from core import counter
 from core.addresses import client_address
 from returns.models import DamagePhoto, Message, MessagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
+from returns.roles import PERM_START_FOR_CUSTOMER, UserPermissions
 from returns.selectors.staff import pending_photo_bytes
 from returns.services import guest_access as access
 from returns.services import images
@@ -85,17 +86,16 @@ def session_owner(request, *, create: bool) -> str:
 
 
 def visible_pending(request) -> QuerySet[PendingPhoto]:
-    """The visitor's own pending photos that have not expired: this session, this user, orders they may see."""
+    """The visitor's own pending photos that have not expired: this session, this user, orders they may see (any
+    order for staff who start returns for customers)."""
     owner = session_owner(request, create=False)
     if not owner:
         return PendingPhoto.objects.none()
     user = request.user if request.user.is_authenticated else None
-    return PendingPhoto.objects.filter(
-        owner=owner,
-        user=user,
-        created_at__gte=timezone.now() - max_age(),
-        order_line__order__in=access.visible_orders(request),
-    )
+    mine = PendingPhoto.objects.filter(owner=owner, user=user, created_at__gte=timezone.now() - max_age())
+    if user is not None and user.is_staff and PERM_START_FOR_CUSTOMER in UserPermissions(user):
+        return mine  # staff starting a return for a customer upload to that customer's order
+    return mine.filter(order_line__order__in=access.visible_orders(request))
 
 
 def pending_for(request, pk: int) -> PendingPhoto:
