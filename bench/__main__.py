@@ -17,7 +17,7 @@ from importlib import import_module
 import django
 from django.core.management.base import CommandParser, handle_default_options
 
-COMMANDS = ("admin", "photo_uploads", "webhooks")
+COMMANDS = ("admin", "photo_uploads", "webhooks", "inbound_email")
 
 
 def main(argv: list[str]) -> None:

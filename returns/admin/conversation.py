@@ -88,9 +88,18 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("order", "request")
     list_per_page = 50
     ordering = ("created_at", "id")
+    actions = ("mark_no_answer_needed",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(author=Message.Author.CUSTOMER)
+
+    @admin.action(description="Mark as needing no answer")
+    def mark_no_answer_needed(self, request, queryset):
+        try:
+            for message in queryset.filter(messages_waiting_q()):
+                message_dismiss(message=message, by=request.user)
+        except ReturnsError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
 
     @admin.display(description="Waiting since", ordering="created_at")
     def waiting_since(self, obj):

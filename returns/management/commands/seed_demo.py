@@ -14,6 +14,7 @@ from returns.conf import store_today
 from returns.models import Order, OrderLine
 from returns.roles import CUSTOMER_SERVICE, WAREHOUSE, ensure_roles
 from returns.services.inspection import LineVerdict, return_request_inspect
+from returns.services.messages import message_from_customer
 from returns.services.requests import (
     LineRequest,
     return_request_approve,
@@ -135,6 +136,8 @@ class Command(BaseCommand):
             if role:
                 user.groups.add(Group.objects.get(name=role))
             users[email] = user
+        # The demo's customer service may grant goodwill exceptions (a permission given per person).
+        users["service@alotrop.com"].user_permissions.add(Permission.objects.get(codename="grant_exception"))
 
         today = store_today()
         for number, email, days, shipping, free, lines, _what in _orders(today):
@@ -187,7 +190,9 @@ class Command(BaseCommand):
                 condition_confirmed=True,
             )
 
-        return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
+        waiting = return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
+        question = "Can I drop the cups off at your shop instead of posting them?"
+        message_from_customer(request=waiting, by=bruno, body=question, limited=False)
         approved = return_request_submit(order=order, lines=[std(cups, 1)], by=bruno)
         return_request_approve(request=approved, by=agent)
         done = return_request_submit(

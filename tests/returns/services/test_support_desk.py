@@ -175,3 +175,29 @@ def test_customer_messages_are_limited_per_hour(order, customer, settings, fresh
     with pytest.raises(TooManyMessages):
         message_from_customer(request=rr, by=customer, body="Three")
     assert Message.objects.count() == 2
+
+
+def test_analytics_count_exceptions_by_rule_and_staff_and_time_the_first_reply(
+    late_order, trusted_agent, order, customer, service_agent
+):
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    from returns.selectors.analytics import returns_analytics
+
+    mug = late_order.lines.get()
+    return_request_submit(
+        order=late_order, lines=[standard(mug, quantity=2, exception_reason="Customs")], by=trusted_agent,
+        channel=Channel.EMAIL,
+    )  # fmt: skip
+    rr = return_request_submit(order=order, lines=[standard(order.lines.get(sku="MUG-01"))], by=customer)
+    asked = message_from_customer(request=rr, by=customer, body="Where is my label?")
+    Message.objects.filter(pk=asked.pk).update(created_at=timezone.now() - td(hours=3))
+    message_reply(request=rr, by=service_agent, body="In your approval email.")
+    today = store_today()
+    data = returns_analytics(today - td(days=7), today)
+    assert [(e.rule, e.granted_by, e.lines, e.value) for e in data.exceptions] == [
+        ("R1", "sam@alotrop.com", 1, {"USD": Decimal("27.00")})  # 2 × (12.50 + 1.00)
+    ]
+    assert data.threads_answered == 1 and Decimal("2.9") <= data.median_hours_to_first_reply <= Decimal("3.1")
