@@ -415,7 +415,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {format_money(self.total, self.currency)} for {self.request_id}"
+        return f"Refund of {format_money(self.total, self.currency)} for {self.request.rma}"
 
 
 class StatusChange(models.Model):

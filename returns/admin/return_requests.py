@@ -363,6 +363,7 @@ class ReturnRequestAdmin(
             ],
             "step_urls": urls,
             "from_receiving": request.GET.get("from") == RECEIVING,
+            "review_queue": self.review_queue(request, detail),
             "receiving_url": self._url(RECEIVING),
             "overdue": detail.status == S.APPROVED
             and detail.return_required
@@ -382,8 +383,9 @@ class ReturnRequestAdmin(
         facts = risk_facts(obj, today, order=order)
         return {
             "history": history,
-            "refunded_90": [money(total, cur) for total, cur in history.refunded_90_days],
-            "refunded_365": [money(total, cur) for total, cur in history.refunded_12_months],
+            # Money always with its currency: nothing refunded reads "$0.00" in the order's currency.
+            "refunded_90": [money(total, cur) for total, cur in history.refunded_90_days] or [money(0, currency)],
+            "refunded_365": [money(total, cur) for total, cur in history.refunded_12_months] or [money(0, currency)],
             "rate_text": f"{rate * 100:.1f}%" if rate is not None else "",
             "returned": money(history.returned_12_months, currency),
             "bought": money(history.bought_12_months, currency),

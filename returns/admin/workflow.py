@@ -12,21 +12,24 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from returns.admin.display import money
+from returns.admin.filters import QUEUE_HELD, QUEUE_LABELS, QUEUE_REVIEW, QueueFilter, queue_condition
 from returns.admin.forms import ReceivingForm
 from returns.domain import steps
 from returns.domain.history import status_label
 from returns.domain.policy import day
 from returns.domain.steps import RefundFacts, ReplacementFacts, ReturnFacts
+from returns.domain.vocabulary import RefundState
 from returns.exceptions import ReturnsError
 from returns.models import Refund, ReturnLine, ReturnRequest
 from returns.roles import WAREHOUSE, UserPermissions, role_permissions
-from returns.selectors.staff import return_by_rma
+from returns.selectors.staff import next_in_queue, return_by_rma
 from returns.services.refunds import refund_issue, refund_mark_failed
 from returns.services.replacements import replacement_send
 from returns.services.requests import (
@@ -69,6 +72,12 @@ def inspection_blocker(user, obj: ReturnRequest) -> str | None:
     return None if answer else answer.why
 
 
+def may_pay_refunds(user) -> bool:
+    """Whether this user may issue a refund that is waiting: asked before the inspection records one, so the
+    confirmation can offer the payment with it."""
+    return bool(steps.can_issue_refund(RefundFacts(state=RefundState.PENDING), UserPermissions(user)))
+
+
 def allowed_actions(user, obj: ReturnRequest, refund: Refund | None, lines) -> Allowed:
     perms = UserPermissions(user)
     ret = ReturnFacts.of(obj)
@@ -106,15 +115,20 @@ class WorkflowViews:
             raise PermissionDenied
         return obj
 
-    def _step(self, request, obj: ReturnRequest, action, success, *, redirect_to: str | None = None):
-        """Run one service; its error (wrong state, role, someone was quicker) becomes the message."""
+    def _step(self, request, obj: ReturnRequest, action, success, *, redirect_to=None):
+        """Run one service; its error (wrong state, role, someone was quicker) becomes the message.
+
+        ``redirect_to`` is a URL, or a function of the service's result giving one (None: the request's page).
+        """
         try:
             result = action()
         except ReturnsError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
+            where = redirect_to if isinstance(redirect_to, str) else None
         else:
             self.message_user(request, success(result), level=messages.SUCCESS)
-        return HttpResponseRedirect(redirect_to or self.page_url(obj))
+            where = redirect_to(result) if callable(redirect_to) else redirect_to
+        return HttpResponseRedirect(where or self.page_url(obj))
 
     # --- review (R5, R9) ---------------------------------------------------
 
@@ -141,6 +155,7 @@ class WorkflowViews:
                 request=obj, by=request.user, return_required=choice == "yes", note=request.POST.get("note", "")
             ),
             self._approved_message,
+            redirect_to=lambda req: self._then_next(request, req),
         )
 
     def reject_view(self, request, object_id):
@@ -150,19 +165,53 @@ class WorkflowViews:
             obj,
             lambda: return_request_reject(request=obj, by=request.user, reason=request.POST.get("reason", "")),
             lambda req: f"{req.rma} rejected. The customer will read: “{req.rejection_reason}”",
+            redirect_to=lambda req: self._then_next(request, req),
         )
+
+    @staticmethod
+    def review_queue(request, obj: ReturnRequest) -> str:
+        """The review queue this page was opened from (its list's filter), else the one the request is in."""
+        opened_from = QueryDict(request.GET.get("_changelist_filters", "")).get(QueueFilter.parameter_name)
+        if opened_from in (QUEUE_REVIEW, QUEUE_HELD):
+            return opened_from
+        return QUEUE_HELD if obj.auto_review == "held" else QUEUE_REVIEW
+
+    def _then_next(self, request, done: ReturnRequest) -> str | None:
+        """After *Approve and next* / *Reject and next*: the next request of the same queue, or its list when
+        nothing else waits; None (this request's page) for the plain buttons."""
+        if not request.POST.get("_and_next"):
+            return None
+        queue = request.POST.get("queue")
+        if queue not in (QUEUE_REVIEW, QUEUE_HELD):
+            queue = QUEUE_REVIEW
+        following = next_in_queue(queue_condition(queue), after=done)
+        if following is None:
+            self.message_user(request, f"Nothing else waits in “{QUEUE_LABELS[queue]}”.", level=messages.INFO)
+            return f"{self._url('changelist')}?{urlencode({QueueFilter.parameter_name: queue})}"
+        filters = urlencode({"_changelist_filters": urlencode({QueueFilter.parameter_name: queue})})
+        return f"{self.page_url(following)}?{filters}"
 
     # --- receiving ---------------------------------------------------------
 
     def receive_view(self, request, object_id):
         obj = self._request_for_step(request, object_id)
         back_to_desk = request.POST.get("_next") == RECEIVING
+
+        def next_screen(req: ReturnRequest) -> str | None:
+            """From the desk: the request's page, where *Inspect now* has the focus, for whoever may inspect
+            it; the desk again for whoever only receives."""
+            if not back_to_desk:
+                return None
+            if inspection_blocker(request.user, req) is None:
+                return f"{self.page_url(req)}?from={RECEIVING}"
+            return self._url(RECEIVING)
+
         return self._step(
             request,
             obj,
             lambda: return_request_receive(request=obj, by=request.user, note=request.POST.get("note", "")),
             lambda req: f"{req.rma} marked received; it is waiting for inspection.",
-            redirect_to=self._url(RECEIVING) if back_to_desk else None,
+            redirect_to=next_screen,
         )
 
     def receiving_view(self, request):
@@ -205,11 +254,12 @@ class WorkflowViews:
             request,
             obj,
             lambda: refund_issue(refund=refund, by=request.user, reference=request.POST.get("reference", "")),
-            lambda r: self._refund_message(obj, r),
+            lambda r: self.refund_message(obj, r),
         )
 
     @staticmethod
-    def _refund_message(obj: ReturnRequest, r: Refund) -> str:
+    def refund_message(obj: ReturnRequest, r: Refund) -> str:
+        """What staff read once a refund was issued or sent, wherever they issued it."""
         amount = f"{money(r.total, r.currency)} to {r.payment_method}"
         if r.state == Refund.State.ISSUED:
             return f"Refund for {obj.rma} issued: {amount} (reference {r.reference})."

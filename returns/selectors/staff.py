@@ -65,6 +65,15 @@ def replacements_to_send_q():
     return Q(Exists(pending))
 
 
+def next_in_queue(condition, *, after: ReturnRequest) -> ReturnRequest | None:
+    """The request staff meet after ``after`` in a queue's list (newest first, as the list shows it), from the
+    top again past the end; None when nothing else waits. ``after`` itself is never next (it may still match,
+    if someone else's step failed)."""
+    queue = ReturnRequest.objects.filter(condition).exclude(pk=after.pk).order_by("-created_at", "-id")
+    older = Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk)
+    return queue.filter(older).first() or queue.first()
+
+
 @dataclass(frozen=True)
 class StaffOverview:
     waiting_for_review: int

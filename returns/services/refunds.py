@@ -80,7 +80,24 @@ def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
 
 def refund_uses_provider(refund: Refund) -> bool:
     """Whether this refund is paid by the provider (else by hand, with a pasted reference)."""
-    return refund_provider().automatic and bool(refund.order.payment_reference) and refund.total > 0
+    return pays_through_provider(refund.order, refund.total)
+
+
+def pays_through_provider(order, total) -> bool:
+    """Whether a refund of ``total`` on ``order`` would be paid by the provider: asked before the refund
+    exists too (the inspection's preview offers the payment with the confirmation)."""
+    return refund_provider().automatic and bool(order.payment_reference) and total > 0
+
+
+def automatic_provider_label() -> str:
+    """The provider that pays refunds ("Stripe"), or "" when staff pay them by hand."""
+    provider = refund_provider()
+    return provider.label if provider.automatic else ""
+
+
+def provider_paying(order, total) -> str:
+    """Who would pay a refund of ``total`` on ``order``, for staff: the provider's label, or "" (by hand)."""
+    return refund_provider().label if pays_through_provider(order, total) else ""
 
 
 def refund_provider_label(refund: Refund) -> str:

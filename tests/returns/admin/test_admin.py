@@ -588,11 +588,32 @@ def test_receiving_desk_warns_when_there_is_nothing_to_receive(client, warehouse
     )
 
 
-def test_receiving_from_the_desk_returns_to_the_desk(client, warehouse, approved):
+def test_receiving_from_the_desk_offers_inspect_now(client, warehouse, approved):
+    """The warehouse inspects what it receives: after *Mark received* the same page offers *Inspect now*,
+    focused, so Enter opens the inspection."""
     client.force_login(warehouse)
     response = client.post(admin_url("receive", approved.pk), {"_next": "receiving"})
-    assert response["Location"] == admin_url("receiving")
+    assert response["Location"] == f"{admin_url('change', approved.pk)}?from=receiving"
     assert ("success", f"{approved.rma} marked received; it is waiting for inspection.") in messages_of(response)
+    approved.refresh_from_db()
+    assert approved.status == S.RECEIVED
+    html = client.get(response["Location"]).content.decode()
+    assert f'href="{admin_url("inspect", approved.pk)}" autofocus>Inspect {approved.rma} now</a>' in html
+    assert "Back to the receiving desk" in html
+
+
+def test_receiving_from_the_desk_returns_to_the_desk_for_who_only_receives(client, approved):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    porter = UserFactory(is_staff=True)
+    porter.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_returnrequest", "receive_returnrequest"])
+    )
+    client.force_login(porter)
+    response = client.post(admin_url("receive", approved.pk), {"_next": "receiving"})
+    assert response["Location"] == admin_url("receiving")
     approved.refresh_from_db()
     assert approved.status == S.RECEIVED
 
