@@ -126,3 +126,23 @@ def test_a_forged_tracking_webhook_changes_nothing(client, postmark, submitted):
     assert response.status_code == 401
     row.refresh_from_db()
     assert row.state == "sent"
+
+
+def test_anymails_own_test_backend_sends_each_email_once_with_its_reply_address(settings, submitted, order):
+    """Any anymail backend (here anymail's test backend) carries the same message: subject, text, HTML, Reply-To."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.EMAIL_DELIVERY = "worker"
+    settings.REPLY_TO_ADDRESS = "returns@reply.alotrop.com"
+    from returns.outbox.mail import notification_record
+
+    # The submission's emails were recorded before REPLY_TO_ADDRESS was set: record them again with it.
+    Notification.objects.filter(request=submitted).delete()
+    notification_record(request=submitted, change=submitted.history.get())
+    mail.outbox.clear()
+    assert notifications_send_due().sent == 2
+    to_customer = next(m for m in mail.outbox if m.to == [order.email])
+    assert to_customer.anymail_status.status == {"sent"}
+    assert to_customer.reply_to[0].startswith("returns+") and to_customer.alternatives  # HTML and text
+    assert notifications_send_due().sent == 0  # nothing twice
