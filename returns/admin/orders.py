@@ -169,6 +169,9 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
             extra["delivery_date_url"] = reverse("admin:returns_order_delivery_date", args=[order.pk])
         if order is not None and PERM_START_FOR_CUSTOMER in UserPermissions(request.user):
             extra["start_return_url"] = reverse("returns:start_for_customer", args=[order.number])
+        if order is not None and request.user.has_perm("returns.view_message"):
+            # What the customer wrote about this order before any return: answered by starting one.
+            extra["order_messages"] = list(order.messages.filter(request__isnull=True).prefetch_related("photos"))
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def get_urls(self):

@@ -20,6 +20,7 @@ from returns.models import (
     AutoReview,
     Channel,
     DamagePhoto,
+    Message,
     Order,
     OrderLine,
     PendingPhoto,
@@ -162,6 +163,12 @@ def return_request_submit(
                 )
                 photos.pending_photos_attach(line=line, photos=[pending[p.pk] for p in req.photos])
                 hold_units(req.order_line_id, req.quantity)
+            if channel != Channel.PORTAL:
+                # The customer's email about this order (no return yet) is what staff are answering: it joins the
+                # new return's thread, answered.
+                Message.objects.filter(order=order, request__isnull=True, answered_at__isnull=True).update(
+                    request=request, answered_at=now
+                )
             review = _auto_review(request, today=today) if auto_approve else None
             record_step(
                 request,

@@ -217,3 +217,22 @@ def test_messages_waiting_lists_the_oldest_first_and_empties_on_reply(client, rr
     assert listed.status_code == 200 and "First question" in listed.content.decode()
     client.post(reverse("admin:returns_returnrequest_reply", args=[rr.pk]), {"body": "Answered"})
     assert client.get(tiles["messages_waiting"].url).context["cl"].result_count == 0
+
+
+def test_an_email_about_an_order_shows_on_its_page_and_joins_the_return_support_starts(
+    client, order, service_agent, other_customer
+):
+    from returns.services.messages import message_on_order
+
+    asked = message_on_order(order=order, body="My mug arrived chipped, what do I do?")
+    client.force_login(service_agent)
+    page = client.get(reverse("admin:returns_order_change", args=[order.pk])).content.decode()
+    assert "My mug arrived chipped, what do I do?" in page and "start a return for this customer" in page
+    mug = order.lines.get(sku="MUG-01")
+    data = {"submission_key": str(uuid.uuid4()), "for_customer": "1", "channel": "email", **line_data(mug)}
+    assert client.post(for_customer_url(order), data).status_code == 302
+    asked.refresh_from_db()
+    assert asked.request == ReturnRequest.objects.get() and asked.answered_at is not None
+    # The customer's own question shows in the thread of the return on their page; not to another customer.
+    client.force_login(other_customer)
+    assert client.get(reverse("admin:returns_order_change", args=[order.pk])).status_code == 302  # not staff
