@@ -17,7 +17,7 @@ from importlib import import_module
 import django
 from django.core.management.base import CommandParser, handle_default_options
 
-COMMANDS = ("admin", "photo_uploads", "webhooks", "inbound_email")
+COMMANDS = ("admin", "events_out", "inbound_email", "photo_uploads", "webhooks")
 
 
 def main(argv: list[str]) -> None:

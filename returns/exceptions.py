@@ -43,3 +43,7 @@ class ImportErrors(ReturnsError):
         self.problems = list(problems)
         self.count = count = count if count is not None else len(self.problems)
         super().__init__(message or f"The file has {count} problem{'' if count == 1 else 's'}; nothing was written.")
+
+
+class EndpointRefused(ReturnsError):
+    """A webhook endpoint cannot be added as given (its URL, its event types)."""

@@ -757,3 +757,119 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.delivery_id} → {self.status_code}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the store's own systems that hears the events it asked for, signed the Standard Webhooks way.
+
+    ``secrets``: the signing secrets standing now, newest first, each ``{"secret": "whsec_…", "until": iso|null}``;
+    while a secret is rolled, both sign (the receiver accepts either). Added, listed and removed by
+    ``manage.py webhooks`` or, by the superuser, in the admin. Failing for WEBHOOKS_RETRY_HOURS in a row
+    disables it (``disabled_at``, ``disabled_reason``) and the admin index says so.
+    """
+
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # The public event types it hears ("return.approved", …); empty: every type.
+    event_types = models.JSONField(default=list, blank=True)
+    secrets = models.JSONField(default=list, editable=False)
+    enabled = models.BooleanField(default=True)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self):
+        return self.url
+
+    def hears(self, public_type: str) -> bool:
+        return not self.event_types or public_type in self.event_types
+
+
+class WebhookEvent(models.Model):
+    """One event for the store's systems, written in the transaction of the change it tells of.
+
+    ``body`` is the JSON exactly as every endpoint receives it, so each attempt signs the same bytes;
+    ``message_id`` is its ``webhook-id``, the same on every attempt, for the receiver to drop repeats.
+    """
+
+    message_id = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=60)
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.type} {self.message_id}"
+
+
+class EventDelivery(models.Model):
+    """One event on its way to one endpoint: an outbox row on ``returns.outbox.lease``.
+
+    States: pending (due at ``next_attempt_at``), sending (claimed, ``lease_until``), delivered (a 2xx),
+    failed (no 2xx for WEBHOOKS_RETRY_HOURS). ``request`` is the event's, kept here so the events of one
+    return reach an endpoint in order (a row waits while an earlier one of its return is not done).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up – no 2xx for 3 days"
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "event deliveries"
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="eventdelivery_due_idx"),
+            models.Index(fields=["endpoint", "request", "id"], name="eventdelivery_order_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="eventdelivery_once_per_endpoint"),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(lease_until__isnull=False), name="eventdelivery_sending_has_lease"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="delivered") | Q(delivered_at__isnull=False), name="eventdelivery_delivered_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} → {self.endpoint_id}: {self.state}"
+
+
+class EventDeliveryAttempt(models.Model):
+    """One try at a delivery: when, the answer's status (none: no answer), and the first 1 KB of what it said."""
+
+    delivery = models.ForeignKey(EventDelivery, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response = models.TextField(blank=True)
+    milliseconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} at {self.at}: {self.status_code or self.error}"

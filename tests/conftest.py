@@ -147,3 +147,13 @@ def fake_stripe(settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 1
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def receiver():
+    """A store's webhook receiver on 127.0.0.1 (tests/fakes/receiver.py)."""
+    from tests.fakes.receiver import Receiver
+
+    fake = Receiver().start()
+    yield fake
+    fake.stop()

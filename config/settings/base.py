@@ -418,6 +418,14 @@ STRIPE_CLICK_TIMEOUT = env.float("STRIPE_CLICK_TIMEOUT", default=5.0)
 # Stripe for 3 days); `manage.py sweep_webhooks` forgets older ones.
 WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)
 
+# Events out to the store's own systems (README, "Events out"): signed POSTs from `manage.py deliver_webhooks`.
+# Only https:// to public addresses unless WEBHOOKS_ALLOW_PRIVATE (a store's internal systems, tests).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
+WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=72)
+WEBHOOKS_WORKER_THREADS = env.int("WEBHOOKS_WORKER_THREADS", default=4)
+WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
+
 # The store's signed orders webhook (POST /api/v1/orders; README, Integrations). Off without a secret.
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")
 ORDER_WEBHOOK_MAX_BYTES = env.int("ORDER_WEBHOOK_MAX_BYTES", default=1024 * 1024)

@@ -10,3 +10,5 @@ if not env("EMAIL_URL", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = BASE_DIR / "sent-emails"
 DEMO_DATA_ALLOWED = True
+# A receiver on this laptop (http://127.0.0.1:…) may hear the events.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True)

@@ -28,3 +28,6 @@ WHITENOISE_AUTOREFRESH = True
 # Outbox emails in EMAIL_DELIVERY=immediate are sent in the caller's thread after commit
 # (tests of the background sender turn this back on).
 EMAIL_IN_BACKGROUND = False
+# The tests' receivers listen on 127.0.0.1 over plain http; the refusals are tested with this turned off.
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_WORKER_THREADS = 1  # in the caller's thread, inside the test's transaction

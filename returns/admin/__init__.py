@@ -6,7 +6,14 @@ service (``returns.services``), whose errors become admin messages.
 
 from django.contrib import admin
 
-from returns.admin import blocklist, notifications, orders, refunds, return_requests  # noqa: F401  (registers the model admins)
+from returns.admin import (  # noqa: F401  (registers the model admins)
+    blocklist,
+    notifications,
+    orders,
+    refunds,
+    return_requests,
+    webhooks,
+)
 from returns.admin.overview import install
 
 install(admin.site)

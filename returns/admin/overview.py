@@ -25,7 +25,7 @@ from returns.admin.filters import (
     QUEUE_REPLACEMENTS,
     QUEUE_REVIEW,
 )
-from returns.models import Notification, Refund
+from returns.models import Notification, Refund, WebhookEndpoint
 from returns.roles import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 from returns.selectors import staff as staff_selectors
 from returns.selectors.staff import StaffOverview, staff_overview
@@ -139,6 +139,9 @@ def overview_context(request) -> dict | None:
         "export_url": reverse("admin:returns_refund_export") if can_see_refunds else "",
         "analytics_url": reverse("admin:returns_returnrequest_analytics") if user.has_perm(PERM_REVIEW) else "",
         "photo_room": photo_room(),
+        # Endpoints the webhook worker disabled after WEBHOOKS_RETRY_HOURS of failures: the superuser's to mend.
+        "disabled_endpoints": list(WebhookEndpoint.objects.filter(enabled=False)) if user.is_superuser else [],
+        "endpoints_url": reverse("admin:returns_webhookendpoint_changelist") if user.is_superuser else "",
     }
 
 

@@ -145,3 +145,29 @@ class Event(StrEnum):
         About("Customer wrote a message", staff_email="staff_message_received", unattended=Actor.GUEST),
     )
     MESSAGE_ANSWERED = "message_answered", About("Staff replied", emails_customer=True)
+
+
+# The type each event has for the store's systems (webhooks out, the API): stable names, never changed once
+# published. A new event is one line here; tests/returns/domain/test_events.py fails until it has one.
+PUBLIC_TYPES: dict[Event, str] = {
+    Event.SUBMITTED: "return.submitted",
+    Event.APPROVED: "return.approved",
+    Event.REJECTED: "return.rejected",
+    Event.CANCELLED: "return.cancelled",
+    Event.SHIPPED: "return.shipped",
+    Event.TRACKING_UPDATED: "return.tracking_updated",
+    Event.RECEIVED: "return.received",
+    Event.INSPECTED: "return.inspected",
+    Event.CLOSED: "return.closed",
+    Event.REFUND_SENT: "refund.sent",
+    Event.REFUND_RETRYING: "refund.retrying",
+    Event.REFUND_ISSUED: "refund.issued",
+    Event.REFUND_FAILED: "refund.failed",
+    Event.REPLACEMENT_SENT: "replacement.sent",
+    Event.SHIP_BY_REMINDER: "return.ship_by_reminder",
+    Event.EXPIRED: "return.expired",
+    Event.REINSTATED: "return.reinstated",
+    Event.MESSAGE_RECEIVED: "message.received",
+    Event.MESSAGE_ANSWERED: "message.answered",
+}
+EVENT_OF_TYPE: dict[str, Event] = {public: event for event, public in PUBLIC_TYPES.items()}

@@ -56,14 +56,24 @@ class Lease:
         now = timezone.now()
         return {f.name: now for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)}
 
-    def claim(self, now: datetime, *, ids: Iterable[int] | None = None, skip: Iterable[int] = (), wait: bool = False):
-        """Take the next due row (of ``ids``, if given), or None: lease it and count the attempt.
+    def claim(
+        self,
+        now: datetime,
+        *,
+        ids: Iterable[int] | None = None,
+        skip: Iterable[int] = (),
+        wait: bool = False,
+        where: Q | None = None,
+    ):
+        """Take the next due row (of ``ids``, if given, matching ``where``), or None: lease it and count the attempt.
 
         ``wait`` waits for a row another transaction holds instead of passing it by: right after
         a click, the row named is the one wanted, and a second click may hold it for a moment.
         """
         with transaction.atomic():
             rows = self.model.objects.filter(self.due(now)).exclude(pk__in=list(skip))
+            if where is not None:
+                rows = rows.filter(where)
             if ids is not None:
                 rows = rows.filter(pk__in=list(ids))
             row = rows.select_for_update(skip_locked=not wait).order_by(self.next_attempt_field, "id").first()

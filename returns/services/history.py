@@ -25,6 +25,7 @@ from returns.models import (
     StatusChange,
 )
 from returns.outbox.mail import notification_record
+from returns.outbox.webhooks import event_record
 
 S = ReturnRequest.Status
 
@@ -40,7 +41,8 @@ def record_step(
     today: date | None = None,
     notify: bool = True,
 ) -> StatusChange:
-    """The history row for a step; the customer is told of every status change (R13).
+    """The history row for a step; the customer is told of every status change (R13), and the
+    store's systems of every step (``event_record``: the event out, in this same transaction).
 
     ``notify=False`` only where the next step, in the same transaction, sends the email
     that tells of both (a request approved as it is submitted).
@@ -48,6 +50,7 @@ def record_step(
     change = StatusChange.objects.create(
         request=request, by=by, event=event, from_status=from_status, to_status=to_status, note=note
     )
+    event_record(request=request, change=change)
     if notify:
         notification_record(request=request, change=change, today=today)
     return change

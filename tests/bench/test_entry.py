@@ -40,7 +40,7 @@ def test_settings_can_be_named_on_the_command_line_as_with_manage_py():
 def test_an_unknown_command_is_answered_with_the_list():
     answer = run("-m", "bench", "admn", env_extra={})
     assert answer.returncode != 0
-    assert "usage: python -m bench {admin,photo_uploads,webhooks,inbound_email}" in answer.stderr
+    assert "usage: python -m bench {admin,events_out,inbound_email,photo_uploads,webhooks}" in answer.stderr
 
 
 def test_nothing_in_the_app_or_its_settings_imports_bench():

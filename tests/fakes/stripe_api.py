@@ -16,8 +16,10 @@ import secrets
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.local_server import LocalServer
 
 API_KEY = "sk_test_fake_alotrop"
 
@@ -34,7 +36,7 @@ def _form(body: str) -> dict:
     return out
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     def __init__(self, *, refund_status: str = "succeeded", slow_seconds: float = 2.0):
         self.refund_status = refund_status  # what a new refund's status is: succeeded or pending
         self.slow_seconds = slow_seconds  # how late a "timeout" answer comes
@@ -44,24 +46,13 @@ class FakeStripe:
         self.misbehave: deque[str] = deque()
         self.requests: list[tuple[str, str, dict, dict]] = []  # method, path, params, headers
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve()
 
     # --- test controls -----------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeStripe:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base_url
 
     def add_payment(self, pi: str, *, amount: int, currency: str = "usd", refunded: int = 0) -> str:
         charge = f"ch_{secrets.token_hex(8)}"

@@ -152,3 +152,15 @@ def test_a_value_no_code_writes_still_reads_in_words():
     assert event_label(E.REFUND_SENT) == "Refund sent to the provider"
     assert event_label("refund_pending") == "Refund pending"
     assert Event.lookup("refund_pending") is None and Event.lookup("approved") is E.APPROVED
+
+
+def test_every_event_has_one_public_type_for_the_stores_systems():
+    from returns.domain.events import EVENT_OF_TYPE, PUBLIC_TYPES
+
+    missing = [event.name for event in Event if event not in PUBLIC_TYPES]
+    assert missing == [], "add a line for each to PUBLIC_TYPES in returns/domain/events.py"
+    assert len(EVENT_OF_TYPE) == len(PUBLIC_TYPES)  # no two events share a type
+    assert PUBLIC_TYPES[E.APPROVED] == "return.approved"
+    assert PUBLIC_TYPES[E.REFUND_ISSUED] == "refund.issued"
+    for public in PUBLIC_TYPES.values():
+        assert public.split(".")[0] in ("return", "refund", "replacement") and public.islower()
