@@ -163,4 +163,4 @@ def test_every_event_has_one_public_type_for_the_stores_systems():
     assert PUBLIC_TYPES[E.APPROVED] == "return.approved"
     assert PUBLIC_TYPES[E.REFUND_ISSUED] == "refund.issued"
     for public in PUBLIC_TYPES.values():
-        assert public.split(".")[0] in ("return", "refund", "replacement") and public.islower()
+        assert public.split(".")[0] in ("return", "refund", "replacement", "message") and public.islower()
