@@ -111,7 +111,7 @@ def return_request_submit(
                     cfg=cfg,
                 ):
                     problems.append((ol, decision))
-                if not (req.description or "").strip():
+                if policy.description_required(req.reason) and not (req.description or "").strip():
                     problems.append((ol, policy.Decision(False, "R5", policy.DESCRIPTION_MISSING)))
             if problems:
                 raise PolicyViolation(

@@ -21,7 +21,7 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from returns.conf import policy_config, store_today
+from returns.conf import policy_config, review_time_words, store_today
 from returns.domain import policy, steps
 from returns.domain.estimates import Estimate
 from returns.domain.steps import ReturnFacts
@@ -197,7 +197,7 @@ def _submitted_message(made: ReturnRequest) -> str:
             f"Your return {made.rma} is approved. Print the return authorization below "
             f"and ship the parcel by {policy.day(made.ship_by)}."
         )
-    return f"Your return {made.rma} is requested. We will email you when we have reviewed it."
+    return f"Your return {made.rma} is requested. We review it {review_time_words()} and email you as soon as we have."
 
 
 @require_POST
@@ -305,6 +305,7 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         "has_authorization": summary.has_authorization,
         "policy": policy_config(),
         "return_address": settings.STORE_RETURN_ADDRESS,
+        "review_time": review_time_words(),
     }
     if context["can_record_shipment"] and "shipment_form" not in extra:
         initial = {"carrier": rr.carrier, "tracking_number": rr.tracking_number}
