@@ -1,17 +1,27 @@
 # Alotrop Returns. `make run` for the demo, `make test` for the suite.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+PYENV_ROOT ?= $(HOME)/.pyenv
+# The interpreter that makes the venv: the first that runs of PYTHON as the PATH finds it and the pyenv versions
+# that have it, newest first. A pyenv shim answers "command not found" unless its version is selected, and
+# is often not on the PATH of make's shell at all: `make run PYTHON=python3.13` works either way.
+BASE_PYTHON = $(shell for c in $$(command -v $(PYTHON)) $$(ls -1d $(PYENV_ROOT)/versions/*/bin/$(PYTHON) 2>/dev/null \
+  | sort -rV); do "$$c" -c "" 2>/dev/null && echo "$$c" && break; done)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format check-deploy clean bench
+.PHONY: run test install migrate seed lint format check-deploy clean bench lighthouse
 
 $(STAMP): pyproject.toml requirements.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || test -n "$(BASE_PYTHON)" || { echo "No $(PYTHON) on the PATH or in $(PYENV_ROOT)/versions."\
+	  "Install Python 3.11 or newer (e.g. pyenv install 3.13), or name it: make run PYTHON=/path/to/python3"; exit 1; }
+	@test -x $(PY) || $(BASE_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {\
+	  echo "$(BASE_PYTHON) is older than Python 3.11; name a newer one: make run PYTHON=python3.13"; exit 1; }
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
+	$(PY) -m pip install --quiet -c requirements.lock ".[test]"  # the dependencies: the code runs from this folder
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,8 +35,10 @@ seed: migrate
 ## Set up and serve the demo on SQLite at http://$(HOST):$(PORT); emailed links use that address
 ## unless PORTAL_BASE_URL is set
 run: seed
-	@echo "Serving http://$(HOST):$(PORT)/ (staff: http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
-	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Serving the demo at http://$(HOST):$(PORT)/ (staff: http://$(HOST):$(PORT)/admin/) with Django's"\
+	  "development server, for trying the portal only (README: Deployment). Ctrl-C stops."
+	DJANGO_RUNSERVER_HIDE_WARNING=true PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The whole suite (SQLite unless DATABASE_URL says otherwise)
 test: install
@@ -35,6 +47,11 @@ test: install
 ## Page speed against bare Django: throwaway database, gunicorn, wrk (BENCH_* settings: see bench/run.py)
 bench: install
 	$(PY) bench/run.py
+
+## Lighthouse (mobile) on every customer page with the production command, Debian's chromium (CHROME_PATH)
+## and Lighthouse from npm (LIGHTHOUSE=path, else npx); fails when a page misses issue 16's bar
+lighthouse: install
+	$(PY) -m bench.lighthouse
 
 lint: install
 	$(VENV)/bin/ruff check .

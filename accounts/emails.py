@@ -180,7 +180,7 @@ def prepare_guest_link(note: Notification) -> bool:
                 "order": order,
                 "link": guest_link(order),
                 "valid_for": duration_words(settings.GUEST_LINK_MAX_AGE),
-                "code": code,
+                "code": f"{code[:3]} {code[3:]}",  # read as a code (123 456), not a number like the order's
                 "code_valid_for": duration_words(settings.GUEST_CODE_MAX_AGE),
             },
         )

@@ -193,5 +193,5 @@ class GuestCodeForm(FocusFirstErrorMixin, forms.Form):
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split())
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
-            raise forms.ValidationError("The code is 6 digits, like 123456.", code="invalid")
+            raise forms.ValidationError("The code is 6 digits, like 123 456.", code="invalid")
         return code

@@ -233,6 +233,26 @@ def in_process(env: dict, pages: list, cookies: dict, profile: str | None) -> di
     return json.loads(result.stdout)
 
 
+def demo_site(stack: ExitStack, who: str) -> tuple[dict, dict]:
+    """A throwaway database with the demo data and the static files: the environment that serves it, and
+    the ids the pages' paths need."""
+    url = database(stack)
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_SECRET_KEY": secrets.token_hex(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "NUM_PROXIES": "1",
+        "EMAIL_URL": "dummymail://",
+        "EMAIL_DELIVERY": "worker",
+        "LOG_LEVEL": "WARNING",
+    }
+    say(f"{who}: database {url.rsplit('/', 1)[-1]}: migrate, demo data, static files")
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo", settings="config.settings.local")
+    manage(env, "collectstatic", "--noinput")
+    return env, json.loads(manage(env, "shell", "-c", DISCOVER).strip().splitlines()[-1])
+
+
 def main() -> None:
     wanted = [key for key in os.environ.get("BENCH_PAGES", "").split(",") if key]
     profile = os.environ.get("BENCH_PROFILE") or None
@@ -240,21 +260,7 @@ def main() -> None:
     with ExitStack() as stack:
         stack.callback(say, "bench: stopped the servers and dropped the database")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-        url = database(stack)
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "DJANGO_SECRET_KEY": secrets.token_hex(32),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "NUM_PROXIES": "1",
-            "EMAIL_URL": "dummymail://",
-            "EMAIL_DELIVERY": "worker",
-            "LOG_LEVEL": "WARNING",
-        }
-        say(f"bench: database {url.rsplit('/', 1)[-1]}: migrate, demo data, static files")
-        manage(env, "migrate", "--noinput")
-        manage(env, "seed_demo", settings="config.settings.local")
-        manage(env, "collectstatic", "--noinput")
-        ids = json.loads(manage(env, "shell", "-c", DISCOVER).strip().splitlines()[-1])
+        env, ids = demo_site(stack, "bench")
         pages = [
             (key, title, who, path.format(**ids)) for key, title, who, path in PAGES if not wanted or key in wanted
         ]

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from accounts import views as accounts_views
 from returns.api import inbound_email
@@ -18,6 +21,8 @@ urlpatterns = [
     path("anymail/postmark/inbound/", inbound_email.postmark_inbound, name="postmark_inbound"),
     path("anymail/postmark/tracking/", inbound_email.postmark_tracking, name="postmark_tracking"),
     path("anymail/", include("anymail.urls")),
+    # Browsers and tools that ignore <link rel="icon"> still ask here: no 404 (a console error) on any page.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.ico"), permanent=True)),
     path("", accounts_views.home, name="home"),
     path("", include("returns.web.urls")),
 ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from returns.domain.policy import PolicyConfig
 from returns.domain.risk import Limits
+from returns.domain.wording import review_time
 
 
 def policy_config() -> PolicyConfig:
@@ -41,3 +42,8 @@ def store_date(moment: datetime | None = None) -> date:
 
 def store_today() -> date:
     return store_date()
+
+
+def review_time_words() -> str:
+    """R5: how soon a return waiting for review is usually reviewed (``REVIEW_TARGET_HOURS``), in words."""
+    return review_time(settings.REVIEW_TARGET_HOURS)

@@ -297,6 +297,11 @@ if AUTO_APPROVE not in ("off", "standard", "all"):
     raise ImproperlyConfigured(f"AUTO_APPROVE must be off, standard or all, not {AUTO_APPROVE!r}.")
 AUTO_APPROVE_MAX_REFUND = Decimal(env("AUTO_APPROVE_MAX_REFUND", default="200.00"))
 AUTO_APPROVE_MAX_RETURNS_90_DAYS = env.int("AUTO_APPROVE_MAX_RETURNS_90_DAYS", default=3)
+# How soon staff usually review a return that waits for them, as the customer is told ("usually within one
+# business day" for 24).
+REVIEW_TARGET_HOURS = env.int("REVIEW_TARGET_HOURS", default=24)
+if REVIEW_TARGET_HOURS < 1:
+    raise ImproperlyConfigured(f"REVIEW_TARGET_HOURS must be at least 1, not {REVIEW_TARGET_HOURS}.")
 # What happens to an item received but not accepted at inspection (told on the return's page and
 # in the email): "hold" it UNACCEPTED_ITEM_HOLD_DAYS for the customer to ask for it back, then
 # recycle or donate it; "send_back" at the store's cost; or "dispose".

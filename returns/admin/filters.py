@@ -30,8 +30,8 @@ QUEUE_REPLACEMENTS = "replacements"
 
 QUEUE_LABELS = {
     QUEUE_REVIEW: "To review",
-    QUEUE_HELD: "Held for review (risk)",
-    QUEUE_OVERDUE: "Overdue to ship (R6)",
+    QUEUE_HELD: "Held by a risk rule",
+    QUEUE_OVERDUE: "Overdue to ship",
     QUEUE_ON_THE_WAY: "On the way",
     QUEUE_INSPECTION: "To inspect",
     QUEUE_REPLACEMENTS: "Replacements to send",

@@ -15,7 +15,15 @@ from django.utils.html import format_html
 from returns.admin.analytics import AnalyticsView
 from returns.admin.conversation import ConversationViews
 from returns.admin.display import age_in_days, money, person, photo_urls
-from returns.admin.filters import QUEUE_HELD, QUEUE_OVERDUE, FaultClaimFilter, QueueFilter, ReasonFilter, StatusFilter
+from returns.admin.filters import (
+    QUEUE_HELD,
+    QUEUE_OVERDUE,
+    QUEUE_REVIEW,
+    FaultClaimFilter,
+    QueueFilter,
+    ReasonFilter,
+    StatusFilter,
+)
 from returns.admin.inspection import InspectionView
 from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import RequestSearchMixin
@@ -37,6 +45,13 @@ from returns.services.refunds import refund_provider_label
 from returns.services.requests import return_request_approve, return_request_receive
 
 S = ReturnRequest.Status
+
+
+def waiting_reason(obj: ReturnRequest) -> str:
+    """Why this request was approved at once or waits for staff, in staff's words (``risk.review_outcome``)."""
+    return risk.review_outcome(
+        outcome=obj.auto_review, rule=obj.auto_review_rule, limits=risk_limits(), currency=obj.order.currency
+    )
 
 
 def held_by(obj: ReturnRequest) -> dict | None:
@@ -121,14 +136,10 @@ class ReturnRequestAdmin(
         return super().get_ordering(request)
 
     def get_list_display(self, request):
-        """Requests held by a risk rule say which rule, in the ship-by and refund columns' place
-        (a request waiting for review has neither yet)."""
-        if request.GET.get(QueueFilter.parameter_name) == QUEUE_HELD:
-            return tuple(
-                "held_by_column" if name == "ship_by_column" else name
-                for name in self.list_display
-                if name != "refund_column"
-            )
+        """The review queues say why each request waits, in the ship-by column's place (a request waiting for
+        review has no ship-by day yet)."""
+        if request.GET.get(QueueFilter.parameter_name) in (QUEUE_REVIEW, QUEUE_HELD):
+            return tuple("waiting_column" if name == "ship_by_column" else name for name in self.list_display)
         return self.list_display
 
     def get_queryset(self, request):
@@ -149,13 +160,14 @@ class ReturnRequestAdmin(
 
     @admin.display(description="Automatic approval")
     def automatic_review(self, obj):
-        """What the risk rules decided at submission, and the rule that decided (held, approved or left for staff)."""
+        """What the risk rules decided at submission and why, in words; the setting or rule id only as a small
+        secondary label."""
         if not obj.auto_review:
             return "-"
         return format_html(
-            "<strong>{}</strong> · rule <code>{}</code><br>{}",
-            obj.get_auto_review_display(),
-            obj.auto_review_rule,
+            '<strong>{}</strong> <span class="rr-muted rr-small">({})</span><br>{}',
+            waiting_reason(obj),
+            risk.RULE_SETTINGS.get(obj.auto_review_rule, obj.auto_review_rule.partition("=")[0]),
             obj.auto_review_note,
         )
 
@@ -199,22 +211,29 @@ class ReturnRequestAdmin(
             return format_html('<strong class="rr-overdue" title="{}">{} · overdue</strong>', obj.ship_by, text)
         return format_html('<span title="{}">{}</span>', obj.ship_by, text)
 
-    @admin.display(description="Held by (risk rule)", ordering="auto_review_rule")
-    def held_by_column(self, obj):
-        held = held_by(obj)
-        if held is None:
-            return "—"
-        return format_html('<span title="{}">{}</span>', held["note"], held["label"])
+    @admin.display(description="Why it waits", ordering="auto_review_rule")
+    def waiting_column(self, obj):
+        """In words ("Held: refund above $200.00 (limit)"); the rule's own sentence on hover."""
+        return format_html('<span title="{}">{}</span>', obj.auto_review_note, waiting_reason(obj))
 
-    @admin.display(description="Fault", boolean=True, ordering="first_fault_line")
+    @admin.display(description="Fault", ordering="first_fault_line")
     def fault_claim(self, obj):
-        return getattr(obj, "first_fault_line", None) is not None
+        """Whether the customer claims damage, a defect or a wrong item: a claim, not a pass or a fail."""
+        return "claimed" if getattr(obj, "first_fault_line", None) is not None else "not claimed"
 
     @admin.display(description="Refund", ordering="refund__total")
     def refund_column(self, obj):
+        """The refund once inspection made it; until then the estimate stored with the request."""
         refund = getattr(obj, "refund", None)
         if refund is None:
-            return "—"
+            estimate = Estimate.from_json(obj.estimate)
+            if estimate is None or not estimate.outcomes:
+                return "—"
+            return format_html(
+                '<span class="rr-nowrap">{}{}</span><br><span class="rr-muted">estimate</span>',
+                "up to " if estimate.two_outcomes else "",
+                money(estimate.highest, estimate.currency),
+            )
         return format_html(
             '<span class="rr-nowrap">{}</span><br><span class="rr-muted">{}</span>',
             money(refund.total, refund.currency),
@@ -299,14 +318,18 @@ class ReturnRequestAdmin(
         summary = return_summary(detail, today=today)
         lines, refund = summary.lines, summary.refund
         in_this_request = {line.order_line_id: line.quantity for line in lines}
-        order_lines = [
-            {
-                "view": view,
-                "in_this_request": in_this_request.get(view.line.pk, 0),
-                "other_rmas": sorted({rl.request.rma for rl in view.return_lines if rl.request_id != detail.pk}),
-            }
-            for view in line_views(order, today)
-        ]
+        order_lines = []
+        for view in line_views(order, today):
+            mine = in_this_request.get(view.line.pk, 0)
+            others = sorted({rl.request.rma for rl in view.return_lines if rl.request_id != detail.pk})
+            order_lines.append(
+                {
+                    "view": view,
+                    "in_this_request": mine,
+                    "other_rmas": others,
+                    "reasons": self._eligibility_for_staff(view.eligibility.reasons, mine, others),
+                }
+            )
         claims = [
             {
                 "line": line,
@@ -393,6 +416,15 @@ class ReturnRequestAdmin(
             "holds": risk.holds(facts, limits=risk_limits()),
             "estimated": money(facts.estimated_refund, currency),
         }
+
+    @staticmethod
+    def _eligibility_for_staff(reasons, in_this_request: int, other_rmas: list[str]) -> list[policy.Decision]:
+        """A line's eligibility today, as staff read it on the request: units taken by this very request are
+        not an alarm (R4 says "every unit is in a return" because of it)."""
+        if not in_this_request or other_rmas:
+            return list(reasons)
+        own = policy.Decision(True, "R4", f"{in_this_request} in this request.")
+        return [own if (d.rule == "R4" and not d.ok) else d for d in reasons]
 
     @staticmethod
     def _waiting_note(obj: ReturnRequest, refund) -> str:

@@ -216,7 +216,16 @@ class RequestedLine:
 # R5: what every requested line needs, worded once for the service, the form and the page's script.
 NONE_CHOSEN = "Choose at least one item to return."
 REASON_MISSING = "Choose a reason for returning this item."
-DESCRIPTION_MISSING = "Tell us briefly why you are returning it."
+DESCRIPTION_MISSING = "Tell us briefly what is wrong with it."
+
+
+def description_required(reason: str) -> bool:
+    """R5 (§3 asks for "a brief description of the reason"): for a standard reason the reason chosen is that
+    description, so the words are optional; a damage, fault or wrong-item claim says what is wrong, beside its
+    photos (R7)."""
+    return is_fault_reason(reason)
+
+
 CONDITION_NOT_CONFIRMED = (
     "Please confirm the item is in its original condition and packaging, with all labels, manuals and accessories."
 )

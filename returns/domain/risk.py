@@ -36,9 +36,15 @@ MAX_REFUND = "max_refund"
 MAX_RETURNS_90_DAYS = "returns_90_days"
 BLOCKED_EMAIL = "blocked_email"
 RULE_LABELS = {
-    MAX_REFUND: "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)",
-    MAX_RETURNS_90_DAYS: "Many returns from this email in 90 days (AUTO_APPROVE_MAX_RETURNS_90_DAYS)",
+    MAX_REFUND: "Refund above the limit for automatic approval",
+    MAX_RETURNS_90_DAYS: "Many returns from this email in 90 days",
     BLOCKED_EMAIL: "Email on the block list",
+}
+# The setting behind each rule, shown to staff as a small secondary label, never as the words of a sentence.
+RULE_SETTINGS = {
+    MAX_REFUND: "AUTO_APPROVE_MAX_REFUND",
+    MAX_RETURNS_90_DAYS: "AUTO_APPROVE_MAX_RETURNS_90_DAYS",
+    BLOCKED_EMAIL: "block list",
 }
 
 
@@ -141,3 +147,25 @@ def auto_review(facts: RiskFacts, *, mode: str, limits: Limits) -> AutoReview:
     return AutoReview(
         True, f"AUTO_APPROVE={mode}", f"Approved automatically: {what}, every policy and risk rule passed."
     )
+
+
+def review_outcome(*, outcome: str, rule: str, limits: Limits, currency: str) -> str:
+    """What the risk rules decided at submission and why, in staff's words: "Held: refund above $200.00
+    (limit)", "Waiting for review because automatic approval is off". ``outcome`` and ``rule`` are what the
+    request stored (``AutoReview``; a risk rule's id or ``AUTO_APPROVE=<mode>``)."""
+    if outcome == "held":
+        if rule == MAX_REFUND:
+            return f"Held: refund above {format_money(limits.max_refund, currency)} (limit)"
+        if rule == MAX_RETURNS_90_DAYS:
+            return f"Held: more than {limits.max_returns_90_days} returns from this email in 90 days (limit)"
+        if rule == BLOCKED_EMAIL:
+            return "Held: the email is on the block list"
+        return "Held by a risk rule"
+    mode = rule.partition("=")[2]
+    if outcome == "staff":
+        if mode == OFF:
+            return "Waiting for review because automatic approval is off"
+        return "Waiting for review because fault claims are reviewed by staff"
+    if outcome == "approved":
+        return "Approved automatically: every policy and risk rule passed"
+    return "Waiting for review"

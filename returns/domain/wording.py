@@ -62,3 +62,16 @@ def inspection_outcome(pairs) -> str:
     if accepted == 0:
         return "The item was not accepted." if total == 1 else f"None of the {total} {noun} accepted."
     return f"{accepted} of {total} {noun} accepted."
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def review_time(hours: int) -> str:
+    """How soon staff review a held return (``REVIEW_TARGET_HOURS``), as a customer reads it: 24 -> "usually
+    within one business day", 72 -> "usually within three business days", 4 -> "usually within 4 hours"."""
+    if hours % 24 == 0 and hours > 0:
+        days = hours // 24
+        count = _COUNTS.get(days, str(days))
+        return f"usually within {count} business day{'s' if days != 1 else ''}"
+    return f"usually within {hours} hour{'s' if hours != 1 else ''}"

@@ -128,7 +128,7 @@ def return_request_submit(
                     waived[ol.pk] = policy.waived_rules(**facts)
                 for decision in policy.check_requested_line(**facts, waive=waived.get(ol.pk, frozenset())):
                     problems.append((ol, decision))
-                if not (req.description or "").strip():
+                if policy.description_required(req.reason) and not (req.description or "").strip():
                     problems.append((ol, policy.Decision(False, "R5", policy.DESCRIPTION_MISSING)))
             if problems:
                 raise PolicyViolation(

@@ -158,12 +158,16 @@ class ReturnLineForm(forms.Form):
             }
         )
         f["description"].label = f"Short description for the {name}"
-        f["description"].help_text = "For example: too small, the handle is cracked, not the colour shown."
+        f["description"].help_text = (
+            "Needed for damage, a fault or a wrong item: what is wrong? Optional otherwise, "
+            "for example: too small, not the colour shown."
+        )
         f["description"].widget.attrs.update(
             {
                 "class": "form-control",
                 "maxlength": 2000,
-                "aria-required": "true",
+                # Required only with a fault reason (policy.description_required): the script asks the same.
+                "data-required-when": "fault",
                 "data-msg-missing": policy.DESCRIPTION_MISSING,
             }
         )
@@ -182,6 +186,11 @@ class ReturnLineForm(forms.Form):
             field = f[f"{kind}_photos"]
             field.help_text = f"{field.help_text} {limits}"
             field.widget.attrs.update({"class": "form-control", "accept": "image/*", "data-photo-kind": kind})
+
+    @property
+    def single_unit(self) -> bool:
+        """One unit left to return: the quantity is 1, not a question (sent as a hidden field)."""
+        return self.eligibility.returnable_quantity == 1
 
     @property
     def is_selected(self) -> bool:
@@ -210,7 +219,8 @@ class ReturnLineForm(forms.Form):
             self.add_error("quantity", QUANTITY_MISSING)
         if not data.get("reason") and "reason" not in self.errors:
             self.add_error("reason", policy.REASON_MISSING)
-        if not data.get("description") and "description" not in self.errors:
+        needs_words = policy.description_required(data.get("reason") or "")
+        if needs_words and not data.get("description") and "description" not in self.errors:
             self.add_error("description", policy.DESCRIPTION_MISSING)
         return data
 
@@ -305,6 +315,9 @@ class StartReturnForm:
         self.data = data
         self.line_forms = [ReturnLineForm(data, files, line_view=lv) for lv in line_views if lv.eligibility.can_return]
         self.blocked = [lv for lv in line_views if not lv.eligibility.can_return]
+        if not self.is_bound and len(self.line_forms) == 1:
+            # The only item that can go back starts ticked: nothing else could be meant.
+            self.line_forms[0].initial["selected"] = True
         # Order line id -> what an exception would set aside, in words (staff with PERM_GRANT_EXCEPTION only).
         for form in self.line_forms:
             if form.line.pk in (exceptions_offered or {}):

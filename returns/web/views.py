@@ -22,7 +22,7 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from returns.conf import policy_config, store_today
+from returns.conf import policy_config, review_time_words, store_today
 from returns.domain import policy, steps
 from returns.domain.estimates import Estimate
 from returns.domain.steps import ReturnFacts
@@ -283,7 +283,7 @@ def _submitted_message(made: ReturnRequest, *, on_behalf: bool = False) -> str:
             f"Your return {made.rma} is approved. Print the return authorization below "
             f"and ship the parcel by {policy.day(made.ship_by)}."
         )
-    return f"Your return {made.rma} is requested. We will email you when we have reviewed it."
+    return f"Your return {made.rma} is requested. We review it {review_time_words()} and email you as soon as we have."
 
 
 @require_POST
@@ -393,6 +393,7 @@ def _return_context(rr: ReturnRequest, **extra) -> dict:
         "has_authorization": summary.has_authorization,
         "policy": policy_config(),
         "return_address": settings.STORE_RETURN_ADDRESS,
+        "review_time": review_time_words(),
     }
     context["thread"] = list(rr.messages.all())
     context["store_name"] = settings.STORE_NAME

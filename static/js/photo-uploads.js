@@ -41,6 +41,7 @@
   }
 
   function showError(item, message) {
+    if (sendWhenDone) failedWhileWaiting = true;
     item.classList.remove("is-uploading");
     item.classList.add("is-error");
     item.querySelectorAll("progress, .photo-state").forEach((el) => el.remove());
@@ -145,9 +146,39 @@
     next();
   }
 
+  // Send pressed while photos upload: the form waits for them, then sends itself (unless one failed).
+  let sendWhenDone = null;
+  let failedWhileWaiting = false;
+
+  function sendIfWaiting() {
+    if (!sendWhenDone) return;
+    const { button, label } = sendWhenDone;
+    sendWhenDone = null;
+    if (button) {
+      button.textContent = label;
+      button.removeAttribute("aria-disabled");
+    }
+    const note = document.getElementById("photo-wait");
+    if (failedWhileWaiting) {
+      failedWhileWaiting = false;
+      if (note) {
+        note.className = "text-danger small mt-2";
+        note.textContent = "A photo could not be uploaded (see above). Your return has not been sent yet: check the photos, then send again.";
+      }
+      return;
+    }
+    if (note) note.remove();
+    if (form.requestSubmit) form.requestSubmit(button || undefined);
+    else form.submit();
+  }
+
   function next() {
     // One upload at a time per page: gentler on phones' connections and on the server.
-    if (uploading > 0 || queue.length === 0) return;
+    if (uploading > 0) return;
+    if (queue.length === 0) {
+      sendIfWaiting();
+      return;
+    }
     uploading += 1;
     send(queue.shift(), 0);
   }
@@ -202,12 +233,18 @@
     if (busy && !isEstimate) {
       event.preventDefault();
       event.stopImmediatePropagation();
-      const first = form.querySelector("[data-photo-item].is-uploading");
-      const note = document.getElementById("photo-wait") || element("p", "text-danger small mt-2");
+      if (sendWhenDone) return; // already waiting to send
+      const button = event.submitter || form.querySelector("[data-submit-button]");
+      sendWhenDone = { button, label: button ? button.textContent : "" };
+      if (button) {
+        button.textContent = "Sending when your photos are uploaded…";
+        button.setAttribute("aria-disabled", "true");
+      }
+      const note = document.getElementById("photo-wait") || element("p", "small mt-2");
       note.id = "photo-wait";
-      note.setAttribute("role", "alert");
-      note.textContent = "Please wait until your photos finish uploading, then send again.";
-      if (first) first.after(note);
+      note.setAttribute("role", "status");
+      note.textContent = "Your photos are still uploading. Your return will be sent as soon as they are done.";
+      if (button) button.parentElement.after(note);
     }
   });
 })();

@@ -109,6 +109,7 @@
       const standard = reasonValue !== "" && !FAULT_REASONS.includes(reasonValue);
       return standard && !input.checked ? input.dataset.msgMissing : "";
     }
+    if (input.dataset.requiredWhen === "fault" && !FAULT_REASONS.includes(reasonValue)) return "";
     return input.value.trim() === "" ? input.dataset.msgMissing : "";
   }
 

@@ -80,7 +80,7 @@ def test_photos_upload_as_picked_survive_a_bounce_and_can_be_removed(
     # The description is missing: the page's script says so before sending (in the server's words),
     # nothing is sent, and the two photos are still there. (The server's bounce is the test below.)
     page.locator("[data-submit-button]").click()
-    page.get_by_text("Tell us briefly why you are returning it.").wait_for()
+    page.get_by_text("Tell us briefly what is wrong with it.").wait_for()
     assert not ReturnRequest.objects.exists()
     lamp = page.locator("fieldset", has_text="Desk lamp")
     assert lamp.locator("[data-photo-item]").count() == 2

@@ -367,8 +367,10 @@ def test_the_page_shows_eligibility_with_rule_ids(client, service_agent, submitt
     last_day = order.delivered_on + timedelta(days=28)
     assert f"Returnable until {last_day:%b %-d, %Y}" in html
     assert '<span class="rr-rule">R1</span>' in html
-    assert "Every unit of this item is already in a return request." in html  # the mugs: R4
-    assert '<span class="rr-rule rr-no">R4</span>' in html
+    # The mugs are all in this very request: said plainly, not as an R4 alarm.
+    assert "Every unit of this item is already in a return request." not in html
+    assert '<span class="rr-rule">R4</span> 2 in this request.' in html
+    assert '<span class="rr-rule rr-no">R4</span>' not in html
     assert "Final-sale items can be returned only if" in html and '<span class="rr-rule rr-no">R3</span>' in html
     assert sale.name in html
 
@@ -476,7 +478,7 @@ def test_overview_counts_each_queue_and_this_weeks_refunds(client, service_agent
     queues = {t.label: (t.count, t.url) for t in overview["tiles"]}
     changelist = admin_url("changelist")
     assert queues["To review"] == (1, f"{changelist}?queue=review")
-    assert queues["Overdue to ship (R6)"] == (1, f"{changelist}?queue=overdue")
+    assert queues["Overdue to ship"] == (1, f"{changelist}?queue=overdue")
     assert queues["To inspect"] == (2, f"{changelist}?queue=inspection")
     assert overview["refunds_count"] == 2
     assert overview["refund_totals"] == ["$43.20"]

@@ -130,12 +130,16 @@ def test_customer_service_tiles_count_each_queue_and_link_to_exactly_those(clien
     assert _rmas(held) == {desk["held"].rma}
     # The held list says which rule held each request, in the place of ship-by and refund (neither exists yet).
     held_html = held.content.decode()
-    assert "Held by (risk rule)" in held_html
-    assert "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)</span>" in held_html
+    assert "Why it waits" in held_html
+    assert "Held: refund above $200.00 (limit)</span>" in held_html
+    assert "AUTO_APPROVE" not in held_html  # settings are never the words staff read
+    review_html = client.get(by_key["review"].url).content.decode()
+    assert "Why it waits" in review_html and "Waiting for review</span>" in review_html
     desk["held"].refresh_from_db()
     assert "could reach" in desk["held"].auto_review_note
     assert f'title="{escape(desk["held"].auto_review_note)}"' in held_html  # the rule's own sentence, on hover
-    assert "Ship by" not in held_html and ">Refund<" not in held_html
+    assert "Ship by" not in held_html  # none yet: why it waits stands in its place
+    assert "estimate</span>" in held_html  # the refund column shows the stored estimate until a refund exists
     assert _rmas(client.get(by_key["overdue"].url)) == {desk["overdue"].rma}
     assert _rmas(client.get(by_key["replacements"].url)) == {desk["replacement"].rma}
     refunds = client.get(by_key["refunds_to_issue"].url).context["cl"].result_list
@@ -523,7 +527,7 @@ def test_risk_rules_in_one_place_first_hold_wins():
     limits = risk.Limits(max_refund=Decimal("200.00"), max_returns_90_days=3)
     found = risk.holds(facts, limits=limits)
     assert [h.rule for h in found] == [risk.MAX_REFUND, risk.MAX_RETURNS_90_DAYS]
-    assert found[0].label == "Refund above the automatic limit (AUTO_APPROVE_MAX_REFUND)"
+    assert found[0].label == "Refund above the limit for automatic approval"
     quiet = risk.RiskFacts(
         email="x@example.com", currency="USD", estimated_refund=Decimal("200.00"), returns_90_days=3, reasons=()
     )

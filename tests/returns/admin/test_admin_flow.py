@@ -277,3 +277,21 @@ def test_a_failed_approve_and_next_stays_on_the_request(client, approved, servic
 def _request(customer):
     o = OrderFactory(email=customer.email)
     return submit(o, standard(OrderLineFactory(order=o)))
+
+
+# --- staff words -------------------------------------------------------------------------------
+
+
+def test_the_list_says_claimed_and_shows_the_estimate_until_a_refund(client, order, customer, service_agent):
+    from tests.returns.admin.test_admin import damaged, lamp, mug
+
+    fault = submit(order, damaged(lamp(order)), by=customer)
+    plain = submit(order, standard(mug(order), 2), by=customer)
+    client.force_login(service_agent)
+    response = client.get(f"{admin_url('changelist')}?queue=review")
+    rows = {rma: response.content.decode().split(rma, 2)[2].split("</tr>", 1)[0] for rma in (fault.rma, plain.rma)}
+    assert '<td class="field-fault_claim">claimed</td>' in rows[fault.rma]
+    assert '<td class="field-fault_claim">not claimed</td>' in rows[plain.rma]
+    assert '$27.00</span><br><span class="rr-muted">estimate' in rows[plain.rma]
+    assert "up to $" in rows[fault.rma]  # a fault claim's estimate has two outcomes
+    assert "Why it waits" in response.content.decode()

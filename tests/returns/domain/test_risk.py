@@ -264,12 +264,36 @@ class TestStaffSee:
         rr = submit(order, standard(OrderLineFactory(order=order, name="Wool coat")))
         client.force_login(service_agent)
         html = client.get(reverse("admin:returns_returnrequest_change", args=[rr.pk])).content.decode()
-        assert "Held for staff by a risk rule" in html
-        assert "<code>max_refund</code>" in html
+        assert "<strong>Held: refund above $10.00 (limit)</strong>" in html  # words, the setting aside
+        assert '<span class="rr-muted rr-small">(AUTO_APPROVE_MAX_REFUND)</span>' in html
         assert "above the $10.00 limit for automatic approval" in html
 
     def test_an_automatic_approval_says_so(self, client, service_agent, order):
         rr = submit(order, standard(order.lines.get(sku="MUG-01")))
         client.force_login(service_agent)
         html = client.get(reverse("admin:returns_returnrequest_change", args=[rr.pk])).content.decode()
-        assert "Approved automatically" in html and "<code>AUTO_APPROVE=standard</code>" in html
+        assert "<strong>Approved automatically: every policy and risk rule passed</strong>" in html
+        assert "AUTO_APPROVE=standard" not in html
+
+
+class TestReviewOutcomeInWords:
+    """Staff read what the rules decided in words; settings and rule ids are never the words of a sentence."""
+
+    LIMITS = risk.Limits(max_refund=Decimal("200.00"), max_returns_90_days=3)
+
+    @pytest.mark.parametrize(
+        ("outcome", "rule", "words"),
+        [
+            ("held", risk.MAX_REFUND, "Held: refund above $200.00 (limit)"),
+            ("held", risk.MAX_RETURNS_90_DAYS, "Held: more than 3 returns from this email in 90 days (limit)"),
+            ("held", risk.BLOCKED_EMAIL, "Held: the email is on the block list"),
+            ("staff", "AUTO_APPROVE=off", "Waiting for review because automatic approval is off"),
+            ("staff", "AUTO_APPROVE=standard", "Waiting for review because fault claims are reviewed by staff"),
+            ("approved", "AUTO_APPROVE=standard", "Approved automatically: every policy and risk rule passed"),
+            ("", "", "Waiting for review"),
+        ],
+    )
+    def test_words(self, outcome, rule, words):
+        said = risk.review_outcome(outcome=outcome, rule=rule, limits=self.LIMITS, currency="USD")
+        assert said == words
+        assert "AUTO_APPROVE" not in said and "R" not in said.split(":")[0][1:]

@@ -174,7 +174,13 @@ class TestSubmit:
         req = LineRequest(order_line_id=mug.pk, quantity=1, reason="wrong_item", description="  ")
         with pytest.raises(PolicyViolation) as exc:
             submit(order, req)
-        assert "why you are returning" in exc.value.message
+        assert "Tell us briefly what is wrong with it. (R5)" in exc.value.message
+
+    def test_a_standard_reason_needs_no_description(self, order):
+        """R5 (§3): the reason chosen is the brief description; the words are optional."""
+        mug = line(order, "MUG-01")
+        req = submit(order, LineRequest(mug.pk, 1, "wrong_size", "", condition_confirmed=True))
+        assert req.lines.get().description == ""
 
     def test_preference_is_kept_only_for_fault_claims(self, order):
         mug = line(order, "MUG-01")

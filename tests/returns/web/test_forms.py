@@ -58,7 +58,7 @@ def test_checking_a_form_with_photos_writes_nothing(customer, order, lamp, setti
     assert len(form.photo_files()) == 2  # the plain-input files, checked and handed over, not stored
     assert written(settings) == before
     if not valid:
-        assert form.line_forms[1].errors["description"] == ["Tell us briefly why you are returning it."]
+        assert form.line_forms[1].errors["description"] == ["Tell us briefly what is wrong with it."]
 
 
 def test_the_photo_service_keeps_what_the_form_checked(customer, order, lamp, settings):

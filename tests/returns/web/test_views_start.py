@@ -94,6 +94,28 @@ class TestPage:
         assert 'aria-live="polite"' in html
         assert "We don't offer exchanges" in html and "place a new order" in html
 
+    def test_a_one_unit_line_asks_no_quantity(self, signed_in, order, mug, lamp):
+        """One lamp bought: "how many" has one answer, sent as it is; two mugs still ask."""
+        html = signed_in.get(start_url(order)).content.decode()
+        assert "How many Desk lamps to return" not in html
+        assert f'<input type="hidden" name="line-{lamp.pk}-quantity" value="1"' in html
+        assert "How many Stoneware mugs to return" in html
+
+    def test_the_only_returnable_line_starts_ticked(self, signed_in, customer):
+        alone = OrderFactory(email=customer.email)
+        kettle = OrderLineFactory(order=alone, name="Kettle", quantity=1)
+        html = signed_in.get(start_url(alone)).content.decode()
+        assert re.search(rf'<input type="checkbox" name="line-{kettle.pk}-selected"[^>]* checked', html)
+
+    def test_with_several_returnable_lines_none_starts_ticked(self, signed_in, order, mug):
+        html = signed_in.get(start_url(order)).content.decode()
+        assert not re.search(r'name="line-\d+-selected"[^>]* checked', html)
+
+    def test_the_estimate_button_is_for_pages_without_the_script(self, signed_in, order):
+        """The script updates the estimate as choices change; the button shows only where it cannot."""
+        html = signed_in.get(start_url(order)).content.decode()
+        assert re.search(r"<noscript><button[^>]*data-estimate-button>Update the estimate</button></noscript>", html)
+
     def test_final_sale_line_offers_only_fault_reasons(self, signed_in, order):
         vase = OrderLineFactory(order=order, sku="VASE-06", name="Clearance vase", final_sale=True)
         html = signed_in.get(start_url(order)).content.decode()
@@ -151,7 +173,10 @@ class TestSubmit:
         assert not mug_line.photos.exists()
 
         page = signed_in.get(response.url).content.decode()
-        assert f"Your return {request.rma} is requested" in page
+        assert (
+            f"Your return {request.rma} is requested. We review it usually within one business day "
+            "and email you as soon as we have."
+        ) in page
         assert "Stoneware mug × 2" in page and "Desk lamp × 1" in page
         assert "Submitted – waiting for review" in page
         for p in lamp_line.photos.all():
@@ -318,11 +343,18 @@ class TestErrors:
         assert "“c.jpg” was not added: a return can have at most 2 photos." in response.content.decode()
         assert sorted(PendingPhoto.objects.values_list("original_name", flat=True)) == ["a.jpg", "b.jpg"]
 
-    def test_description_missing(self, signed_in, order, mug):
-        response = post(signed_in, order, line_data(mug, description="   "))
+    def test_description_missing_on_a_fault_claim(self, signed_in, order, lamp):
+        """R5, R7: a damage, fault or wrong-item claim says what is wrong, beside its photos."""
+        response = post(signed_in, order, line_data(lamp, reason="wrong_item", confirm=False, description="   "))
         self.assert_nothing_made(response)
-        text = error_of(response, mug, "description")
-        assert "Tell us briefly why you are returning it" in text
+        assert "Tell us briefly what is wrong with it." in error_of(response, lamp, "description")
+
+    def test_no_description_is_needed_for_a_standard_reason(self, signed_in, order, mug):
+        """R5 (§3): "changed my mind" is the brief description of the reason; nothing more is asked."""
+        response = post(signed_in, order, line_data(mug, description=""))
+        assert response.status_code == 302
+        line = ReturnRequest.objects.get().lines.get()
+        assert (line.reason, line.description) == ("changed_mind", "")
 
     def test_reason_missing(self, signed_in, order, mug):
         response = post(signed_in, order, line_data(mug, reason=""))
