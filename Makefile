@@ -12,19 +12,33 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format check-deploy clean bench lighthouse
+UV_VERSION := 0.13.9
 
-$(STAMP): pyproject.toml requirements.lock
+.PHONY: run test install lock migrate seed lint format check-deploy clean bench lighthouse
+
+## The locked set, every file checked against its hash; then the project itself, which adds nothing to it
+$(STAMP): pyproject.toml requirements-test.lock
 	@test -x $(PY) || test -n "$(BASE_PYTHON)" || { echo "No $(PYTHON) on the PATH or in $(PYENV_ROOT)/versions."\
 	  "Install Python 3.11 or newer (e.g. pyenv install 3.13), or name it: make run PYTHON=/path/to/python3"; exit 1; }
 	@test -x $(PY) || $(BASE_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {\
 	  echo "$(BASE_PYTHON) is older than Python 3.11; name a newer one: make run PYTHON=python3.13"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock ".[test]"  # the dependencies: the code runs from this folder
+	$(PY) -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(PY) -m pip install --quiet --no-deps .  # the project itself: the code runs from this folder
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Write requirements.lock (runtime) and requirements-test.lock (runtime + tests) from pyproject.toml with
+## uv, with every file's hash, for Python 3.11 and later; the test lock keeps the runtime lock's versions
+lock:
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/uv --version 2>/dev/null | grep -q "uv $(UV_VERSION)" || $(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet \
+		--custom-compile-command "make lock" -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test -c requirements.lock --universal --python-version 3.11 \
+		--generate-hashes --quiet --custom-compile-command "make lock" -o requirements-test.lock
 
 migrate: install
 	$(PY) manage.py migrate --noinput
