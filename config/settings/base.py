@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # /healthz, /readyz and /metrics, before the HTTPS redirect and the Host check (returns/web/probes.py).
+    "returns.web.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "returns.web.middleware.RejectUnstorableInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -319,6 +321,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# /readyz fails when a due email or refund has waited longer than this many seconds for its worker
+# (0: the outboxes are not checked). /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>",
+# and not at all while it is empty.
+READYZ_OUTBOX_MAX_AGE = env.int("READYZ_OUTBOX_MAX_AGE", default=60 * 60)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Customer accounts and guest links
 LOGIN_URL = "accounts:login"

@@ -2,8 +2,10 @@
 
 A person sees the tiles their role can act on; warehouse staff see theirs first
 and the receiving desk as the main button. Everyone is warned when photos waiting for
-customers' forms near PENDING_PHOTO_MAX_BYTES, past which customers' uploads pause. Django's AdminSite has no hook for
-extra index context short of replacing the site (a settings change), so the
+customers' forms near PENDING_PHOTO_MAX_BYTES, past which customers' uploads pause. Below the
+tiles, the outboxes' queues (emails, refunds to the provider): how many wait, and since when the
+oldest due one has waited for its worker, flagged past READYZ_OUTBOX_MAX_AGE as /readyz flags it.
+Django's AdminSite has no hook for extra index context short of replacing the site (a settings change), so the
 default site's ``index`` is wrapped once here.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -28,6 +31,7 @@ from returns.admin.filters import (
 from returns.models import Notification, Refund, WebhookEndpoint
 from returns.roles import PERM_INSPECT, PERM_RECEIVE, PERM_REPLACEMENT, PERM_REVIEW
 from returns.selectors import staff as staff_selectors
+from returns.selectors.queues import outbox_queues
 from returns.selectors.staff import StaffOverview, staff_overview
 from returns.services import images
 
@@ -142,6 +146,8 @@ def overview_context(request) -> dict | None:
         # Endpoints the webhook worker disabled after WEBHOOKS_RETRY_HOURS of failures: the superuser's to mend.
         "disabled_endpoints": list(WebhookEndpoint.objects.filter(enabled=False)) if user.is_superuser else [],
         "endpoints_url": reverse("admin:returns_webhookendpoint_changelist") if user.is_superuser else "",
+        "queues": outbox_queues(),
+        "queue_late_after": settings.READYZ_OUTBOX_MAX_AGE,
     }
 
 

@@ -27,7 +27,6 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connections, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -37,6 +36,7 @@ from returns.conf import policy_config, store_today
 from returns.domain.events import Event
 from returns.models import GuestCode, Notification, ReturnRequest, StatusChange
 from returns.outbox.lease import Lease
+from returns.selectors.queues import email_due
 from returns.selectors.summary import return_summary, summary_parts
 from returns.services.guest_access import guest_link, reply_address
 
@@ -208,16 +208,9 @@ def _expire_links(now: datetime) -> int:
     return expired
 
 
-def _due(now: datetime) -> Q:
-    """Pending and due, or a claim whose lease ran out (its worker died)."""
-    return Q(state=Notification.State.PENDING, next_attempt_at__lte=now) | Q(
-        state=Notification.State.SENDING, lease_until__lte=now
-    )
-
-
 QUEUE = Lease(
     model=Notification,
-    due=_due,
+    due=email_due,
     held={"state": Notification.State.SENDING},
     lease_field="lease_until",
     duration=lambda: timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),

@@ -17,12 +17,12 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 
 from returns.domain.events import Event
 from returns.integrations import ProviderRefused, ProviderUnavailable, refund_provider
 from returns.models import Refund
 from returns.outbox.lease import Lease
+from returns.selectors.queues import refund_due
 from returns.services.history import locked, record_note
 from returns.services.refund_outcomes import refund_apply_answer
 
@@ -33,7 +33,7 @@ LEASE = timedelta(minutes=5)
 
 QUEUE = Lease(
     model=Refund,
-    due=lambda now: Q(state=Refund.State.PROCESSING, next_attempt_at__lte=now),
+    due=refund_due,
     held={"state": Refund.State.PROCESSING},
     lease_field="next_attempt_at",
     duration=lambda: LEASE,

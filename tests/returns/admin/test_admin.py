@@ -4,6 +4,7 @@ The steps (buttons, bulk actions, inspection) are in ``test_admin_actions.py``.
 """
 
 import csv
+import html as html_lib
 import io
 import re
 from datetime import timedelta
@@ -14,11 +15,13 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from returns.conf import store_today
 from returns.models import (
     DamagePhoto,
+    Notification,
     Order,
     OrderLine,
     PendingPhoto,
@@ -781,3 +784,19 @@ def test_what_a_return_depends_on_cannot_be_edited(client, superuser, submitted,
     assert (mug.unit_price, mug.quantity) == (Decimal("12.50"), 2)
     assert (order.email, order.shipping_charged) == ("ana@example.com", Decimal("5.99"))
     assert order.customer_name == "Ana L."  # harmless fields still change
+
+
+def test_staff_see_how_many_emails_and_refunds_wait_and_for_how_long(client, warehouse, settings):
+    settings.READYZ_OUTBOX_MAX_AGE = 30 * 60
+    now = timezone.now()
+    for minutes_ago in (45, 5):
+        Notification.objects.create(
+            event="approved", audience="customer", to="ana@example.com", subject="s", body_text="b",
+            next_attempt_at=now - timedelta(minutes=minutes_ago),
+        )  # fmt: skip
+    client.force_login(warehouse)
+    html = client.get(reverse("admin:index")).content.decode()
+    [line] = re.findall(r'<p [^>]*id="outbox-queues"[^>]*>(.*?)</p>', html, re.S)
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", line)).split())
+    assert text == "Waiting to go out: Emails: 2, the oldest due for 45 minutes · Refunds to the payment provider: none"
+    assert 'class="rr-attention rr-queue" id="queue-emails"' in html  # later than /readyz allows: flagged
