@@ -5,6 +5,7 @@ Everything a deployment may change is read from the environment through one
 published Return & Refund Policy (see docs/rules.md) and are never literals elsewhere.
 """
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,9 +47,11 @@ INSTALLED_APPS = [
     "returns",
 ]
 
-# The security headers come first, so every response gets them: the HTTPS redirect and the
+# The security headers come next, so every response gets them: the HTTPS redirect and the
 # plain-text refusals of the middleware below included.
 MIDDLEWARE = [
+    # First: every log line of the request carries its id, echoed in X-Request-ID (core/logs.py).
+    "core.logs.RequestLogMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -315,12 +318,37 @@ UNACCEPTED_ITEM_HOLD_DAYS = env.int("UNACCEPTED_ITEM_HOLD_DAYS", default=30)
 # seed_demo makes accounts with a known password: only where this is True.
 DEMO_DATA_ALLOWED = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+
+def logging_config(log_format: str) -> dict:
+    """Every line to stderr with its request id or outbox row id (core/logs.py); ``json``: one JSON object a line."""
+    if log_format not in ("text", "json"):
+        raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {log_format!r}.")
+    # Python's warnings (a library's deprecation, a missing folder) become log lines too, in the same format.
+    logging.captureWarnings(log_format == "json")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "core.logs.ContextFilter"}},
+        "formatters": {
+            "json": {"()": "core.logs.json_formatter"},
+            "text": {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": log_format}},
+        "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    }
+
+
+# "text" for people at a terminal; "json" (production's default) for a log collector.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING = logging_config(LOG_FORMAT)
+
+# Errors to Sentry (sentry-sdk) when set, with email addresses and request bodies scrubbed (core/errors.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+if SENTRY_DSN:
+    from core.errors import sentry_init
+
+    sentry_init(SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # /readyz fails when a due email or refund has waited longer than this many seconds for its worker
 # (0: the outboxes are not checked). /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>",

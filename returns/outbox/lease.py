@@ -23,6 +23,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.logs import bound
+
 # Minutes to wait after the 1st, 2nd, … failed attempt; the last step repeats.
 BACKOFF_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480)
 
@@ -109,7 +111,9 @@ class Lease:
             if row is None:
                 return
             skip.add(row.pk)
-            yield row, moment
+            # Every line logged while this row is handled names it: notification_id=…, refund_id=…
+            with bound(**{f"{self.model._meta.model_name}_id": row.pk}):
+                yield row, moment
 
     def finish(self, row, **fields) -> bool:
         """Save the outcome of this claim, unless the lease ran out and another worker took the row over."""

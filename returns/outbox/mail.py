@@ -278,7 +278,7 @@ def notifications_send_due(
                 raise
             except Exception as exc:  # any transport error: keep the email and retry later
                 _smtp.active = False
-                log.warning("Email %s to %s failed (attempt %s): %s", note.pk, note.to, note.attempts, exc)
+                log.warning("Email %s failed (attempt %s): %s", note.pk, note.attempts, exc)
                 fields = {"last_error": f"{type(exc).__name__}: {exc}"[:2000], "lease_until": None}
                 if note.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
                     QUEUE.finish(note, state=Notification.State.FAILED, **fields)
@@ -299,6 +299,7 @@ def notifications_send_due(
                 if note.secret:
                     fields.update(body_text="", body_html="")  # the link or code is in the customer's inbox now
                 QUEUE.finish(note, **fields)
+                log.info("Email %s sent (%s)", note.pk, note.event)
                 result.sent += 1
     finally:
         _smtp.active = False

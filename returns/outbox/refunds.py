@@ -78,6 +78,7 @@ def refunds_process_due(
             refund_apply_answer(refund_id=refund.pk, answer=None, refused=str(exc))
         else:
             refund_apply_answer(refund_id=refund.pk, answer=answer)
+            log.info("Refund %s: the provider answered %s", refund.pk, answer.status)
     return handled
 
 
