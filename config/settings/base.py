@@ -315,6 +315,9 @@ if UNACCEPTED_ITEM not in ("hold", "send_back", "dispose"):
     raise ImproperlyConfigured(f"UNACCEPTED_ITEM must be hold, send_back or dispose, not {UNACCEPTED_ITEM!r}.")
 UNACCEPTED_ITEM_HOLD_DAYS = env.int("UNACCEPTED_ITEM_HOLD_DAYS", default=30)
 
+# Django's system checks to leave out, by id (e.g. returns.W002 on a deployment with one host: README).
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
 # seed_demo makes accounts with a known password: only where this is True.
 DEMO_DATA_ALLOWED = False
 

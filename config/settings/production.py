@@ -20,3 +20,7 @@ X_FRAME_OPTIONS = "DENY"
 # One JSON object per log line for the log collector, unless LOG_FORMAT says otherwise.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = logging_config(LOG_FORMAT)
+
+# Emails go out through the worker (`manage.py send_notifications --loop`), which retries a failed one;
+# "immediate" sends from the web process too, and without a worker never retries.
+EMAIL_DELIVERY = env("EMAIL_DELIVERY", default="worker")
