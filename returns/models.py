@@ -873,3 +873,23 @@ class EventDeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} at {self.at}: {self.status_code or self.error}"
+
+
+class ScheduledJobRun(models.Model):
+    """When each periodic job (``manage.py run_scheduled``) last started and what it did.
+
+    Every host may run the scheduler: a job starts only under its lock (a PostgreSQL advisory lock),
+    and only when this row says its period has passed, so each due job runs once in all.
+    """
+
+    job = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True, help_text="What the last run did, or why it failed.")
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job"]
+
+    def __str__(self):
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -470,6 +470,9 @@ WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=72)
 WEBHOOKS_WORKER_THREADS = env.int("WEBHOOKS_WORKER_THREADS", default=4)
 WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
 
+# Where run_scheduled keeps its job locks on SQLite (PostgreSQL's are advisory locks); empty: beside the database.
+SCHEDULER_LOCK_DIR = env("SCHEDULER_LOCK_DIR", default="")
+
 # The store's signed orders webhook (POST /api/v1/orders; README, Integrations). Off without a secret.
 ORDER_WEBHOOK_SECRET = env("ORDER_WEBHOOK_SECRET", default="")
 ORDER_WEBHOOK_MAX_BYTES = env.int("ORDER_WEBHOOK_MAX_BYTES", default=1024 * 1024)

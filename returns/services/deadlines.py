@@ -3,7 +3,7 @@ that was never sent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -54,3 +54,21 @@ def return_request_expire(*, request: ReturnRequest, today: date | None = None) 
         )
         release_units(request)
     return True
+
+
+def deadlines_process(*, today: date) -> tuple[int, int]:
+    """Every reminder due and every expiry due on ``today``: (reminders sent, returns expired). Each happens once.
+
+    The queries narrow the candidates; each service re-checks under its lock.
+    """
+    cfg = policy_config()
+    waiting = ReturnRequest.objects.filter(status=ReturnRequest.Status.APPROVED, ship_by__isnull=False)
+    remind_ids = waiting.filter(
+        reminder_sent_on__isnull=True,
+        ship_by__gte=today,
+        ship_by__lte=today + timedelta(days=cfg.ship_by_reminder_days),
+    ).values_list("pk", flat=True)
+    expire_ids = waiting.filter(ship_by__lt=today).values_list("pk", flat=True)
+    reminded = sum(return_request_send_reminder(request=ReturnRequest(pk=pk), today=today) for pk in list(remind_ids))
+    expired = sum(return_request_expire(request=ReturnRequest(pk=pk), today=today) for pk in list(expire_ids))
+    return reminded, expired

@@ -332,7 +332,7 @@ def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | Non
         raise
 
 
-# --- the sweep (cron) -----------------------------------------------------------------
+# --- the sweep (run_scheduled) ---------------------------------------------------------
 
 
 @dataclass

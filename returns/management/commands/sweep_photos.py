@@ -1,4 +1,4 @@
-"""Delete photos uploaded for a return that was never sent, and photo files no row refers to (cron, hourly)."""
+"""Delete photos uploaded for a return never sent, and photo files no row refers to (run_scheduled: hourly)."""
 
 from django.core.management.base import BaseCommand
 

@@ -1,4 +1,4 @@
-"""Forget webhook deliveries older than WEBHOOK_DELIVERY_KEEP_DAYS (cron, daily)."""
+"""Forget webhook deliveries older than WEBHOOK_DELIVERY_KEEP_DAYS (run_scheduled runs it daily)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
