@@ -276,9 +276,19 @@ class ReturnLine(models.Model):
         return policy.is_fault_reason(self.reason)
 
 
+# Photos of sent returns, one folder per day of upload (UTC), so the daily orphan check lists one folder;
+# photos uploaded for a return not sent yet under their own prefix, which a bucket lifecycle rule expires
+# (README, Photos in S3-compatible storage). Random names: nothing about the customer or the file leaks.
+PHOTO_ROOT = "photos"
+PENDING_PHOTO_ROOT = "pending"
+
+
 def photo_upload_to(instance, filename):
-    # Random names: nothing about the customer or the original file leaks.
-    return f"photos/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}.jpg"
+    return f"{PHOTO_ROOT}/{timezone.now():%Y-%m-%d}/{secrets.token_urlsafe(24)}.jpg"
+
+
+def pending_photo_upload_to(instance, filename):
+    return f"{PENDING_PHOTO_ROOT}/{secrets.token_urlsafe(24)}.jpg"
 
 
 class DamagePhoto(models.Model):
@@ -309,9 +319,9 @@ class PendingPhoto(models.Model):
 
     Its files are already processed and stored; it belongs to one browser session
     (``owner``, a random token kept in the session), the signed-in user if any, and
-    one order line. Submitting the form turns it into a ``DamagePhoto`` without
-    touching storage; ``manage.py sweep_photos`` deletes those left behind after
-    PENDING_PHOTO_MAX_AGE. Together they take at most PENDING_PHOTO_MAX_BYTES, and one
+    one order line. Its files live under ``pending/``; submitting the form copies them into
+    the day's ``photos/`` folder for a ``DamagePhoto``; the scheduler's ``photos`` job deletes
+    those left behind after PENDING_PHOTO_MAX_AGE. Together they take at most PENDING_PHOTO_MAX_BYTES, and one
     customer has at most PENDING_PHOTOS_PER_CUSTOMER of them.
     """
 
@@ -321,8 +331,8 @@ class PendingPhoto(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=DamagePhoto.Kind.choices)
-    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
-    thumbnail = models.ImageField(upload_to=photo_upload_to, blank=True)
+    image = models.ImageField(upload_to=pending_photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=pending_photo_upload_to, blank=True)
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
     original_name = models.CharField(max_length=255, blank=True)

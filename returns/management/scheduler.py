@@ -31,7 +31,7 @@ from returns.api.webhooks import deliveries_sweep
 from returns.conf import store_today
 from returns.models import ScheduledJobRun
 from returns.services.deadlines import deadlines_process
-from returns.services.photos import photos_sweep
+from returns.services.photos import orphan_photos_sweep, pending_photos_sweep
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,13 @@ def _deadlines() -> str:
     return f"{today:%Y-%m-%d}: {reminded} reminder(s) sent, {expired} return(s) expired"
 
 
-def _photos() -> str:
-    result = photos_sweep()
-    return f"{result.expired} expired pending photo(s) deleted, {result.orphan_files} file(s) with no row deleted"
+def _pending_photos() -> str:
+    return f"{pending_photos_sweep()} expired pending photo(s) deleted"
+
+
+def _orphan_photos() -> str:
+    result = orphan_photos_sweep()
+    return f"{result.orphan_files} file(s) with no row deleted in {', '.join(result.folders_listed)}"
 
 
 def _webhook_ids() -> str:
@@ -77,7 +81,8 @@ def _sessions() -> str:
 
 JOBS: list[Job] = [
     Job("deadlines", HOUR, _deadlines, "ship-by reminders and expiry (R6)"),
-    Job("photos", HOUR, _photos, "pending photos never sent, and photo files no row refers to"),
+    Job("pending_photos", HOUR, _pending_photos, "photos uploaded for a return never sent (PENDING_PHOTO_MAX_AGE)"),
+    Job("orphan_photos", DAY, _orphan_photos, "photo files no row refers to, in the folder of two days ago"),
     Job("webhook_ids", DAY, _webhook_ids, "webhook delivery ids older than WEBHOOK_DELIVERY_KEEP_DAYS"),
     Job("sessions", DAY, _sessions, "expired sign-in and guest sessions"),
 ]

@@ -9,8 +9,10 @@ references it: a form that bounces keeps its photos. Files sent in the plain inp
 
 Storage is written outside any database transaction that could still roll
 back: the files are saved first, then the row; if the row cannot be written the
-files are deleted at once. Whatever a crash still leaves (a file with no row, a
-pending upload never attached) is removed by ``manage.py sweep_photos``.
+files are deleted at once. The one exception is the copy out of ``pending/`` when a
+return is sent, inside its transaction: a rollback leaves the copies in that day's folder.
+Whatever is left (a file with no row, a pending upload never attached) is removed by the
+scheduler's jobs (``run_scheduled``), or ``manage.py sweep_photos``.
 
 Pending photos are bounded in all, not only per client: together they take at most
 PENDING_PHOTO_MAX_BYTES (past it uploads pause for everyone, ``UploadsPaused``), and one
@@ -24,8 +26,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -37,7 +39,18 @@ from django.utils import timezone
 
 from core import counter
 from core.addresses import client_address
-from returns.models import DamagePhoto, Message, MessagePhoto, OrderLine, PendingPhoto, ReturnLine, photo_upload_to
+from returns.models import (
+    PENDING_PHOTO_ROOT,
+    PHOTO_ROOT,
+    DamagePhoto,
+    Message,
+    MessagePhoto,
+    OrderLine,
+    PendingPhoto,
+    ReturnLine,
+    pending_photo_upload_to,
+    photo_upload_to,
+)
 from returns.roles import PERM_START_FOR_CUSTOMER, UserPermissions
 from returns.selectors.staff import pending_photo_bytes
 from returns.services import guest_access as access
@@ -46,9 +59,10 @@ from returns.services import images
 log = logging.getLogger(__name__)
 
 OWNER_SESSION_KEY = "photo_owner"
-PHOTO_ROOT = "photos"
 # Every table whose rows point at photo files: a file none of them names is an orphan (the sweep).
 PHOTO_MODELS = (DamagePhoto, PendingPhoto, MessagePhoto)
+# A photo file with no row is left this long: its row may be about to be written.
+ORPHAN_GRACE = timedelta(hours=1)
 PHOTO_EXPIRED = "A photo added earlier has expired or was removed; please add it again."
 
 
@@ -162,8 +176,19 @@ def _lock_room() -> None:
 # --- writing and deleting -------------------------------------------------------------
 
 
-def _save(content) -> str:
-    return default_storage.save(photo_upload_to(None, content.name), content)
+def _save(content, *, pending: bool = True) -> str:
+    """Under pending/ for a photo waiting for its form (the bucket expires what is left there), else in today's
+    photos/ folder (a photo a customer emailed belongs to its message at once)."""
+    name = pending_photo_upload_to(None, content.name) if pending else photo_upload_to(None, content.name)
+    return default_storage.save(name, content)
+
+
+def _copy_to_photos(name: str) -> str:
+    """A copy of a pending photo's file in today's photos folder (pending/ expires; photos/ is kept)."""
+    if not name:
+        return ""
+    with default_storage.open(name, "rb") as source:
+        return default_storage.save(photo_upload_to(None, name), source)
 
 
 def _delete_files(*names: str) -> None:
@@ -172,7 +197,7 @@ def _delete_files(*names: str) -> None:
             continue
         try:
             default_storage.delete(name)
-        except Exception:  # a file we cannot delete now is found again by sweep_photos
+        except Exception:  # a file we cannot delete now is found again by the orphan check
             log.warning("Could not delete photo file %s", name, exc_info=True)
 
 
@@ -278,19 +303,22 @@ def pending_photos_lock(ids: Sequence[int]) -> dict[int, PendingPhoto]:
 
 
 def pending_photos_attach(*, line: ReturnLine, photos: Sequence[PendingPhoto]) -> None:
-    """Pending photos become the line's photos. Their files are already stored: nothing is written to storage
-    here, so a rollback leaves the pending rows (and their files) as they were."""
+    """Pending photos become the line's photos: their files are copied out of ``pending/`` into today's
+    ``photos/`` folder, and the pending files are deleted once this commits. A rollback leaves the pending
+    rows and files as they were; the copies it leaves behind are found by the daily orphan check."""
     for photo in photos:
         DamagePhoto.objects.create(
             line=line,
             kind=photo.kind,
-            image=photo.image.name,
-            thumbnail=photo.thumbnail.name,
+            image=_copy_to_photos(photo.image.name),
+            thumbnail=_copy_to_photos(photo.thumbnail.name),
             width=photo.width,
             height=photo.height,
             original_name=photo.original_name[:255],
         )
     PendingPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
+    names = [name for p in photos for name in (p.image.name, p.thumbnail.name)]
+    transaction.on_commit(lambda: _delete_unreferenced(names))
 
 
 def pending_photo_remove(*, photo: PendingPhoto) -> None:
@@ -314,10 +342,10 @@ def _delete_unreferenced(names) -> None:
 
 def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | None = None, unmatched=None):
     """Store a processed photo a customer emailed: files first, then the row; if the row fails, the files go too."""
-    image_name = _save(photo.image)
+    image_name = _save(photo.image, pending=False)
     thumb_name = ""
     try:
-        thumb_name = _save(photo.thumbnail)
+        thumb_name = _save(photo.thumbnail, pending=False)
         return MessagePhoto.objects.create(
             message=message,
             unmatched=unmatched,
@@ -339,18 +367,18 @@ def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | Non
 class SweepResult:
     expired: int = 0
     orphan_files: int = 0
+    folders_listed: list[str] = field(default_factory=list)
 
 
-def photos_sweep(*, now=None, orphan_grace: timedelta = timedelta(hours=1)) -> SweepResult:
-    """Delete pending photos older than PENDING_PHOTO_MAX_AGE, and photo files no row refers to.
+def pending_photos_sweep(*, now=None) -> int:
+    """Delete pending photos older than PENDING_PHOTO_MAX_AGE, rows then files (the scheduler, hourly).
 
-    A file with no row is left alone for ``orphan_grace`` (its row may be about to be
-    written). Safe to run any number of times, and beside the web processes: a pending
-    photo being attached right now is locked by the submit and skipped.
+    Read from the database alone: no storage listing. Safe beside the web processes: a pending photo
+    being attached right now is locked by the submit and skipped.
     """
     now = now or timezone.now()
-    result = SweepResult()
     cutoff = now - max_age()
+    expired = 0
     for pk in list(PendingPhoto.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)):
         with transaction.atomic():
             row = PendingPhoto.objects.select_for_update(skip_locked=True).filter(pk=pk, created_at__lt=cutoff).first()
@@ -359,36 +387,67 @@ def photos_sweep(*, now=None, orphan_grace: timedelta = timedelta(hours=1)) -> S
             names = (row.image.name, row.thumbnail.name)
             row.delete()
             transaction.on_commit(lambda names=names: _delete_unreferenced(names))
-        result.expired += 1
-    result.orphan_files = _sweep_orphan_files(now - orphan_grace)
+        expired += 1
+    return expired
+
+
+def orphan_photos_day(now=None) -> date:
+    """The photos folder the daily check reads: two days back (UTC), a day no upload or submit writes to any more."""
+    return ((now or timezone.now()) - timedelta(days=2)).date()
+
+
+def orphan_photos_sweep(*, day: date | None = None, now=None, orphan_grace: timedelta = ORPHAN_GRACE) -> SweepResult:
+    """Delete photo files no row refers to, in one day's photos folder and in ``pending/`` (the scheduler, daily).
+
+    Orphans come from a crash between writing a file and its row, or a submit rolled back after copying
+    its photos: both land in the folder of the day they happened. A file younger than ``orphan_grace``
+    is left alone (its row may be about to be written). Listing calls: one per 1,000 files of that day
+    and of pending/, instead of one per folder of the whole bucket.
+    """
+    now = now or timezone.now()
+    day = day or orphan_photos_day(now)
+    result = SweepResult()
+    for folder in (f"{PHOTO_ROOT}/{day:%Y-%m-%d}", PENDING_PHOTO_ROOT):
+        result.folders_listed.append(folder)
+        result.orphan_files += _sweep_orphans_in(folder, now - orphan_grace)
     return result
 
 
-def _sweep_orphan_files(older_than) -> int:
-    deleted = 0
+def orphan_photos_sweep_all(*, now=None, orphan_grace: timedelta = ORPHAN_GRACE) -> SweepResult:
+    """Every folder under photos/ and pending/ (``sweep_photos --all``, by hand: one listing call per folder)."""
+    older_than = (now or timezone.now()) - orphan_grace
+    result = SweepResult()
+    for root in (PHOTO_ROOT, PENDING_PHOTO_ROOT):
+        try:
+            folders, _files = default_storage.listdir(root)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for folder in [f"{root}/{d}" for d in folders] + [root]:
+            result.folders_listed.append(folder)
+            result.orphan_files += _sweep_orphans_in(folder, older_than)
+    return result
+
+
+def _sweep_orphans_in(folder: str, older_than) -> int:
     try:
-        folders, _files = default_storage.listdir(PHOTO_ROOT)
+        names = [f"{folder}/{f}" for f in default_storage.listdir(folder)[1]]
     except (FileNotFoundError, NotADirectoryError):
         return 0
-    for folder in [f"{PHOTO_ROOT}/{d}" for d in folders] + [PHOTO_ROOT]:
+    if not names:
+        return 0
+    used = set()
+    for model in PHOTO_MODELS:
+        used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
+        used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    deleted = 0
+    for name in names:
+        if name in used:
+            continue
         try:
-            names = [f"{folder}/{f}" for f in default_storage.listdir(folder)[1]]
-        except FileNotFoundError:
+            modified = default_storage.get_modified_time(name)
+        except (FileNotFoundError, NotImplementedError):
             continue
-        if not names:
-            continue
-        used = set()
-        for model in PHOTO_MODELS:
-            used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
-            used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
-        for name in names:
-            if name in used:
-                continue
-            try:
-                modified = default_storage.get_modified_time(name)
-            except (FileNotFoundError, NotImplementedError):
-                continue
-            if modified < older_than:
-                _delete_files(name)
-                deleted += 1
+        if modified < older_than:
+            _delete_files(name)
+            deleted += 1
     return deleted

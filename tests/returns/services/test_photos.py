@@ -366,8 +366,11 @@ class TestNothingOrphaned:
             photos.pending_photo_create(order_line=lamp, owner="s", user=None, photo=processed)
         assert not PendingPhoto.objects.exists() and not stored_files(settings)
 
-    def test_a_rolled_back_submit_leaves_the_photos_pending_and_no_file_unreferenced(self, order, lamp, settings):
+    def test_a_rolled_back_submit_leaves_the_photos_pending_and_its_copies_to_the_orphan_check(
+        self, order, lamp, settings
+    ):
         issue, box = pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")
+        assert all(name.startswith("pending/") for name in files_of(issue, box))
         request = LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
         with pytest.raises(RuntimeError), transaction.atomic():
             return_request_submit(order=order, lines=[request])
@@ -375,7 +378,25 @@ class TestNothingOrphaned:
             raise RuntimeError("the caller's transaction fails after the submit")
         assert not DamagePhoto.objects.exists() and not ReturnRequest.objects.exists()
         assert set(PendingPhoto.objects.values_list("pk", flat=True)) == {issue.pk, box.pk}
+        today = f"photos/{timezone.now():%Y-%m-%d}/"
+        copies = stored_files(settings) - files_of(issue, box)
+        assert len(copies) == 4 and all(name.startswith(today) for name in copies)
+        # The daily check reads that day's folder (two days later) and removes them.
+        result = photos.orphan_photos_sweep(day=timezone.now().date(), orphan_grace=timedelta(0))
+        assert result.orphan_files == 4
         assert stored_files(settings) == files_of(issue, box)
+
+    def test_a_sent_return_keeps_its_photos_in_the_days_folder_and_pending_files_go(
+        self, order, lamp, settings, django_capture_on_commit_callbacks
+    ):
+        issue, box = pending_photo(lamp, "issue"), pending_photo(lamp, "packaging")
+        request = LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[issue, box])
+        with django_capture_on_commit_callbacks(execute=True):
+            return_request_submit(order=order, lines=[request])
+        kept = list(DamagePhoto.objects.all())
+        assert all(name.startswith(f"photos/{timezone.now():%Y-%m-%d}/") for name in files_of(*kept))
+        assert stored_files(settings) == files_of(*kept)
+        assert kept[0].image.read()[:2] == b"\xff\xd8"  # still the JPEG
 
     def test_sweep_deletes_expired_uploads_and_files_with_no_row(
         self, order, lamp, settings, django_capture_on_commit_callbacks
@@ -385,11 +406,15 @@ class TestNothingOrphaned:
         rr = return_request_submit(
             order=order, lines=[LineRequest(lamp.pk, 1, "damaged", "Cracked", photos=[fresh, attached])]
         )
-        # A crash between writing a file and its row, an hour and a half ago, and one a moment ago.
-        crashed = default_storage.save("photos/ab/crashed.jpg", ContentFile(jpeg_bytes()))
-        just_written = default_storage.save("photos/ab/just-written.jpg", ContentFile(jpeg_bytes()))
+        # A crash between writing a file and its row, an hour and a half ago, and one a moment ago (two days
+        # back: the folder the daily check reads), and a pending upload whose row was never written.
+        folder = f"photos/{timezone.now() - timedelta(days=2):%Y-%m-%d}"
+        crashed = default_storage.save(f"{folder}/crashed.jpg", ContentFile(jpeg_bytes()))
+        just_written = default_storage.save(f"{folder}/just-written.jpg", ContentFile(jpeg_bytes()))
+        crashed_pending = default_storage.save("pending/crashed.jpg", ContentFile(jpeg_bytes()))
         an_hour_and_a_half_ago = time.time() - 90 * 60
-        os.utime(default_storage.path(crashed), (an_hour_and_a_half_ago, an_hour_and_a_half_ago))
+        for stale in (crashed, crashed_pending):
+            os.utime(default_storage.path(stale), (an_hour_and_a_half_ago, an_hour_and_a_half_ago))
         PendingPhoto.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
         old_files = files_of(old)
         kept_files = files_of(*DamagePhoto.objects.filter(line__request=rr))
@@ -397,15 +422,25 @@ class TestNothingOrphaned:
 
         with django_capture_on_commit_callbacks(execute=True):  # files go once the rows' deletion is committed
             call_command("sweep_photos", stdout=out)
-        assert out.getvalue() == "1 expired pending photo(s) deleted, 1 file(s) with no row deleted.\n"
+        assert out.getvalue() == (
+            "1 expired pending photo(s) deleted, 2 file(s) with no row deleted (2 folder(s) read).\n"
+        )
 
         stored = stored_files(settings)
         assert not PendingPhoto.objects.exists()
-        assert not (old_files & stored) and crashed not in stored
+        assert not (old_files & stored) and crashed not in stored and crashed_pending not in stored
         assert kept_files <= stored and just_written in stored
 
     def test_sweep_runs_on_an_empty_storage(self, db):
-        assert photos.photos_sweep().expired == 0
+        assert photos.pending_photos_sweep() == 0
+        assert photos.orphan_photos_sweep().orphan_files == 0
+        assert photos.orphan_photos_sweep_all().orphan_files == 0
+
+    def test_the_full_check_reads_every_folder_of_the_old_layout_too(self, db, settings):
+        old_layout = default_storage.save("photos/ab12/crashed.jpg", ContentFile(jpeg_bytes()))
+        assert photos.orphan_photos_sweep(orphan_grace=timedelta(0)).orphan_files == 0  # not today's folder
+        result = photos.orphan_photos_sweep_all(orphan_grace=timedelta(0))
+        assert result.orphan_files == 1 and old_layout not in stored_files(settings)
 
 
 def test_the_limits_show_before_picking(signed_in, order, lamp):

@@ -100,3 +100,40 @@ def test_the_policy_names_the_origin_the_storage_signs_urls_for(monkeypatch, end
 
     assert photo_image_sources(storage, "redirect") == [f"{signed.scheme}://{signed.netloc}"]
     assert photo_image_sources(storage, "stream") == []  # streamed photos come from the portal itself
+
+
+def test_the_sweeps_list_one_day_of_the_bucket_not_all_of_it(
+    bucket, order, customer, django_capture_on_commit_callbacks
+):
+    """The hourly job reads the database only; the daily check lists the folder of two days ago and pending/.
+
+    Before, every hourly sweep listed every folder of the bucket: one call per folder, 65,536 once photos
+    had landed in every folder of the old layout.
+    """
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from returns.services import photos
+
+    with django_capture_on_commit_callbacks(execute=True):  # the pending files go once the submit commits
+        submit(order, damaged(mug(order)), by=customer)  # photos in today's folder
+    for days_ago in range(1, 6):  # and some in each of the days before, one of them with no row
+        day = timezone.now() - timedelta(days=days_ago)
+        bucket.put_object(Bucket=BUCKET, Key=f"photos/{day:%Y-%m-%d}/x{days_ago}.jpg", Body=b"x")
+    listings = []
+    client = default_storage.connection.meta.client
+    client.meta.events.register(
+        "provide-client-params.s3.ListObjects", lambda params, **kw: listings.append(params["Prefix"])
+    )
+
+    assert photos.pending_photos_sweep() == 0
+    assert listings == []
+
+    result = photos.orphan_photos_sweep(orphan_grace=timedelta(0))
+    two_days_ago = f"photos/{timezone.now() - timedelta(days=2):%Y-%m-%d}/"
+    assert listings == [two_days_ago, "pending/"]
+    assert result.orphan_files == 1
+    assert not bucket.list_objects_v2(Bucket=BUCKET, Prefix=two_days_ago).get("Contents")
+    assert DamagePhoto.objects.exists() and all(default_storage.exists(p.image.name) for p in DamagePhoto.objects.all())

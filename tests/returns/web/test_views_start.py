@@ -296,7 +296,9 @@ class TestErrors:
         assert again.status_code == 302
         photos = ReturnRequest.objects.get().lines.get().photos.order_by("kind")
         assert [(p.kind, p.original_name) for p in photos] == [("issue", "crack.jpg"), ("packaging", "box.jpg")]
-        assert photos[0].image.name == kept.image.name  # attached, not written again
+        # Attached: the same picture, moved out of pending/ into the day's folder.
+        assert photos[0].image.read() == kept.image.read()
+        assert kept.image.name.startswith("pending/") and photos[0].image.name.startswith("photos/")
         assert not PendingPhoto.objects.exists()
 
     def test_damaged_without_any_photo(self, signed_in, order, lamp):
