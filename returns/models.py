@@ -306,12 +306,21 @@ class DamagePhoto(models.Model):
     height = models.PositiveIntegerField(null=True, editable=False)
     original_name = models.CharField(max_length=255, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set when retention removed the files (PHOTO_KEEP_DAYS after the return closed): the row stays, so staff
+    # see that there was a photo and why it is gone.
+    removed_after_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self):
         return f"{self.get_kind_display()} photo for {self.line_id}"
+
+    @property
+    def removal_note(self) -> str:
+        if self.removed_after_days is None:
+            return ""
+        return f"Removed after {self.removed_after_days} days"
 
 
 class PendingPhoto(models.Model):

@@ -470,6 +470,12 @@ WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=72)
 WEBHOOKS_WORKER_THREADS = env.int("WEBHOOKS_WORKER_THREADS", default=4)
 WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
 
+# Retention (returns/services/retention.py, the scheduler's daily job), in days; 0 keeps that kind for ever.
+# Email bodies (the rows stay), sign-in attempt rows, and the photos of returns closed that long ago.
+EMAIL_BODY_KEEP_DAYS = env.int("EMAIL_BODY_KEEP_DAYS", default=90)
+ACCESS_ATTEMPT_KEEP_DAYS = env.int("ACCESS_ATTEMPT_KEEP_DAYS", default=30)
+PHOTO_KEEP_DAYS = env.int("PHOTO_KEEP_DAYS", default=730)
+
 # Where run_scheduled keeps its job locks on SQLite (PostgreSQL's are advisory locks); empty: beside the database.
 SCHEDULER_LOCK_DIR = env("SCHEDULER_LOCK_DIR", default="")
 

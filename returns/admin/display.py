@@ -27,7 +27,10 @@ def person(user) -> str:
 
 
 def photo_urls(photo) -> tuple[str, str] | None:
-    """(full size, thumbnail) through the private photo view, or None while that view is not installed."""
+    """(full size, thumbnail) through the private photo view, or None while that view is not installed or
+    once retention removed the files (the template then shows ``photo.removal_note``)."""
+    if photo.removed_after_days is not None:
+        return None
     try:
         return (
             reverse("returns:photo", args=[photo.pk]),

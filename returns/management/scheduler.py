@@ -32,6 +32,7 @@ from returns.conf import store_today
 from returns.models import ScheduledJobRun
 from returns.services.deadlines import deadlines_process
 from returns.services.photos import orphan_photos_sweep, pending_photos_sweep
+from returns.services.retention import retention_run
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,17 @@ def _sessions() -> str:
     return "expired sessions cleared"
 
 
+def _retention() -> str:
+    return str(retention_run())
+
+
 JOBS: list[Job] = [
     Job("deadlines", HOUR, _deadlines, "ship-by reminders and expiry (R6)"),
     Job("pending_photos", HOUR, _pending_photos, "photos uploaded for a return never sent (PENDING_PHOTO_MAX_AGE)"),
     Job("orphan_photos", DAY, _orphan_photos, "photo files no row refers to, in the folder of two days ago"),
     Job("webhook_ids", DAY, _webhook_ids, "webhook delivery ids older than WEBHOOK_DELIVERY_KEEP_DAYS"),
     Job("sessions", DAY, _sessions, "expired sign-in and guest sessions"),
+    Job("retention", DAY, _retention, "email bodies, sign-in attempts and closed returns' photos past their keep"),
 ]
 
 

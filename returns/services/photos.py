@@ -330,6 +330,11 @@ def pending_photo_remove(*, photo: PendingPhoto) -> None:
             transaction.on_commit(lambda: _delete_unreferenced(names))
 
 
+def photo_files_delete(names) -> None:
+    """Delete these photo files, those no row points at any more (retention, after their rows were emptied)."""
+    _delete_unreferenced(names)
+
+
 def _delete_unreferenced(names) -> None:
     """Delete files no row points at any more (a DamagePhoto may share a pending photo's files)."""
     names = [n for n in names if n]
