@@ -47,3 +47,7 @@ class ImportErrors(ReturnsError):
 
 class EndpointRefused(ReturnsError):
     """A webhook endpoint cannot be added as given (its URL, its event types)."""
+
+
+class CustomerDataError(ReturnsError):
+    """A customer's data cannot be erased now (an open return, a blocked address, a staff account)."""

@@ -912,3 +912,24 @@ class ScheduledJobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerErasure(models.Model):
+    """A customer's data erased on their request (GDPR article 17): who did it, when, and what was kept.
+
+    It holds no personal data itself: the order numbers and RMAs kept (anonymised) and how many rows of
+    each kind were removed, never the address or the name.
+    """
+
+    erased_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    how = models.CharField(max_length=40, help_text="Where it was asked for: the admin or manage.py customer_erase.")
+    orders = models.JSONField(default=list, help_text="Order numbers kept, anonymised.")
+    returns = models.JSONField(default=list, help_text="RMAs kept, anonymised.")
+    removed = models.JSONField(default=dict, help_text="How many rows of each kind were removed or scrubbed.")
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self):
+        return f"Erasure {self.pk} at {self.erased_at:%Y-%m-%d %H:%M}"

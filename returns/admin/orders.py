@@ -21,8 +21,9 @@ from returns.admin.readonly import ReadOnlyMixin
 from returns.admin.search import ConstantCostListMixin, matching_order_ids
 from returns.exceptions import ReturnsError
 from returns.intake import FROZEN_ONCE_RETURNED
-from returns.models import Order, OrderLine, ReturnLine, ReturnRequest, ShopifyIdConflict
+from returns.models import CustomerErasure, Order, OrderLine, ReturnLine, ReturnRequest, ShopifyIdConflict
 from returns.roles import PERM_START_FOR_CUSTOMER, UserPermissions
+from returns.services.customer_data import customer_erase
 from returns.services.orders import can_correct_delivery_date, order_delivery_date_correct
 
 IN_A_RETURN = "In a return request: cannot be changed or deleted."
@@ -108,10 +109,41 @@ class OrderAdmin(ConstantCostListMixin, admin.ModelAdmin):
     search_help_text = "Order number or customer email (part of one on PostgreSQL)."
     inlines = [OrderLineInline]
     readonly_fields = ("return_requests",)
+    actions = ["erase_customer_data"]
 
     class Media:  # lines that fit; the double-click guard on Save
         css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
         js = ("js/staff-once.js",)
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description="Erase these customers' personal data (GDPR)", permissions=["erase"])
+    def erase_customer_data(self, request, queryset):
+        """The same as ``manage.py customer_erase``, for each selected order's email, after a confirmation page."""
+        emails = sorted(set(queryset.values_list("email", flat=True)))
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "emails": emails,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "title": "Erase customers' personal data",
+            }
+            return TemplateResponse(request, "admin/returns/order/erase_customer.html", context)
+        for email in emails:
+            try:
+                erasure = customer_erase(email=email, by=request.user, how="admin")
+            except ReturnsError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"A customer's data was erased (record {erasure.pk}); kept, anonymised: orders "
+                    f"{', '.join(erasure.orders) or 'none'}, returns {', '.join(erasure.returns) or 'none'}.",
+                    messages.SUCCESS,
+                )
+        return None
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -237,3 +269,26 @@ class ShopifyIdConflictAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return "— (deleted)"
         url = reverse("admin:returns_order_change", args=[conflict.order_id])
         return format_html('<a href="{}">{}</a>', url, conflict.order.number)
+
+
+@admin.register(CustomerErasure)
+class CustomerErasureAdmin(admin.ModelAdmin):
+    """Who erased which customer's data and when (superusers only; the record holds no address)."""
+
+    list_display = ("erased_at", "by", "how", "orders", "returns", "removed")
+    list_filter = ("how",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
