@@ -353,7 +353,7 @@ if SENTRY_DSN:
 
     sentry_init(SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
-# /readyz fails when a due email or refund has waited longer than this many seconds for its worker
+# /readyz fails when a due email, refund or event has waited longer than this many seconds for its worker
 # (0: the outboxes are not checked). /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>",
 # and not at all while it is empty.
 READYZ_OUTBOX_MAX_AGE = env.int("READYZ_OUTBOX_MAX_AGE", default=60 * 60)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -41,6 +41,7 @@ from returns.models import (
 from returns.outbox import http_post
 from returns.outbox.lease import Lease
 from returns.selectors.public import moment, public_parts, public_return
+from returns.selectors.queues import event_delivery_due
 
 D = EventDelivery.State
 LEASE = timedelta(seconds=60)  # well past WEBHOOKS_TIMEOUT: a worker that died mid-call is retried after it
@@ -119,23 +120,9 @@ def signed_headers(*, endpoint: WebhookEndpoint, message_id: str, body: str, now
 # --- sending --------------------------------------------------------------------------------------
 
 
-def _due(now: datetime) -> Q:
-    earlier_open = EventDelivery.objects.filter(
-        endpoint=OuterRef("endpoint"),
-        request=OuterRef("request"),
-        id__lt=OuterRef("id"),
-        state__in=[D.PENDING, D.SENDING],
-    )
-    return (
-        (Q(state=D.PENDING, next_attempt_at__lte=now) | Q(state=D.SENDING, lease_until__lte=now))
-        & Q(endpoint__in=WebhookEndpoint.objects.filter(enabled=True).values("pk"))
-        & ~Exists(earlier_open)
-    )
-
-
 QUEUE = Lease(
     model=EventDelivery,
-    due=_due,
+    due=event_delivery_due,
     held={"state": D.SENDING},
     lease_field="lease_until",
     duration=lambda: LEASE,

@@ -4,7 +4,7 @@ One reading serves the readiness probe (``/readyz``), the Prometheus endpoint (`
 staff's admin index. "Waiting" is every row a worker has still to take or finish. "Overdue" counts
 from the moment a row became due (``next_attempt_at``): a row sitting out its retry backoff is not
 late, and a row that stays due for long means no worker is taking it. A new outbox adds its ``due``
-condition here and one ``_QUEUES`` entry.
+condition here and one ``_QUEUES`` entry: emails, refunds to the provider, events to the store's endpoints.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from returns.models import Notification, Refund
+from returns.models import EventDelivery, Notification, Refund, WebhookEndpoint
 
 
 def email_due(now: datetime) -> Q:
@@ -29,6 +29,23 @@ def email_due(now: datetime) -> Q:
 def refund_due(now: datetime) -> Q:
     """Handed to the provider and due; a claimed row's lease is its ``next_attempt_at``."""
     return Q(state=Refund.State.PROCESSING, next_attempt_at__lte=now)
+
+
+def event_delivery_due(now: datetime) -> Q:
+    """Pending and due (or a lapsed claim), to an enabled endpoint, with no earlier event of its return still open
+    there: a return's events reach an endpoint in order."""
+    open_states = [EventDelivery.State.PENDING, EventDelivery.State.SENDING]
+    earlier_open = EventDelivery.objects.filter(
+        endpoint=OuterRef("endpoint"), request=OuterRef("request"), id__lt=OuterRef("id"), state__in=open_states
+    )
+    return (
+        (
+            Q(state=EventDelivery.State.PENDING, next_attempt_at__lte=now)
+            | Q(state=EventDelivery.State.SENDING, lease_until__lte=now)
+        )
+        & Q(endpoint__in=WebhookEndpoint.objects.filter(enabled=True).values("pk"))
+        & ~Exists(earlier_open)
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,15 @@ _QUEUES: list[tuple[str, str, Callable[[], QuerySet], Callable[[datetime], Q]]] 
         "Refunds to the payment provider",
         lambda: Refund.objects.filter(state=Refund.State.PROCESSING),
         refund_due,
+    ),
+    # Events to the store's endpoints; those of a disabled endpoint wait for the superuser, not for the worker.
+    (
+        "events",
+        "Events to the store's endpoints",
+        lambda: EventDelivery.objects.filter(
+            state__in=[EventDelivery.State.PENDING, EventDelivery.State.SENDING], endpoint__enabled=True
+        ),
+        event_delivery_due,
     ),
 ]
 

@@ -6,7 +6,7 @@ rightly refuses for pages) and over plain HTTP (no redirect to HTTPS); nothing b
 (no session, no database for ``/healthz``). Only GET and HEAD are answered.
 
 - ``/healthz``: 200 while the process serves. Touches nothing else.
-- ``/readyz``: the database, the cache, the photo storage and the outboxes (no due email or refund
+- ``/readyz``: the database, the cache, the photo storage and the outboxes (no due email, refund or event
   waiting longer than ``READYZ_OUTBOX_MAX_AGE`` seconds): 200 with each check named, or 503 naming
   the failing ones. The reasons go to the log, never to the response: the public learns no host,
   version or error text.

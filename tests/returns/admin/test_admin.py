@@ -798,5 +798,8 @@ def test_staff_see_how_many_emails_and_refunds_wait_and_for_how_long(client, war
     html = client.get(reverse("admin:index")).content.decode()
     [line] = re.findall(r'<p [^>]*id="outbox-queues"[^>]*>(.*?)</p>', html, re.S)
     text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", line)).split())
-    assert text == "Waiting to go out: Emails: 2, the oldest due for 45 minutes · Refunds to the payment provider: none"
+    assert text == (
+        "Waiting to go out: Emails: 2, the oldest due for 45 minutes · Refunds to the payment provider: none"
+        " · Events to the store's endpoints: none"
+    )
     assert 'class="rr-attention rr-queue" id="queue-emails"' in html  # later than /readyz allows: flagged

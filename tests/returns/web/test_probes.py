@@ -161,3 +161,4 @@ def test_metrics_give_each_queue_its_depth_and_overdue_age(client, settings):
     assert 595 <= int(samples['alotrop_outbox_oldest_overdue_seconds{queue="emails"}']) <= 620
     assert samples['alotrop_outbox_waiting{queue="refunds"}'] == "0"
     assert samples['alotrop_outbox_oldest_overdue_seconds{queue="refunds"}'] == "0"
+    assert samples['alotrop_outbox_waiting{queue="events"}'] == "0"
