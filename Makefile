@@ -14,7 +14,7 @@ PORT ?= 8000
 
 UV_VERSION := 0.13.9
 
-.PHONY: run test install lock migrate seed lint format check-deploy clean bench lighthouse
+.PHONY: run test install lock migrate seed lint typecheck format check-deploy clean bench lighthouse
 
 ## The locked set, every file checked against its hash; then the project itself, which adds nothing to it
 $(STAMP): pyproject.toml requirements-test.lock
@@ -70,6 +70,10 @@ lighthouse: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## mypy with django-stubs ([tool.mypy] in pyproject.toml: strict on returns/domain)
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -1,5 +1,8 @@
 """Errors the services raise. Each message is written for the person who caused it."""
 
+from collections.abc import Iterable
+from typing import Any
+
 
 class ReturnsError(Exception):
     """Base class: the message is safe and useful to show to the user."""
@@ -9,7 +12,7 @@ class ReturnsError(Exception):
         self.message = message
         self.rule = rule
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.message} ({self.rule})" if self.rule else self.message
 
 
@@ -24,7 +27,7 @@ class NotAllowed(ReturnsError):
 class PolicyViolation(ReturnsError):
     """The request breaks a rule of the policy; ``problems`` lists each one."""
 
-    def __init__(self, message: str, *, problems=None, rule: str | None = None):
+    def __init__(self, message: str, *, problems: Iterable[Any] | None = None, rule: str | None = None) -> None:
         super().__init__(message, rule=rule)
         self.problems = list(problems or [])
 
@@ -39,7 +42,7 @@ class ImportErrors(ReturnsError):
     ``count`` is how many there are: of a file with very many, only the first are kept.
     """
 
-    def __init__(self, problems, *, count: int | None = None, message: str | None = None):
+    def __init__(self, problems: Iterable[Any], *, count: int | None = None, message: str | None = None) -> None:
         self.problems = list(problems)
         self.count = count = count if count is not None else len(self.problems)
         super().__init__(message or f"The file has {count} problem{'' if count == 1 else 's'}; nothing was written.")

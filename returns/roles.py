@@ -8,6 +8,7 @@ which permission is ``returns.domain.steps``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # The permissions (granted to the groups below by a migration; superusers have all).
 PERM_REVIEW = "returns.review_returnrequest"
@@ -71,7 +72,7 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def ensure_roles(group_model, permission_model) -> None:
+def ensure_roles(group_model: Any, permission_model: Any) -> None:
     """Create the groups with exactly their permissions; safe to run again.
 
     Takes the models as arguments so a migration can pass its historical ones.
@@ -96,8 +97,8 @@ class UserPermissions:
     one, has none.
     """
 
-    user: object
+    user: Any  # a user model instance (the domain imports no model), or None
 
     def __contains__(self, perm: object) -> bool:
         user = self.user
-        return user is not None and user.is_active and user.has_perm(perm)
+        return user is not None and bool(user.is_active) and bool(user.has_perm(perm))

@@ -68,7 +68,7 @@ def section_for(rule: str | None) -> Section | None:
 def customer_words(text: str) -> str:
     """Every ``(R4)`` in a sentence becomes ``(policy §1)``; a rule with no section is dropped."""
 
-    def swap(match: re.Match) -> str:
+    def swap(match: re.Match[str]) -> str:
         section = section_for(match.group(1))
         return f" (policy {section.short})" if section else ""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from returns.domain import policy
 from returns.domain.money import format_money
@@ -98,7 +98,7 @@ class Estimate:
     def highest(self) -> Decimal:
         return max((o.total for o in self.outcomes), default=policy.ZERO)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "payment_method": self.payment_method,
@@ -120,7 +120,7 @@ class Estimate:
         }
 
     @classmethod
-    def from_json(cls, data: dict | None) -> Estimate | None:
+    def from_json(cls, data: dict[str, Any] | None) -> Estimate | None:
         """The stored estimate, or None for a request made before estimates were kept."""
         if not data:
             return None
@@ -197,7 +197,7 @@ def from_outcomes(
 ) -> Estimate:
     """The estimate for these claims, given the refund if every fault is confirmed and, when a fault is
     claimed, the refund if none is (``None`` when no fault is claimed)."""
-    base = {"currency": currency, "payment_method": payment_method, "notes": tuple(notes)}
+    base: dict[str, Any] = {"currency": currency, "payment_method": payment_method, "notes": tuple(notes)}
     replacements = tuple(c.order_line.name for c in claims if c.wants_replacement)
     if problem:
         return Estimate(**base, problem=problem, replacements=replacements)

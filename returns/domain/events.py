@@ -42,7 +42,7 @@ class Event(StrEnum):
     staff_email: str
     unattended: Actor
 
-    def __new__(cls, value: str, about: About):
+    def __new__(cls, value: str, about: About) -> Event:
         member = str.__new__(cls, value)
         member._value_ = value
         member.staff_label = about.staff_label
@@ -60,7 +60,7 @@ class Event(StrEnum):
     def lookup(cls, value: str) -> Event | None:
         """The event a stored value names, or None (an account email's kind, or a value no code writes)."""
         try:
-            return cls(value)
+            return cls(value)  # type: ignore[call-arg]  # the Enum lookup by value, not __new__'s construction
         except ValueError:
             return None
 

@@ -8,12 +8,14 @@ taken by the customer through a guest link, or by a job: each event says which
 
 from __future__ import annotations
 
+from typing import Any
+
 from returns.domain.events import Actor, Event
 from returns.domain.vocabulary import ReturnStatus
 
 S = ReturnStatus
 
-STAFF_STATUS_LABELS = {
+STAFF_STATUS_LABELS: dict[str, str] = {
     S.SUBMITTED: "Submitted – to review",
     S.APPROVED: "Approved – awaiting parcel",
     S.REJECTED: "Rejected",
@@ -42,12 +44,12 @@ def event_label(value: str) -> str:
     return event.staff_label if event else value.replace("_", " ").capitalize()
 
 
-def actor(change) -> str:
+def actor(change: Any) -> str:
     """Who took this history step (a StatusChange)."""
     return actor_name(change.by, change.event)
 
 
-def actor_name(user, event: str) -> str:
+def actor_name(user: Any, event: str) -> str:
     """A person by email (staff marked), the customer by guest link, or the job that acted."""
     if user is not None:
         return f"{user.email} (staff)" if user.is_staff else f"{user.email} (customer)"

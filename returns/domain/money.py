@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
 
-def format_money(value, currency: str = "USD") -> str:
+def format_money(value: Decimal | int | float | str, currency: str = "USD") -> str:
     """``format_money(Decimal("12.5"), "USD")`` -> ``$12.50``; negatives get a real minus sign.
 
     A currency without a known symbol is written after the figure (``12.50 SEK``).

@@ -4,6 +4,8 @@ Who may take a step, and what else it needs, is ``returns.domain.steps``: every 
 there consults this table.
 """
 
+from typing import Any
+
 from returns.domain.vocabulary import ReturnStatus
 from returns.exceptions import InvalidTransition
 
@@ -23,7 +25,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.COMPLETED: frozenset(),
 }
 
-VERBS = {
+VERBS: dict[str, str] = {
     S.APPROVED: "approve",
     S.REJECTED: "reject",
     S.CANCELLED: "cancel",
@@ -45,7 +47,7 @@ def refusal(rma: str, current: str, target: str) -> str:
     return f"Cannot {VERBS.get(target, target)} {rma}: it is {S(current).label.lower()}."
 
 
-def check_transition(request, target: str) -> None:
+def check_transition(request: Any, target: str) -> None:
     """``request`` is anything with ``rma`` and ``status`` (a ReturnRequest, ``steps.ReturnFacts``)."""
     if not can_transition(request.status, target):
         raise InvalidTransition(refusal(request.rma, request.status, target))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 def plural_name(name: str, count: int = 2) -> str:
     """ "Stoneware mug" -> "Stoneware mugs", "Glass" -> "Glasses", "Party candy" -> "Party candies".
@@ -49,7 +52,7 @@ def unaccepted_item(*, handling: str, hold_days: int, support_email: str, rma: s
     )
 
 
-def inspection_outcome(pairs) -> str:
+def inspection_outcome(pairs: Sequence[tuple[Any, Any]]) -> str:
     """ "All 3 items accepted.", "2 of 3 items accepted.", "None of the 2 items accepted.": counted in units.
 
     ``pairs`` are (return line, verdict) as an inspection records them; a verdict accepts a whole line.
