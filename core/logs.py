@@ -77,6 +77,7 @@ def json_formatter() -> logging.Formatter:
 _RESERVED = [
     "args",
     "created",
+    "exc_info",  # a traceback, when there is one, is written as text under the same key
     "exc_text",
     "filename",
     "funcName",

@@ -77,6 +77,7 @@ print(json.dumps(seen))
     assert requests[0]["level"] == "DEBUG" and requests[2]["level"] == "INFO"  # probes are quiet at INFO
     assert all(isinstance(r["duration_ms"], float) and r["method"] == "GET" for r in requests)
     assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
+    assert not any("exc_info" in line for line in lines)  # no empty traceback field on every line
     [why_not_ready] = [line for line in lines if line["logger"] == "returns.web.probes"]
     assert why_not_ready["request_id"] == "abc-123" and why_not_ready["message"].startswith("readyz: outbox failing")
     logged_by_django = {line["message"]: line["request_id"] for line in lines if line["logger"] == "django.request"}
@@ -105,3 +106,13 @@ def test_text_lines_carry_the_request_id_too():
     assert "[{request_id}]" in logging_config("text")["formatters"]["text"]["format"]
     with pytest.raises(Exception, match="LOG_FORMAT must be text or json"):
         logging_config("xml")
+
+
+def test_an_exception_logged_carries_its_traceback_as_text(json_lines):
+    try:
+        raise ValueError("the bucket did not answer")
+    except ValueError:
+        logging.getLogger("returns.jobs").exception("Job failed")
+    [line] = [line for line in json_lines() if line["logger"] == "returns.jobs"]
+    assert line["message"] == "Job failed"
+    assert "ValueError: the bucket did not answer" in line["exc_info"]
