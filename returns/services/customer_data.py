@@ -38,11 +38,14 @@ from returns.models import (
     CustomerErasure,
     DamagePhoto,
     GuestCode,
+    Message,
+    MessagePhoto,
     Notification,
     Order,
     PendingPhoto,
     ReturnLine,
     ReturnRequest,
+    UnmatchedEmail,
 )
 from returns.services.photos import photo_files_delete
 from returns.services.retention import CLOSED
@@ -71,6 +74,27 @@ def customer_export(email: str) -> dict[str, Any]:
             "last_login": user.last_login,
         },
         "orders": [],
+        "messages": [
+            {
+                **row,
+                "photos": list(MessagePhoto.objects.filter(message_id=row.pop("id")).values_list("image", flat=True)),
+            }
+            for row in _rows(
+                Message.objects.filter(order__email=email).order_by("created_at", "pk"),
+                "id",
+                "created_at",
+                "author",
+                "body",
+                "order__number",
+                "request__rma",
+            )
+        ],
+        "emails_received_unmatched": _rows(
+            UnmatchedEmail.objects.filter(sender__iexact=email).order_by("received_at", "pk"),
+            "received_at",
+            "subject",
+            "text",
+        ),
         "emails": _rows(
             Notification.objects.filter(Q(to=email) | Q(request__order__email=email)).order_by("created_at", "pk"),
             "created_at",
@@ -254,7 +278,13 @@ def customer_erase(*, email: str, by=None, how: str = "manage.py customer_erase"
         photos = DamagePhoto.objects.filter(line__request__in=requests)
         mine = Q(order_line__order__in=orders) | (Q(user=user) if user is not None else Q(pk__in=[]))
         pending = PendingPhoto.objects.filter(mine)
-        files = [n for p in [*photos, *pending] for n in (p.image.name, p.thumbnail.name) if n]
+        unmatched = UnmatchedEmail.objects.filter(sender__iexact=email)
+        messages = Message.objects.filter(Q(order__in=orders) | Q(unmatched_email__in=unmatched))
+        message_photos = MessagePhoto.objects.filter(Q(message__in=messages) | Q(unmatched__in=unmatched))
+        files = [n for p in [*photos, *pending, *message_photos] for n in (p.image.name, p.thumbnail.name) if n]
+        removed["message photos"], _ = message_photos.delete()
+        removed["messages"], _ = messages.delete()
+        removed["emails received"], _ = unmatched.delete()
         removed["photos"], _ = photos.delete()
         removed["pending photos"], _ = pending.delete()
         transaction.on_commit(lambda: photo_files_delete(files))
