@@ -1,10 +1,12 @@
 import os
 import shutil
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from returns.conf import store_today
 from tests.factories import OrderFactory, OrderLineFactory, StaffFactory, UserFactory
 
 
@@ -50,6 +52,24 @@ def order(customer):
     o = OrderFactory(email=customer.email, number="100234")
     OrderLineFactory(order=o, sku="MUG-01", name="Stoneware mug", quantity=2, unit_price="12.50", unit_tax="1.00")
     OrderLineFactory(order=o, sku="LAMP-02", name="Desk lamp", quantity=1, unit_price="45.00", unit_tax="3.60")
+    return o
+
+
+@pytest.fixture
+def trusted_agent(db):
+    """Customer service with the permission to grant goodwill exceptions (given per person, not by the group)."""
+    from django.contrib.auth.models import Permission
+
+    agent = StaffFactory(email="sam@alotrop.com", full_name="Sam Lee", role="Customer service")
+    agent.user_permissions.add(Permission.objects.get(codename="grant_exception"))
+    return agent
+
+
+@pytest.fixture
+def late_order(customer):
+    """Delivered 30 days ago, two days past the 28-day window: two mugs."""
+    o = OrderFactory(email=customer.email, delivered_on=store_today() - timedelta(days=30), customer_name="Ana Lima")
+    OrderLineFactory(order=o, sku="MUG-01", name="Stoneware mug", quantity=2, unit_price="12.50", unit_tax="1.00")
     return o
 
 

@@ -23,7 +23,7 @@ from returns.models import Message, ReturnRequest, UnmatchedEmail
 from returns.roles import PERM_REPLY, UserPermissions
 from returns.selectors.staff import messages_waiting_q
 from returns.services.inbound_mail import unmatched_assign, unmatched_dismiss
-from returns.services.messages import message_dismiss, message_reply
+from returns.services.messages import message_dismiss, message_reply, messages_dismiss_waiting
 
 
 class ConversationViews:
@@ -43,8 +43,7 @@ class ConversationViews:
         back = reverse("admin:returns_returnrequest_change", args=[obj.pk]) + "#messages"
         try:
             if request.POST.get("no_answer_needed"):
-                for waiting in obj.messages.filter(messages_waiting_q()):
-                    message_dismiss(message=waiting, by=request.user)
+                messages_dismiss_waiting(request=obj, by=request.user)
                 done = "Marked as needing no answer."
             else:
                 message_reply(request=obj, by=request.user, body=request.POST.get("body", ""))

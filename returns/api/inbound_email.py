@@ -23,14 +23,12 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
 from returns.integrations import LONE_SURROGATE
-from returns.models import Notification
-from returns.services.inbound_mail import Attachment, InboundMail, inbound_mail_receive
+from returns.services.inbound_mail import Attachment, InboundMail, email_delivery_record, inbound_mail_receive
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +150,8 @@ FAILED_EVENTS = {EventType.BOUNCED, EventType.REJECTED, EventType.FAILED}
 def on_tracking(sender, event, esp_name, **kwargs):
     """A provider says what became of an email: delivered, or bounced (shown on the *Emails failed* tile)."""
     provider_id = str(event.message_id or "")
-    if not provider_id:
-        return
-    rows = Notification.objects.filter(provider_message_id=provider_id)
     if event.event_type == EventType.DELIVERED:
-        rows.filter(delivered_at__isnull=True).update(delivered_at=event.timestamp or timezone.now())
+        email_delivery_record(provider_message_id=provider_id, delivered_at=event.timestamp)
     elif event.event_type in FAILED_EVENTS:
         why = event.description or event.mta_response or event.reject_reason or "no reason given"
-        rows.update(state=Notification.State.FAILED, last_error=f"{esp_name}: {event.event_type}: {why}"[:2000])
+        email_delivery_record(provider_message_id=provider_id, failure=f"{esp_name}: {event.event_type}: {why}")

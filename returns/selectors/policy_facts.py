@@ -4,7 +4,7 @@ the refunds already made, and the refund for a set of claims."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db.models import Sum
@@ -105,6 +105,22 @@ def waived_eligibility(order: Order, line: OrderLine, today: date | None = None)
         cfg=policy_config(),
         waive=policy.WAIVABLE_RULES,
     )
+
+
+def exception_offers(order: Order, views: list, today: date | None = None) -> tuple[list, dict[int, str]]:
+    """The lines as staff who may grant exceptions see them: a line that the window (R1) or an exclusion (R3)
+    refuses, but a goodwill exception would let through, comes with its eligibility as if they did not, and with
+    what the exception sets aside, in the rules' own words (order line id -> text)."""
+    offered, out = {}, []
+    for view in views:
+        e = view.eligibility
+        refused = [d for d in (e.window, e.exclusion) if d is not None and not d.ok]
+        waived = waived_eligibility(order, view.line, today) if refused else None
+        if waived is not None and waived.can_return:
+            offered[view.line.pk] = " ".join(f"{d.message} ({d.rule})" for d in refused)
+            view = replace(view, eligibility=waived)
+        out.append(view)
+    return out, offered
 
 
 @dataclass(frozen=True)

@@ -72,28 +72,28 @@ def visible_returns(request) -> QuerySet[ReturnRequest]:
     return ReturnRequest.objects.filter(order__in=visible_orders(request))
 
 
+def _photo(request, photo_id: int, photos: QuerySet, *, view_perm: str, order_path: str):
+    """One photo of ``photos``: staff with ``view_perm`` see any; a customer only those whose order (reached by
+    ``order_path``) they may see. Anything else is a 404."""
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.has_perm(view_perm)):
+        photos = photos.filter(**{f"{order_path}__in": visible_orders(request)})
+    found = photos.filter(pk=photo_id).first()
+    if found is None:
+        raise Http404("No such photo")
+    return found
+
+
 def photo_for(request, photo_id: int) -> DamagePhoto:
     """Staff who may view photos see any; a customer only those of their own returns."""
-    qs = DamagePhoto.objects.select_related("line__request")
-    user = request.user
-    if not (user.is_authenticated and user.is_staff and user.has_perm("returns.view_damagephoto")):
-        qs = qs.filter(line__request__order__in=visible_orders(request))
-    try:
-        return qs.get(pk=photo_id)
-    except DamagePhoto.DoesNotExist:
-        raise Http404("No such photo") from None
+    photos = DamagePhoto.objects.select_related("line__request")
+    return _photo(request, photo_id, photos, view_perm="returns.view_damagephoto", order_path="line__request__order")
 
 
 def message_photo_for(request, photo_id: int) -> MessagePhoto:
     """A photo a customer emailed: staff who may view them see any; a customer only those on their own orders."""
-    qs = MessagePhoto.objects.filter(message__isnull=False)
-    user = request.user
-    if not (user.is_authenticated and user.is_staff and user.has_perm("returns.view_messagephoto")):
-        qs = qs.filter(message__order__in=visible_orders(request))
-    try:
-        return qs.get(pk=photo_id)
-    except MessagePhoto.DoesNotExist:
-        raise Http404("No such photo") from None
+    photos = MessagePhoto.objects.filter(message__isnull=False)
+    return _photo(request, photo_id, photos, view_perm="returns.view_messagephoto", order_path="message__order")
 
 
 # --- guest links ---------------------------------------------------------------

@@ -31,7 +31,7 @@ from email_reply_parser import EmailReplyParser
 from core.addresses import normalize_email
 from returns.exceptions import NotAllowed, ReturnsError
 from returns.integrations import LONE_SURROGATE
-from returns.models import Message, MessagePhoto, Order, ReturnRequest, UnmatchedEmail
+from returns.models import Message, MessagePhoto, Notification, Order, ReturnRequest, UnmatchedEmail
 from returns.roles import PERM_REPLY, UserPermissions
 from returns.services import guest_access, images, photos
 from returns.services.messages import message_from_customer, message_on_order
@@ -259,3 +259,17 @@ def unmatched_dismiss(*, email: UnmatchedEmail, by) -> None:
     UnmatchedEmail.objects.filter(pk=email.pk, state=UnmatchedEmail.State.OPEN).update(
         state=UnmatchedEmail.State.DISMISSED, handled_by=by, handled_at=timezone.now()
     )
+
+
+# --- what a provider says became of an email we sent -----------------------------------------
+
+
+def email_delivery_record(*, provider_message_id: str, delivered_at=None, failure: str = "") -> int:
+    """A provider's webhook: the email it knows as ``provider_message_id`` was delivered (``delivered_at``), or
+    bounced or was refused (``failure``, shown to staff; the row joins *Emails failed*). Returns rows changed."""
+    if not provider_message_id:
+        return 0
+    rows = Notification.objects.filter(provider_message_id=provider_message_id)
+    if failure:
+        return rows.update(state=Notification.State.FAILED, last_error=failure[:2000])
+    return rows.filter(delivered_at__isnull=True).update(delivered_at=delivered_at or timezone.now())

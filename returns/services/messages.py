@@ -114,6 +114,14 @@ def message_on_order(*, order: Order, body: str, full_text: str = "", email_mess
     )
 
 
+def messages_dismiss_waiting(*, request: ReturnRequest, by) -> int:
+    """Staff mark every message waiting on this return as needing no answer; returns how many."""
+    if PERM_REPLY not in UserPermissions(by):
+        raise NotAllowed("You may not answer customers' messages.")
+    waiting = Message.objects.filter(request=request, author=Message.Author.CUSTOMER, answered_at__isnull=True)
+    return waiting.update(answered_at=timezone.now())
+
+
 def message_dismiss(*, message: Message, by) -> None:
     """Staff mark a waiting message as needing no answer (it stays in the thread)."""
     if PERM_REPLY not in UserPermissions(by):

@@ -212,10 +212,8 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
         raise ValueError("A pending photo needs the session's owner token.")
     size = photo.image.size + photo.thumbnail.size
     check_room(order_line=order_line, size=size, name=photo.original_name)  # before writing anything
-    image_name = _save(photo.image)
-    thumb_name = ""
-    try:
-        thumb_name = _save(photo.thumbnail)
+
+    def row(image_name: str, thumb_name: str) -> PendingPhoto:
         with transaction.atomic():
             _lock_room()
             check_room(order_line=order_line, size=size, name=photo.original_name)  # again, in turn
@@ -231,9 +229,8 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
                 height=photo.height,
                 original_name=photo.original_name[:255],
             )
-    except BaseException:
-        _delete_files(image_name, thumb_name)
-        raise
+
+    return _files_then_row(photo, row, pending=True)
 
 
 def pending_photo_upload(*, request, order_line: OrderLine, kind: str, upload: File) -> PendingPhoto:
@@ -347,11 +344,9 @@ def _delete_unreferenced(names) -> None:
 
 def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | None = None, unmatched=None):
     """Store a processed photo a customer emailed: files first, then the row; if the row fails, the files go too."""
-    image_name = _save(photo.image, pending=False)
-    thumb_name = ""
-    try:
-        thumb_name = _save(photo.thumbnail, pending=False)
-        return MessagePhoto.objects.create(
+    return _files_then_row(
+        photo,
+        lambda image_name, thumb_name: MessagePhoto.objects.create(
             message=message,
             unmatched=unmatched,
             image=image_name,
@@ -359,7 +354,19 @@ def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | Non
             width=photo.width,
             height=photo.height,
             original_name=photo.original_name[:255],
-        )
+        ),
+        pending=False,
+    )
+
+
+def _files_then_row(photo: images.ProcessedPhoto, row, *, pending: bool):
+    """Store a processed photo's two files, then ``row(image_name, thumb_name)``; if the row fails, the files go
+    too (files are never written inside a transaction that could roll back and leave them unreferenced)."""
+    image_name = _save(photo.image, pending=pending)
+    thumb_name = ""
+    try:
+        thumb_name = _save(photo.thumbnail, pending=pending)
+        return row(image_name, thumb_name)
     except BaseException:
         _delete_files(image_name, thumb_name)
         raise

@@ -8,7 +8,6 @@ writes are ``returns.services``. An order, return or photo the visitor may not s
 
 from __future__ import annotations
 
-import dataclasses
 from functools import wraps
 
 from django.conf import settings
@@ -37,7 +36,7 @@ from returns.selectors.customer import (
     return_authorization,
     return_for_submission,
 )
-from returns.selectors.policy_facts import waived_eligibility
+from returns.selectors.policy_facts import exception_offers
 from returns.selectors.summary import has_authorization, return_summary
 from returns.services import guest_access as access
 from returns.services import images, photos
@@ -173,17 +172,7 @@ def _staff_lines(request, order: Order) -> tuple[list, dict[int, str]]:
     views_of_lines = line_views(order)
     if PERM_GRANT_EXCEPTION not in UserPermissions(request.user):
         return views_of_lines, {}
-    offered, out = {}, []
-    for lv in views_of_lines:
-        e = lv.eligibility
-        refused = [d for d in (e.window, e.exclusion) if d is not None and not d.ok]
-        if refused:
-            waived = waived_eligibility(order, lv.line)
-            if waived.can_return:
-                offered[lv.line.pk] = " ".join(f"{d.message} ({d.rule})" for d in refused)
-                lv = dataclasses.replace(lv, eligibility=waived)
-        out.append(lv)
-    return out, offered
+    return exception_offers(order, views_of_lines)
 
 
 @require_http_methods(["GET", "POST"])

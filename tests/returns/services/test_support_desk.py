@@ -1,10 +1,8 @@
 """The support desk's services: returns started for a customer, goodwill exceptions, a return's conversation."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 
 from returns.conf import store_today
@@ -19,7 +17,7 @@ from returns.services.requests import (
     return_request_receive,
     return_request_submit,
 )
-from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
+from tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,22 +30,6 @@ def standard(ol, quantity=1, **kwargs):
 def commit(django_capture_on_commit_callbacks):
     """Emails go out after the change commits: ``with commit():`` runs what the block's changes scheduled."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def trusted_agent(db):
-    """Customer service with the permission to grant exceptions (not in the group: given per person)."""
-    agent = StaffFactory(email="sam@alotrop.com", full_name="Sam Lee", role="Customer service")
-    agent.user_permissions.add(Permission.objects.get(codename="grant_exception"))
-    return agent
-
-
-@pytest.fixture
-def late_order(customer):
-    """Delivered 30 days ago: two days past the 28-day window."""
-    o = OrderFactory(email=customer.email, delivered_on=store_today() - timedelta(days=30), customer_name="Ana Lima")
-    OrderLineFactory(order=o, sku="MUG-01", name="Stoneware mug", quantity=2, unit_price="12.50", unit_tax="1.00")
-    return o
 
 
 def test_support_starts_a_return_by_email_and_the_customer_gets_the_same_emails(order, service_agent, settings, commit):

@@ -2,18 +2,14 @@
 conversation on the customer's return page. Anyone else gets a 404."""
 
 import uuid
-from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 
-from returns.conf import store_today
 from returns.models import Channel, Message, ReturnRequest
 from returns.services import guest_access as access
 from returns.services.requests import LineRequest, return_request_submit
-from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,20 +30,6 @@ def line_data(ol, *, quantity=1, reason="changed_mind", description="Too small f
 
 def for_customer_url(order):
     return reverse("returns:start_for_customer", args=[order.number])
-
-
-@pytest.fixture
-def trusted_agent(db):
-    agent = StaffFactory(email="sam@alotrop.com", full_name="Sam Lee", role="Customer service")
-    agent.user_permissions.add(Permission.objects.get(codename="grant_exception"))
-    return agent
-
-
-@pytest.fixture
-def late_order(customer):
-    o = OrderFactory(email=customer.email, delivered_on=store_today() - timedelta(days=30))
-    OrderLineFactory(order=o, sku="MUG-01", name="Stoneware mug", quantity=2, unit_price="12.50", unit_tax="1.00")
-    return o
 
 
 # --- starting a return for a customer ------------------------------------------------
