@@ -71,7 +71,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## mypy with django-stubs ([tool.mypy] in pyproject.toml: strict on returns/domain)
+## mypy with django-stubs ([tool.mypy] in pyproject.toml: strict on returns/domain and returns/services)
 typecheck: install
 	$(VENV)/bin/mypy
 

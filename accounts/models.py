@@ -70,10 +70,10 @@ class User(AbstractUser):
         super().clean()
         self.email = normalize_email(self.email)
 
-    def get_full_name(self):
+    def get_full_name(self) -> str:
         return self.full_name or self.email
 
-    def get_short_name(self):
+    def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 

@@ -283,11 +283,11 @@ PHOTO_ROOT = "photos"
 PENDING_PHOTO_ROOT = "pending"
 
 
-def photo_upload_to(instance, filename):
+def photo_upload_to(instance: object, filename: str) -> str:
     return f"{PHOTO_ROOT}/{timezone.now():%Y-%m-%d}/{secrets.token_urlsafe(24)}.jpg"
 
 
-def pending_photo_upload_to(instance, filename):
+def pending_photo_upload_to(instance: object, filename: str) -> str:
     return f"{PENDING_PHOTO_ROOT}/{secrets.token_urlsafe(24)}.jpg"
 
 

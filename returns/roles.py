@@ -8,7 +8,15 @@ which permission is ``returns.domain.steps``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    # django-stubs reads this alias as the project's user model (AUTH_USER_MODEL), which returns may not import.
+    from django.contrib.auth.models import _User
+
+# Who takes a step, as the services are given it: a signed-in user (staff, or the customer on their own
+# return), or None when nobody did (a worker, a deadline, a guest with a link).
+Actor: TypeAlias = "_User | None"
 
 # The permissions (granted to the groups below by a migration; superusers have all).
 PERM_REVIEW = "returns.review_returnrequest"

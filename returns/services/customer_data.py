@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import Q, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -47,13 +47,14 @@ from returns.models import (
     ReturnRequest,
     UnmatchedEmail,
 )
+from returns.roles import Actor
 from returns.services.photos import photo_files_delete
 from returns.services.retention import CLOSED
 
 ERASED = "[erased]"
 
 
-def _rows(queryset, *fields: str) -> list[dict[str, Any]]:
+def _rows(queryset: QuerySet[Any], *fields: str) -> list[dict[str, Any]]:
     return [dict(row) for row in queryset.values(*fields)]
 
 
@@ -184,7 +185,7 @@ def customer_photos_copy(email: str, folder: Path) -> list[Path]:
     return copied
 
 
-def _text_fields(model: type[models.Model]) -> list[models.Field]:
+def _text_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [
         field
         for field in model._meta.concrete_fields
@@ -192,7 +193,7 @@ def _text_fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
-def _scrubbed(value: Any, pattern: re.Pattern) -> Any:
+def _scrubbed(value: Any, pattern: re.Pattern[str]) -> Any:
     if isinstance(value, str):
         return pattern.sub(ERASED, value)
     if isinstance(value, dict):
@@ -247,7 +248,7 @@ def _scrub_everywhere(email: str, names: Iterable[str], orders: list[Order], req
     return changed
 
 
-def customer_erase(*, email: str, by=None, how: str = "manage.py customer_erase") -> CustomerErasure:
+def customer_erase(*, email: str, by: Actor = None, how: str = "manage.py customer_erase") -> CustomerErasure:
     """Erase ``email``'s person and keep the accounting, anonymised; raises CustomerDataError naming why not."""
     email = normalize_email(email)
     user_model = get_user_model()
@@ -281,7 +282,8 @@ def customer_erase(*, email: str, by=None, how: str = "manage.py customer_erase"
         unmatched = UnmatchedEmail.objects.filter(sender__iexact=email)
         messages = Message.objects.filter(Q(order__in=orders) | Q(unmatched_email__in=unmatched))
         message_photos = MessagePhoto.objects.filter(Q(message__in=messages) | Q(unmatched__in=unmatched))
-        files = [n for p in [*photos, *pending, *message_photos] for n in (p.image.name, p.thumbnail.name) if n]
+        rows: list[DamagePhoto | PendingPhoto | MessagePhoto] = [*photos, *pending, *message_photos]
+        files = [n for p in rows for n in (p.image.name, p.thumbnail.name) if n]
         removed["message photos"], _ = message_photos.delete()
         removed["messages"], _ = messages.delete()
         removed["emails received"], _ = unmatched.delete()

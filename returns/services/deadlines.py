@@ -24,7 +24,7 @@ def return_request_send_reminder(*, request: ReturnRequest, today: date | None =
     cfg = policy_config()
     with transaction.atomic():
         request = locked(request)
-        if not steps.can_send_reminder(ReturnFacts.of(request), today, cfg):
+        if not steps.can_send_reminder(ReturnFacts.of(request), today, cfg) or request.ship_by is None:
             return False
         request.reminder_sent_on = today
         request.save(update_fields=["reminder_sent_on", "updated_at"])
@@ -43,7 +43,7 @@ def return_request_expire(*, request: ReturnRequest, today: date | None = None) 
     today = today or store_today()
     with transaction.atomic():
         request = locked(request)
-        if not steps.can_expire(ReturnFacts.of(request), today):
+        if not steps.can_expire(ReturnFacts.of(request), today) or request.ship_by is None:
             return False
         move(
             request,

@@ -11,14 +11,16 @@ sessions lose the order at once. A grant lasts at most GUEST_SESSION_MAX_AGE.
 
 import secrets
 import time
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404, HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -26,9 +28,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from returns.models import DamagePhoto, GuestCode, MessagePhoto, Order, ReturnRequest
 
 GUEST_SESSION_KEY = "guest_orders"
+P = TypeVar("P", bound=Model)
 
 
-def _live_grants(request) -> list[dict]:
+def _live_grants(request: HttpRequest) -> list[dict[str, Any]]:
     now = time.time()
     grants = request.session.get(GUEST_SESSION_KEY, [])
     if not isinstance(grants, list):
@@ -36,26 +39,26 @@ def _live_grants(request) -> list[dict]:
     return [g for g in grants if isinstance(g, dict) and g.get("until", 0) > now and "order" in g and "email" in g]
 
 
-def guest_order_ids(request) -> list[int]:
+def guest_order_ids(request: HttpRequest) -> list[int]:
     """Orders granted to this session that have not expired (their address is checked by ``visible_orders``)."""
     return [g["order"] for g in _live_grants(request)]
 
 
-def grant_guest_order(request, order: Order) -> None:
+def grant_guest_order(request: HttpRequest, order: Order) -> None:
     """A verified guest link or code opens this order (only) for this browser session, while its address stays."""
     grants = [g for g in _live_grants(request) if g["order"] != order.pk]
     until = time.time() + settings.GUEST_SESSION_MAX_AGE
     request.session[GUEST_SESSION_KEY] = [*grants, {"order": order.pk, "email": order.email, "until": until}]
 
 
-def _guest_condition(request) -> Q:
+def _guest_condition(request: HttpRequest) -> Q:
     condition = Q(pk__in=[])
     for grant in _live_grants(request):
         condition |= Q(pk=grant["order"], email=grant["email"])
     return condition
 
 
-def visible_orders(request) -> QuerySet[Order]:
+def visible_orders(request: HttpRequest) -> QuerySet[Order]:
     condition = _guest_condition(request)
     user = request.user
     if user.is_authenticated and user.email_verified:
@@ -63,16 +66,16 @@ def visible_orders(request) -> QuerySet[Order]:
     return Order.objects.filter(condition)
 
 
-def has_customer_access(request) -> bool:
+def has_customer_access(request: HttpRequest) -> bool:
     user = request.user
     return bool(guest_order_ids(request)) or (user.is_authenticated and user.email_verified)
 
 
-def visible_returns(request) -> QuerySet[ReturnRequest]:
+def visible_returns(request: HttpRequest) -> QuerySet[ReturnRequest]:
     return ReturnRequest.objects.filter(order__in=visible_orders(request))
 
 
-def _photo(request, photo_id: int, photos: QuerySet, *, view_perm: str, order_path: str):
+def _photo(request: HttpRequest, photo_id: int, photos: QuerySet[P], *, view_perm: str, order_path: str) -> P:
     """One photo of ``photos``: staff with ``view_perm`` see any; a customer only those whose order (reached by
     ``order_path``) they may see. Anything else is a 404."""
     user = request.user
@@ -84,13 +87,13 @@ def _photo(request, photo_id: int, photos: QuerySet, *, view_perm: str, order_pa
     return found
 
 
-def photo_for(request, photo_id: int) -> DamagePhoto:
+def photo_for(request: HttpRequest, photo_id: int) -> DamagePhoto:
     """Staff who may view photos see any; a customer only those of their own returns."""
     photos = DamagePhoto.objects.select_related("line__request")
     return _photo(request, photo_id, photos, view_perm="returns.view_damagephoto", order_path="line__request__order")
 
 
-def message_photo_for(request, photo_id: int) -> MessagePhoto:
+def message_photo_for(request: HttpRequest, photo_id: int) -> MessagePhoto:
     """A photo a customer emailed: staff who may view them see any; a customer only those on their own orders."""
     photos = MessagePhoto.objects.filter(message__isnull=False)
     return _photo(request, photo_id, photos, view_perm="returns.view_messagephoto", order_path="message__order")
@@ -119,7 +122,8 @@ def order_from_guest_token(token: str) -> Order | None:
         return None
     if not isinstance(data, dict):
         return None
-    order = Order.objects.filter(pk=data.get("order")).first()
+    order_id = data.get("order")
+    order = Order.objects.filter(pk=order_id).first() if isinstance(order_id, int) else None
     if order is None or not constant_time_compare(str(data.get("a", "")), address_digest(order.email)):
         return None
     return order
@@ -175,9 +179,9 @@ def guest_code_use(*, guest_code_id: int | None, code: str) -> tuple[str, Order 
     return (CodeResult.SPENT if row.tries >= settings.GUEST_CODE_TRIES else CodeResult.WRONG), None
 
 
-def guest_link(order: Order, *, next_name: str | None = None, next_args=()) -> str:
+def guest_link(order: Order, *, next_name: str | None = None, next_args: Sequence[object] = ()) -> str:
     """An absolute link, for emails, that opens ``order`` without signing in and goes to ``next_name``."""
-    base = settings.PORTAL_BASE_URL.rstrip("/")
+    base = str(settings.PORTAL_BASE_URL).rstrip("/")
     try:
         target = reverse(next_name, args=list(next_args)) if next_name else None
     except NoReverseMatch:
@@ -220,7 +224,7 @@ def reply_address(request: ReturnRequest) -> str:
     return f"{local}+{body}-{_reply_digest(request.rma)}@{domain}"
 
 
-def reply_token_status(addresses) -> tuple[ReturnRequest | None, bool]:
+def reply_token_status(addresses: Iterable[str]) -> tuple[ReturnRequest | None, bool]:
     """The return a reply address among ``addresses`` names, and whether any address carried a token at all.
 
     (None, True): a token was there but is forged, altered or names no return; (None, False): no token.

@@ -26,6 +26,7 @@ from returns.models import (
 )
 from returns.outbox.mail import notification_record
 from returns.outbox.webhooks import event_record
+from returns.roles import Actor
 
 S = ReturnRequest.Status
 
@@ -33,7 +34,7 @@ S = ReturnRequest.Status
 def record_step(
     request: ReturnRequest,
     *,
-    by,
+    by: Actor,
     event: Event,
     from_status: str,
     to_status: str,
@@ -57,7 +58,7 @@ def record_step(
 
 
 def record_note(
-    request: ReturnRequest, *, by, event: Event, note: str, today: date | None = None, notify: bool = True
+    request: ReturnRequest, *, by: Actor, event: Event, note: str, today: date | None = None, notify: bool = True
 ) -> StatusChange:
     """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder, a message).
 
@@ -75,7 +76,9 @@ def record_note(
     )
 
 
-def move(request: ReturnRequest, target: str, *, by, event: Event, note: str = "", fields: Sequence[str] = ()) -> None:
+def move(
+    request: ReturnRequest, target: str, *, by: Actor, event: Event, note: str = "", fields: Sequence[str] = ()
+) -> None:
     check_transition(request, target)
     previous = request.status
     request.status = target
@@ -100,7 +103,7 @@ def hold_units(order_line_id: int, quantity: int) -> None:
     OrderLine.objects.filter(pk=order_line_id).update(quantity_in_returns=F("quantity_in_returns") + quantity)
 
 
-def close_if_settled(request: ReturnRequest, *, by) -> None:
+def close_if_settled(request: ReturnRequest, *, by: Actor) -> None:
     """INSPECTED -> REFUNDED/COMPLETED once no refund and no replacement is outstanding."""
     if request.status != S.INSPECTED:
         return

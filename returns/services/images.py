@@ -31,7 +31,7 @@ else:
     register_heif_opener()
     HEIF_AVAILABLE = True
 
-DEFAULTS = {
+DEFAULTS: dict[str, int | float] = {
     "PHOTO_MAX_BYTES": 10 * 1024 * 1024,
     "PHOTO_MAX_COUNT": 8,
     "PHOTO_MAX_PIXELS": 40_000_000,
@@ -66,8 +66,8 @@ class ProcessedPhoto:
     """A photo decoded and re-encoded here: only these bytes are ever stored."""
 
     kind: str
-    image: ContentFile
-    thumbnail: ContentFile
+    image: ContentFile[bytes]
+    thumbnail: ContentFile[bytes]
     width: int
     height: int
     original_name: str = ""
@@ -88,7 +88,7 @@ def _decode_slots() -> threading.BoundedSemaphore:
 
 
 def setting(name: str) -> int:
-    return getattr(settings, name, DEFAULTS[name])
+    return int(getattr(settings, name, DEFAULTS[name]))
 
 
 def _accepted_formats() -> tuple[str, ...]:
@@ -109,7 +109,7 @@ def check_photo_count(*, count: int) -> None:
         raise ImageRejected(f"You added {count} photos; a return can have at most {limit}.")
 
 
-def process_photo(*, upload: File, kind: str) -> ProcessedPhoto:
+def process_photo(*, upload: File[bytes], kind: str) -> ProcessedPhoto:
     """Check one upload and return a clean JPEG and thumbnail for it, or raise ImageRejected.
 
     The decoding runs in one of PHOTO_DECODES_PER_PROCESS slots, so however many
@@ -121,7 +121,7 @@ def process_photo(*, upload: File, kind: str) -> ProcessedPhoto:
     label = f"“{name}”" if name else "This file"
     data = _read_limited(upload, label, name)
     slots = _decode_slots()
-    if not slots.acquire(timeout=float(setting("PHOTO_DECODE_WAIT"))):
+    if not slots.acquire(timeout=float(getattr(settings, "PHOTO_DECODE_WAIT", DEFAULTS["PHOTO_DECODE_WAIT"]))):
         raise PhotoServerBusy(
             f"{label} could not be processed now: many photos are arriving at once. Please try again in a minute.",
             filename=name,
@@ -160,7 +160,7 @@ def draft_size(width: int, height: int, longest: int) -> tuple[int, int]:
     return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
-def _read_limited(upload: File, label: str, name: str) -> bytes:
+def _read_limited(upload: File[bytes], label: str, name: str) -> bytes:
     """Refuse a big file on its declared size, and never read more than the limit plus one byte."""
     limit = setting("PHOTO_MAX_BYTES")
     try:
@@ -172,7 +172,7 @@ def _read_limited(upload: File, label: str, name: str) -> bytes:
         raise ImageRejected(message, filename=name)
     if hasattr(upload, "seek"):
         upload.seek(0)
-    data = upload.read(limit + 1)
+    data: bytes = upload.read(limit + 1)
     if len(data) > limit:  # the declared size was missing or wrong
         raise ImageRejected(
             f"{label} is more than {mb(limit, up=False)} MB; photos can be at most that size each.", filename=name

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -32,7 +34,7 @@ from core.addresses import normalize_email
 from returns.exceptions import NotAllowed, ReturnsError
 from returns.integrations import LONE_SURROGATE
 from returns.models import Message, MessagePhoto, Notification, Order, ReturnRequest, UnmatchedEmail
-from returns.roles import PERM_REPLY, UserPermissions
+from returns.roles import PERM_REPLY, Actor, UserPermissions
 from returns.services import guest_access, images, photos
 from returns.services.messages import message_from_customer, message_on_order
 
@@ -80,7 +82,7 @@ def _clean(text: str, limit: int = MAX_TEXT) -> str:
 def reply_text(text: str) -> str:
     """The customer's new words: the quoted history and signature cut off."""
     try:
-        reply = EmailReplyParser.parse_reply(text)
+        reply = str(EmailReplyParser.parse_reply(text))
     except Exception:  # a hostile body the parser cannot walk: keep the text as it came
         log.warning("Could not strip the quoted part of an inbound email", exc_info=True)
         reply = text
@@ -138,7 +140,8 @@ def _named_order(mail: InboundMail) -> Order | None:
 
 def _processed_attachments(mail: InboundMail) -> tuple[list[images.ProcessedPhoto], list[str]]:
     """The photos re-encoded, and a line for each attachment refused (not a photo, unreadable, one too many)."""
-    kept, refused = [], []
+    kept: list[images.ProcessedPhoto] = []
+    refused: list[str] = []
     limit = images.setting("PHOTO_MAX_COUNT")
     for attachment in mail.attachments:
         name = _clean(attachment.name, 255) or "attachment"
@@ -217,7 +220,7 @@ def _unmatched(mail: InboundMail, why: str) -> Received:
     return _guarded(mail, write)
 
 
-def _guarded(mail: InboundMail, write) -> Received:
+def _guarded(mail: InboundMail, write: Callable[[], Received]) -> Received:
     """Write once: the same message id arriving twice at once stores one row (the database's unique constraint)."""
     try:
         return write()
@@ -230,7 +233,7 @@ def _guarded(mail: InboundMail, write) -> Received:
 # --- staff sorting unmatched mail ---------------------------------------------------------------
 
 
-def unmatched_assign(*, email: UnmatchedEmail, request: ReturnRequest, by) -> Message:
+def unmatched_assign(*, email: UnmatchedEmail, request: ReturnRequest, by: Actor) -> Message:
     """Staff decide an unmatched email belongs to ``request``: it joins the thread as the customer's message."""
     if PERM_REPLY not in UserPermissions(by):
         raise NotAllowed("You may not sort customers' email.")
@@ -252,7 +255,7 @@ def unmatched_assign(*, email: UnmatchedEmail, request: ReturnRequest, by) -> Me
     return message
 
 
-def unmatched_dismiss(*, email: UnmatchedEmail, by) -> None:
+def unmatched_dismiss(*, email: UnmatchedEmail, by: Actor) -> None:
     """Staff decide an unmatched email needs nothing (spam, a duplicate): it stays listed as dismissed."""
     if PERM_REPLY not in UserPermissions(by):
         raise NotAllowed("You may not sort customers' email.")
@@ -264,7 +267,7 @@ def unmatched_dismiss(*, email: UnmatchedEmail, by) -> None:
 # --- what a provider says became of an email we sent -----------------------------------------
 
 
-def email_delivery_record(*, provider_message_id: str, delivered_at=None, failure: str = "") -> int:
+def email_delivery_record(*, provider_message_id: str, delivered_at: datetime | None = None, failure: str = "") -> int:
     """A provider's webhook: the email it knows as ``provider_message_id`` was delivered (``delivered_at``), or
     bounced or was refused (``failure``, shown to staff; the row joins *Emails failed*). Returns rows changed."""
     if not provider_message_id:

@@ -15,16 +15,16 @@ from returns.domain import policy, steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.steps import ReturnFacts
+from returns.domain.vocabulary import Resolution
 from returns.domain.wording import inspection_outcome
 from returns.exceptions import PolicyViolation
 from returns.models import (
     Order,
     Refund,
-    Resolution,
     ReturnLine,
     ReturnRequest,
 )
-from returns.roles import UserPermissions
+from returns.roles import Actor, UserPermissions
 from returns.selectors.policy_facts import refund_for
 from returns.services.history import S, close_if_settled, locked, move
 from returns.services.refunds import refund_send, refund_uses_provider
@@ -72,7 +72,7 @@ def verdict_problems(line: ReturnLine, verdict: LineVerdict) -> list[policy.Deci
 
 
 def return_request_inspect(
-    *, request: ReturnRequest, by, verdicts: dict[int, LineVerdict], today: date | None = None
+    *, request: ReturnRequest, by: Actor, verdicts: dict[int, LineVerdict], today: date | None = None
 ) -> ReturnRequest:
     """R2, R3, R9, R10: record staff's verdict on every line and compute the refund.
 
@@ -150,6 +150,6 @@ def return_request_inspect(
         move(request, S.INSPECTED, by=by, event=Event.INSPECTED, note=note)
         close_if_settled(request, by=by)
         pending = refund is not None and refund.state == Refund.State.PENDING
-        if pending and settings.AUTO_REFUND and refund_uses_provider(refund):
+        if refund is not None and pending and settings.AUTO_REFUND and refund_uses_provider(refund):
             refund_send(refund=refund, by=None, today=today)
     return request

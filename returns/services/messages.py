@@ -19,7 +19,7 @@ from returns.domain.events import Event
 from returns.exceptions import NotAllowed, ReturnsError
 from returns.models import Message, Order, ReturnRequest
 from returns.outbox.mail import notification_record
-from returns.roles import PERM_REPLY, UserPermissions
+from returns.roles import PERM_REPLY, Actor, UserPermissions
 from returns.services.history import locked, record_note
 
 MAX_LENGTH = 5000
@@ -51,7 +51,13 @@ def _within_limit(request: ReturnRequest) -> None:
 
 
 def message_from_customer(
-    *, request: ReturnRequest, by, body: str, full_text: str = "", email_message_id: str = "", limited: bool = True
+    *,
+    request: ReturnRequest,
+    by: Actor,
+    body: str,
+    full_text: str = "",
+    email_message_id: str = "",
+    limited: bool = True,
 ) -> Message:
     """The customer asks about their return (on its page, or by email: ``full_text`` and its message id).
 
@@ -77,7 +83,7 @@ def message_from_customer(
     return message
 
 
-def message_reply(*, request: ReturnRequest, by, body: str) -> Message:
+def message_reply(*, request: ReturnRequest, by: Actor, body: str) -> Message:
     """Staff answer on the request page: the customer is emailed, the waiting messages are answered."""
     if PERM_REPLY not in UserPermissions(by):
         raise NotAllowed("You may not answer customers' messages.")
@@ -114,7 +120,7 @@ def message_on_order(*, order: Order, body: str, full_text: str = "", email_mess
     )
 
 
-def messages_dismiss_waiting(*, request: ReturnRequest, by) -> int:
+def messages_dismiss_waiting(*, request: ReturnRequest, by: Actor) -> int:
     """Staff mark every message waiting on this return as needing no answer; returns how many."""
     if PERM_REPLY not in UserPermissions(by):
         raise NotAllowed("You may not answer customers' messages.")
@@ -122,7 +128,7 @@ def messages_dismiss_waiting(*, request: ReturnRequest, by) -> int:
     return waiting.update(answered_at=timezone.now())
 
 
-def message_dismiss(*, message: Message, by) -> None:
+def message_dismiss(*, message: Message, by: Actor) -> None:
     """Staff mark a waiting message as needing no answer (it stays in the thread)."""
     if PERM_REPLY not in UserPermissions(by):
         raise NotAllowed("You may not answer customers' messages.")

@@ -14,14 +14,14 @@ from django.db import transaction
 from returns.conf import store_date, store_today
 from returns.exceptions import AlreadyDone, NotAllowed, ReturnsError
 from returns.models import Order, OrderCorrection
-from returns.roles import PERM_CORRECT_DELIVERY_DATE, UserPermissions
+from returns.roles import PERM_CORRECT_DELIVERY_DATE, Actor, UserPermissions
 
 
-def can_correct_delivery_date(user) -> bool:
+def can_correct_delivery_date(user: Actor) -> bool:
     return PERM_CORRECT_DELIVERY_DATE in UserPermissions(user)
 
 
-def order_delivery_date_correct(*, order: Order, delivered_on: date, reason: str, by) -> OrderCorrection:
+def order_delivery_date_correct(*, order: Order, delivered_on: date, reason: str, by: Actor) -> OrderCorrection:
     """Set the order's delivery date to ``delivered_on`` and record who did it and why."""
     if not can_correct_delivery_date(by):
         raise NotAllowed("Your role does not allow you to change an order's delivery date.")

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from core import counter
@@ -48,15 +50,17 @@ from returns.models import (
     OrderLine,
     PendingPhoto,
     ReturnLine,
+    UnmatchedEmail,
     pending_photo_upload_to,
     photo_upload_to,
 )
-from returns.roles import PERM_START_FOR_CUSTOMER, UserPermissions
+from returns.roles import PERM_START_FOR_CUSTOMER, Actor, UserPermissions
 from returns.selectors.staff import pending_photo_bytes
 from returns.services import guest_access as access
 from returns.services import images
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 OWNER_SESSION_KEY = "photo_owner"
 # Every table whose rows point at photo files: a file none of them names is an orphan (the sweep).
@@ -90,16 +94,16 @@ def max_age() -> timedelta:
     return timedelta(seconds=getattr(settings, "PENDING_PHOTO_MAX_AGE", 24 * 60 * 60))
 
 
-def session_owner(request, *, create: bool) -> str:
+def session_owner(request: HttpRequest, *, create: bool) -> str:
     """This browser session's random token; pending photos carry it (survives sign-in: the session is kept)."""
-    token = request.session.get(OWNER_SESSION_KEY, "")
+    token = str(request.session.get(OWNER_SESSION_KEY, ""))
     if not token and create:
         token = secrets.token_urlsafe(24)
         request.session[OWNER_SESSION_KEY] = token
     return token
 
 
-def visible_pending(request) -> QuerySet[PendingPhoto]:
+def visible_pending(request: HttpRequest) -> QuerySet[PendingPhoto]:
     """The visitor's own pending photos that have not expired: this session, this user, orders they may see (any
     order for staff who start returns for customers)."""
     owner = session_owner(request, create=False)
@@ -112,7 +116,7 @@ def visible_pending(request) -> QuerySet[PendingPhoto]:
     return mine.filter(order_line__order__in=access.visible_orders(request))
 
 
-def pending_for(request, pk: int) -> PendingPhoto:
+def pending_for(request: HttpRequest, pk: int) -> PendingPhoto:
     found = visible_pending(request).filter(pk=pk).first()
     if found is None:
         raise Http404("No such photo")
@@ -122,7 +126,7 @@ def pending_for(request, pk: int) -> PendingPhoto:
 # --- the per-client limit ---------------------------------------------------------
 
 
-def count_upload(request) -> None:
+def count_upload(request: HttpRequest) -> None:
     """Count one photo for this client (its address and its session); raise TooManyUploads over the limit.
 
     Counted by the counter every limit shares (``core.counter``), so the count holds across
@@ -176,11 +180,11 @@ def _lock_room() -> None:
 # --- writing and deleting -------------------------------------------------------------
 
 
-def _save(content, *, pending: bool = True) -> str:
+def _save(content: File[bytes], *, pending: bool = True) -> str:
     """Under pending/ for a photo waiting for its form (the bucket expires what is left there), else in today's
     photos/ folder (a photo a customer emailed belongs to its message at once)."""
-    name = pending_photo_upload_to(None, content.name) if pending else photo_upload_to(None, content.name)
-    return default_storage.save(name, content)
+    name = pending_photo_upload_to(None, content.name or "") if pending else photo_upload_to(None, content.name or "")
+    return str(default_storage.save(name, content))
 
 
 def _copy_to_photos(name: str) -> str:
@@ -188,7 +192,7 @@ def _copy_to_photos(name: str) -> str:
     if not name:
         return ""
     with default_storage.open(name, "rb") as source:
-        return default_storage.save(photo_upload_to(None, name), source)
+        return str(default_storage.save(photo_upload_to(None, name), source))
 
 
 def _delete_files(*names: str) -> None:
@@ -201,7 +205,9 @@ def _delete_files(*names: str) -> None:
             log.warning("Could not delete photo file %s", name, exc_info=True)
 
 
-def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: images.ProcessedPhoto) -> PendingPhoto:
+def pending_photo_create(
+    *, order_line: OrderLine, owner: str, user: Actor, photo: images.ProcessedPhoto
+) -> PendingPhoto:
     """Store a processed photo's files, then its row; if the row fails, the files go too.
 
     Files first (never inside a transaction that could roll back and leave them
@@ -233,7 +239,9 @@ def pending_photo_create(*, order_line: OrderLine, owner: str, user, photo: imag
     return _files_then_row(photo, row, pending=True)
 
 
-def pending_photo_upload(*, request, order_line: OrderLine, kind: str, upload: File) -> PendingPhoto:
+def pending_photo_upload(
+    *, request: HttpRequest, order_line: OrderLine, kind: str, upload: File[bytes]
+) -> PendingPhoto:
     """Count, process and store one photo for this visitor; raises ImageRejected (with a message for them)."""
     check_room(order_line=order_line, size=0, name=getattr(upload, "name", ""))  # before any decoding
     count_upload(request)
@@ -250,7 +258,7 @@ class ChosenFile:
 
     order_line: OrderLine
     kind: str
-    upload: File
+    upload: File[bytes]
 
 
 @dataclass(frozen=True)
@@ -263,12 +271,12 @@ class Kept:
     retry_after: int = 0  # seconds, when uploads are paused
 
 
-def over_limit_message(upload: File, limit: int) -> str:
+def over_limit_message(upload: File[bytes], limit: int) -> str:
     name = getattr(upload, "name", "") or "This file"
     return f"“{name}” was not added: a return can have at most {limit} photos."
 
 
-def pending_photos_upload(*, request, files: Sequence[ChosenFile], already: int) -> list[Kept]:
+def pending_photos_upload(*, request: HttpRequest, files: Sequence[ChosenFile], already: int) -> list[Kept]:
     """Keep the files sent in the plain inputs as pending photos while the return has room for them.
 
     ``already`` photos are kept for the form; a refused file says why and the next one is still tried.
@@ -327,22 +335,30 @@ def pending_photo_remove(*, photo: PendingPhoto) -> None:
             transaction.on_commit(lambda: _delete_unreferenced(names))
 
 
-def photo_files_delete(names) -> None:
+def photo_files_delete(names: Iterable[str]) -> None:
     """Delete these photo files, those no row points at any more (retention, after their rows were emptied)."""
     _delete_unreferenced(names)
 
 
-def _delete_unreferenced(names) -> None:
-    """Delete files no row points at any more (a DamagePhoto may share a pending photo's files)."""
-    names = [n for n in names if n]
-    used = set()
+def _names_in_use(names: list[str]) -> set[str]:
+    """Those of ``names`` that a photo row (of any kind) points at, as its image or its thumbnail."""
+    used: set[str] = set()
     for model in PHOTO_MODELS:
         used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
         used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
-    _delete_files(*(n for n in names if n not in used))
+    return used
 
 
-def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | None = None, unmatched=None):
+def _delete_unreferenced(names: Iterable[str]) -> None:
+    """Delete files no row points at any more (a DamagePhoto may share a pending photo's files)."""
+    wanted = [n for n in names if n]
+    used = _names_in_use(wanted)
+    _delete_files(*(n for n in wanted if n not in used))
+
+
+def message_photo_create(
+    *, photo: images.ProcessedPhoto, message: Message | None = None, unmatched: UnmatchedEmail | None = None
+) -> MessagePhoto:
     """Store a processed photo a customer emailed: files first, then the row; if the row fails, the files go too."""
     return _files_then_row(
         photo,
@@ -359,7 +375,7 @@ def message_photo_create(*, photo: images.ProcessedPhoto, message: Message | Non
     )
 
 
-def _files_then_row(photo: images.ProcessedPhoto, row, *, pending: bool):
+def _files_then_row(photo: images.ProcessedPhoto, row: Callable[[str, str], R], *, pending: bool) -> R:
     """Store a processed photo's two files, then ``row(image_name, thumb_name)``; if the row fails, the files go
     too (files are never written inside a transaction that could roll back and leave them unreferenced)."""
     image_name = _save(photo.image, pending=pending)
@@ -382,7 +398,7 @@ class SweepResult:
     folders_listed: list[str] = field(default_factory=list)
 
 
-def pending_photos_sweep(*, now=None) -> int:
+def pending_photos_sweep(*, now: datetime | None = None) -> int:
     """Delete pending photos older than PENDING_PHOTO_MAX_AGE, rows then files (the scheduler, hourly).
 
     Read from the database alone: no storage listing. Safe beside the web processes: a pending photo
@@ -396,19 +412,21 @@ def pending_photos_sweep(*, now=None) -> int:
             row = PendingPhoto.objects.select_for_update(skip_locked=True).filter(pk=pk, created_at__lt=cutoff).first()
             if row is None:
                 continue
-            names = (row.image.name, row.thumbnail.name)
+            names = (row.image.name or "", row.thumbnail.name or "")
             row.delete()
-            transaction.on_commit(lambda names=names: _delete_unreferenced(names))
+            transaction.on_commit(partial(_delete_unreferenced, names))
         expired += 1
     return expired
 
 
-def orphan_photos_day(now=None) -> date:
+def orphan_photos_day(now: datetime | None = None) -> date:
     """The photos folder the daily check reads: two days back (UTC), a day no upload or submit writes to any more."""
     return ((now or timezone.now()) - timedelta(days=2)).date()
 
 
-def orphan_photos_sweep(*, day: date | None = None, now=None, orphan_grace: timedelta = ORPHAN_GRACE) -> SweepResult:
+def orphan_photos_sweep(
+    *, day: date | None = None, now: datetime | None = None, orphan_grace: timedelta = ORPHAN_GRACE
+) -> SweepResult:
     """Delete photo files no row refers to, in one day's photos folder and in ``pending/`` (the scheduler, daily).
 
     Orphans come from a crash between writing a file and its row, or a submit rolled back after copying
@@ -425,7 +443,7 @@ def orphan_photos_sweep(*, day: date | None = None, now=None, orphan_grace: time
     return result
 
 
-def orphan_photos_sweep_all(*, now=None, orphan_grace: timedelta = ORPHAN_GRACE) -> SweepResult:
+def orphan_photos_sweep_all(*, now: datetime | None = None, orphan_grace: timedelta = ORPHAN_GRACE) -> SweepResult:
     """Every folder under photos/ and pending/ (``sweep_photos --all``, by hand: one listing call per folder)."""
     older_than = (now or timezone.now()) - orphan_grace
     result = SweepResult()
@@ -440,17 +458,14 @@ def orphan_photos_sweep_all(*, now=None, orphan_grace: timedelta = ORPHAN_GRACE)
     return result
 
 
-def _sweep_orphans_in(folder: str, older_than) -> int:
+def _sweep_orphans_in(folder: str, older_than: datetime) -> int:
     try:
         names = [f"{folder}/{f}" for f in default_storage.listdir(folder)[1]]
     except (FileNotFoundError, NotADirectoryError):
         return 0
     if not names:
         return 0
-    used = set()
-    for model in PHOTO_MODELS:
-        used.update(model.objects.filter(image__in=names).values_list("image", flat=True))
-        used.update(model.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    used = _names_in_use(names)
     deleted = 0
     for name in names:
         if name in used:

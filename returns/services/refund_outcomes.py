@@ -18,6 +18,7 @@ from returns.domain.money import format_money
 from returns.domain.policy import day
 from returns.integrations import ProviderRefund, refund_provider
 from returns.models import Refund, ReturnRequest
+from returns.roles import Actor
 from returns.services.history import close_if_settled, locked, record_note
 
 # A refund the provider holds as pending is asked about again this often (in case a webhook is lost).
@@ -25,7 +26,7 @@ PENDING_POLL = timedelta(hours=1)
 
 
 def refund_mark_issued(
-    refund: Refund, request: ReturnRequest, *, by, reference: str, today: date | None = None
+    refund: Refund, request: ReturnRequest, *, by: Actor, reference: str, today: date | None = None
 ) -> None:
     """Inside a transaction holding both locks: the refund is paid; tell the customer when to expect it (R11)."""
     today = today or store_today()
@@ -63,7 +64,7 @@ def refund_mark_issued(
     close_if_settled(request, by=by)
 
 
-def _fail(refund: Refund, request, reason: str) -> None:
+def _fail(refund: Refund, request: ReturnRequest, reason: str) -> None:
     refund.state = Refund.State.FAILED
     refund.failure_reason = reason[:2000]
     refund.next_attempt_at = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,16 +31,16 @@ from returns.domain.money import format_money
 from returns.domain.steps import RefundFacts, Step
 from returns.exceptions import PolicyViolation
 from returns.integrations import ProviderRefund, refund_provider
-from returns.models import Refund
+from returns.models import Order, Refund
 from returns.outbox.refunds import idempotency_key, refunds_process_due
-from returns.roles import AUTOMATIC, UserPermissions
+from returns.roles import AUTOMATIC, Actor, UserPermissions
 from returns.services.history import locked, record_note
 from returns.services.refund_outcomes import refund_apply_answer, refund_mark_issued
 
 log = logging.getLogger(__name__)
 
 
-def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None = None) -> Refund:
+def refund_issue(*, refund: Refund, by: Actor, reference: str = "", today: date | None = None) -> Refund:
     """R11, R12: pay the refund, once, whatever the number of clicks or staff.
 
     With a refund provider (``REFUND_PROVIDER``) and a payment reference on the
@@ -61,7 +62,7 @@ def refund_issue(*, refund: Refund, by, reference: str = "", today: date | None 
     return refund
 
 
-def refund_mark_failed(*, refund: Refund, by, reason: str) -> Refund:
+def refund_mark_failed(*, refund: Refund, by: Actor, reason: str) -> Refund:
     perms = UserPermissions(by)
     steps.may(Step.MARK_REFUND_FAILED, perms).or_raise()
     reason = (reason or "").strip()
@@ -83,7 +84,7 @@ def refund_uses_provider(refund: Refund) -> bool:
     return pays_through_provider(refund.order, refund.total)
 
 
-def pays_through_provider(order, total) -> bool:
+def pays_through_provider(order: Order, total: Decimal) -> bool:
     """Whether a refund of ``total`` on ``order`` would be paid by the provider: asked before the refund
     exists too (the inspection's preview offers the payment with the confirmation)."""
     return refund_provider().automatic and bool(order.payment_reference) and total > 0
@@ -95,7 +96,7 @@ def automatic_provider_label() -> str:
     return provider.label if provider.automatic else ""
 
 
-def provider_paying(order, total) -> str:
+def provider_paying(order: Order, total: Decimal) -> str:
     """Who would pay a refund of ``total`` on ``order``, for staff: the provider's label, or "" (by hand)."""
     return refund_provider().label if pays_through_provider(order, total) else ""
 
@@ -109,7 +110,7 @@ def refund_provider_label(refund: Refund) -> str:
     return ""
 
 
-def refund_send(*, refund: Refund, by, today: date | None = None) -> Refund:
+def refund_send(*, refund: Refund, by: Actor, today: date | None = None) -> Refund:
     """Hand the refund to the provider: once, whatever the number of clicks or staff.
 
     The call itself happens after commit (``refunds_process_due``), so no lock is

@@ -10,11 +10,11 @@ from returns.domain.steps import ReplacementFacts, Step
 from returns.models import (
     ReturnLine,
 )
-from returns.roles import UserPermissions
+from returns.roles import Actor, UserPermissions
 from returns.services.history import close_if_settled, locked, record_note
 
 
-def replacement_send(*, line: ReturnLine, by, note: str = "") -> ReturnLine:
+def replacement_send(*, line: ReturnLine, by: Actor, note: str = "") -> ReturnLine:
     """R9: the replacement for one line is on its way."""
     perms = UserPermissions(by)
     steps.may(Step.SEND_REPLACEMENT, perms).or_raise()

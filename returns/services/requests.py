@@ -15,20 +15,18 @@ from returns.domain import policy, risk, steps
 from returns.domain.estimates import Estimate
 from returns.domain.events import Event
 from returns.domain.steps import ReturnFacts, Step
+from returns.domain.vocabulary import AutoReview, Channel, Resolution
 from returns.exceptions import NotAllowed, PolicyViolation
 from returns.models import (
-    AutoReview,
-    Channel,
     DamagePhoto,
     Message,
     Order,
     OrderLine,
     PendingPhoto,
-    Resolution,
     ReturnLine,
     ReturnRequest,
 )
-from returns.roles import AUTOMATIC, PERM_GRANT_EXCEPTION, PERM_START_FOR_CUSTOMER, UserPermissions
+from returns.roles import AUTOMATIC, PERM_GRANT_EXCEPTION, PERM_START_FOR_CUSTOMER, Actor, UserPermissions
 from returns.selectors import estimates
 from returns.selectors.policy_facts import Claim, line_facts
 from returns.selectors.risk import risk_facts
@@ -62,7 +60,7 @@ def return_request_submit(
     *,
     order: Order,
     lines: Sequence[LineRequest],
-    by=None,
+    by: Actor = None,
     submission_key: str | None = None,
     today: date | None = None,
     auto_approve: bool = False,
@@ -111,22 +109,26 @@ def return_request_submit(
                 if len(found) < len(req.photos) or any(p.order_line_id != ol.pk for p in found):
                     problems.append((ol, policy.Decision(False, "R7", photos.PHOTO_EXPIRED)))
                 counts = {k: sum(1 for p in found if p.kind == k) for k in DamagePhoto.Kind.values}
-                facts = {
-                    "line": line_facts(ol),
-                    "requested": policy.RequestedLine(
-                        quantity=req.quantity,
-                        reason=req.reason,
-                        condition_confirmed=req.condition_confirmed,
-                        issue_photos=counts[DamagePhoto.Kind.ISSUE],
-                        packaging_photos=counts[DamagePhoto.Kind.PACKAGING],
-                    ),
-                    "delivered_on": order.delivered_on,
-                    "today": today,
-                    "cfg": cfg,
-                }
+                facts = line_facts(ol)
+                requested = policy.RequestedLine(
+                    quantity=req.quantity,
+                    reason=req.reason,
+                    condition_confirmed=req.condition_confirmed,
+                    issue_photos=counts[DamagePhoto.Kind.ISSUE],
+                    packaging_photos=counts[DamagePhoto.Kind.PACKAGING],
+                )
                 if req.exception_reason.strip():
-                    waived[ol.pk] = policy.waived_rules(**facts)
-                for decision in policy.check_requested_line(**facts, waive=waived.get(ol.pk, frozenset())):
+                    waived[ol.pk] = policy.waived_rules(
+                        line=facts, requested=requested, delivered_on=order.delivered_on, today=today, cfg=cfg
+                    )
+                for decision in policy.check_requested_line(
+                    line=facts,
+                    requested=requested,
+                    delivered_on=order.delivered_on,
+                    today=today,
+                    cfg=cfg,
+                    waive=waived.get(ol.pk, frozenset()),
+                ):
                     problems.append((ol, decision))
                 if policy.description_required(req.reason) and not (req.description or "").strip():
                     problems.append((ol, policy.Decision(False, "R5", policy.DESCRIPTION_MISSING)))
@@ -187,7 +189,7 @@ def return_request_submit(
         raise PolicyViolation("Those items are no longer available to return.", rule="R4") from exc
 
 
-def _check_on_behalf(by, channel: str, lines: Sequence[LineRequest]) -> None:
+def _check_on_behalf(by: Actor, channel: str, lines: Sequence[LineRequest]) -> None:
     """Only staff who may start returns for customers use another channel; only those who may grant one ask for
     an exception, with its reason written."""
     perms = UserPermissions(by)
@@ -200,7 +202,7 @@ def _check_on_behalf(by, channel: str, lines: Sequence[LineRequest]) -> None:
         raise NotAllowed("You may not grant exceptions to the return policy.")
 
 
-def _started_for_customer(by, channel: str) -> str:
+def _started_for_customer(by: Actor, channel: str) -> str:
     """The history's note for a return staff started: "Started by Sam Lee for the customer, by email."."""
     if channel == Channel.PORTAL or by is None:
         return ""
@@ -235,7 +237,7 @@ def _auto_review(request: ReturnRequest, *, today: date) -> risk.AutoReview:
 def return_request_approve(
     *,
     request: ReturnRequest,
-    by,
+    by: Actor,
     return_required: bool = True,
     note: str = "",
     today: date | None = None,
@@ -270,7 +272,7 @@ def return_request_approve(
     return request
 
 
-def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnRequest:
+def return_request_reject(*, request: ReturnRequest, by: Actor, reason: str) -> ReturnRequest:
     perms = UserPermissions(by)
     steps.may(Step.REJECT, perms).or_raise()
     reason = (reason or "").strip()
@@ -285,7 +287,7 @@ def return_request_reject(*, request: ReturnRequest, by, reason: str) -> ReturnR
     return request
 
 
-def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
+def return_request_cancel(*, request: ReturnRequest, by: Actor) -> ReturnRequest:
     """The customer (or staff for them) withdraws a request that has not shipped."""
     with transaction.atomic():
         request = locked(request)
@@ -295,7 +297,9 @@ def return_request_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
     return request
 
 
-def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, tracking_number: str) -> ReturnRequest:
+def return_request_record_shipment(
+    *, request: ReturnRequest, by: Actor, carrier: str, tracking_number: str
+) -> ReturnRequest:
     """R6: the customer records how the parcel travels; recording again corrects it."""
     carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if not carrier or not tracking_number:
@@ -315,7 +319,7 @@ def return_request_record_shipment(*, request: ReturnRequest, by, carrier: str, 
     return request
 
 
-def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> ReturnRequest:
+def return_request_receive(*, request: ReturnRequest, by: Actor, note: str = "") -> ReturnRequest:
     perms = UserPermissions(by)
     steps.may(Step.RECEIVE, perms).or_raise()
     with transaction.atomic():
@@ -325,7 +329,9 @@ def return_request_receive(*, request: ReturnRequest, by, note: str = "") -> Ret
     return request
 
 
-def return_request_reinstate(*, request: ReturnRequest, by, note: str, today: date | None = None) -> ReturnRequest:
+def return_request_reinstate(
+    *, request: ReturnRequest, by: Actor, note: str, today: date | None = None
+) -> ReturnRequest:
     """Staff give an expired request a new ship-by day; its units are held again (R4)."""
     perms = UserPermissions(by)
     steps.may(Step.REINSTATE, perms).or_raise()

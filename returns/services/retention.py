@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -68,7 +69,7 @@ def access_attempts_forget(*, now: datetime) -> int:
     if cutoff is None:
         return 0
     deleted, _ = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()
-    return deleted
+    return int(deleted)
 
 
 def closed_return_photos_remove(*, now: datetime) -> int:
@@ -95,7 +96,7 @@ def closed_return_photos_remove(*, now: datetime) -> int:
             DamagePhoto.objects.filter(pk__in=[photo.pk for photo in batch]).update(
                 image="", thumbnail="", removed_after_days=days
             )
-            transaction.on_commit(lambda names=names: photo_files_delete(names))
+            transaction.on_commit(partial(photo_files_delete, names))
     return len(ids)
 
 
