@@ -74,6 +74,9 @@ class Event(StrEnum):
             unattended=Actor.GUEST,
         ),
     )
+    # Auto-approval held the request for staff (a limit, a risk rule): staff see why; the customer was told their
+    # request arrived and is told the decision.
+    HELD = "held", About("Held for review", unattended=Actor.AUTO_APPROVAL)
     APPROVED = (
         "approved",
         About("Approved", customer_label="Approved", emails_customer=True, unattended=Actor.AUTO_APPROVAL),
@@ -151,6 +154,7 @@ class Event(StrEnum):
 # published. A new event is one line here; tests/returns/domain/test_events.py fails until it has one.
 PUBLIC_TYPES: dict[Event, str] = {
     Event.SUBMITTED: "return.submitted",
+    Event.HELD: "return.held",
     Event.APPROVED: "return.approved",
     Event.REJECTED: "return.rejected",
     Event.CANCELLED: "return.cancelled",

@@ -36,6 +36,7 @@ from returns.services.history import (
     hold_units,
     locked,
     move,
+    record_note,
     record_step,
     release_units,
 )
@@ -181,6 +182,8 @@ def return_request_submit(
                 note=_started_for_customer(by, channel),
                 notify=not (review and review.approve),
             )
+            if review and review.held:
+                record_note(request, by=None, event=Event.HELD, note=review.message)
             if review and review.approve:
                 request = return_request_approve(request=request, by=None, automatic=review.rule, today=today)
             return request

@@ -108,7 +108,7 @@ def test_stored_values_are_those_existing_rows_hold():
     assert {e.value for e in Event} == {
         "submitted", "approved", "rejected", "cancelled", "shipped", "tracking_updated", "received", "inspected",
         "closed", "refund_sent", "refund_retrying", "refund_issued", "refund_failed", "replacement_sent",
-        "ship_by_reminder", "expired", "reinstated", "message_received", "message_answered",
+        "ship_by_reminder", "expired", "reinstated", "message_received", "message_answered", "held",
     }  # fmt: skip
     assert set(AccountEmail.values) == {"guest_link", "verify_email", "password_reset", "account_exists"}
     assert not set(AccountEmail.values) & {e.value for e in Event}
@@ -128,7 +128,9 @@ def test_the_customer_hears_of_every_status_change_but_closing_and_sees_all_but_
     }
     staff_only = {e for e in Event if not StatusChange(event=e).customer_visible}
     # The conversation's rows are history for staff; the customer reads the messages themselves in the thread.
-    assert staff_only == {E.REFUND_SENT, E.REFUND_RETRYING, E.REFUND_FAILED, E.MESSAGE_RECEIVED, E.MESSAGE_ANSWERED}
+    # A hold's reason (a limit, the block list) is for staff: the customer is told the decision.
+    conversation = {E.MESSAGE_RECEIVED, E.MESSAGE_ANSWERED}
+    assert staff_only == {E.REFUND_SENT, E.REFUND_RETRYING, E.REFUND_FAILED, E.HELD} | conversation
     assert StatusChange(event="no_longer_written").customer_visible  # as before: only known troubles are hidden
 
 

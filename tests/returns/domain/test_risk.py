@@ -204,6 +204,22 @@ class TestAutoApproval:
         assert (rr.auto_review, rr.auto_review_rule) == (AutoReview.HELD, risk.MAX_REFUND)
         assert "$102.60" in rr.auto_review_note
 
+    def test_a_held_request_says_why_in_its_history_for_staff_only_and_emails_nothing_more(
+        self, customer, settings, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        settings.AUTO_APPROVE_MAX_REFUND = Decimal("100.00")
+        order = OrderFactory(email=customer.email)
+        coat = OrderLineFactory(order=order, name="Wool coat", unit_price="95.00", unit_tax="7.60")
+        with django_capture_on_commit_callbacks(execute=True):
+            rr = submit(order, standard(coat), by=customer)
+        steps = [(c.event, c.by_id, c.to_status) for c in rr.history.all()]
+        assert steps == [("submitted", customer.pk, S.SUBMITTED), ("held", None, S.SUBMITTED)]
+        held = rr.history.get(event="held")
+        assert "$102.60" in held.note and "above the $100.00 limit" in held.note
+        assert not held.customer_visible  # the customer's history says "Return requested", then the decision
+        # Submitted: the customer and staff hear of it as before, and of the hold nothing more.
+        assert sorted(m.to[0] for m in mailoutbox) == sorted([order.email, "support@alotrop.com"])
+
     def test_fourth_request_from_one_email_in_90_days_is_held(self, customer):
         made = []
         for _ in range(4):

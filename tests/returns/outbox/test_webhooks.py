@@ -6,6 +6,7 @@ checked with the ``standardwebhooks`` library, as a store's receiver would.
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -17,8 +18,8 @@ from returns.models import EventDelivery, EventDeliveryAttempt, ReturnRequest, W
 from returns.outbox.webhooks import deliveries_send_due, queue_depth
 from returns.services.endpoints import webhook_endpoint_add, webhook_endpoint_roll_secret
 from returns.services.refunds import refund_issue
-from returns.services.requests import return_request_approve, return_request_reject
-from tests.factories import StaffFactory
+from returns.services.requests import LineRequest, return_request_approve, return_request_reject, return_request_submit
+from tests.factories import OrderFactory, OrderLineFactory, StaffFactory
 from tests.returns.admin.test_admin import (  # noqa: F401  (the fixtures are used by name)
     fixture_approved,
     fixture_inspected,
@@ -87,6 +88,22 @@ def test_the_event_carries_no_email_photo_or_staff_name_and_the_refund_breakdown
     assert refund["merchandise"] == "25.00" and refund["tax"] == "2.00"
     assert {part["rule"] for part in refund["breakdown"]} >= {"R10"}
     assert refund["expected_between"] is not None
+
+
+def test_a_request_held_for_review_is_heard_as_submitted_then_held(receiver, endpoint, settings, customer):
+    settings.AUTO_APPROVE_MAX_REFUND = Decimal("100.00")
+    order = OrderFactory(email=customer.email)
+    coat = OrderLineFactory(order=order, unit_price="150.00", unit_tax="0.00")
+    line = LineRequest(
+        order_line_id=coat.pk, quantity=1, reason="changed_mind", description="", condition_confirmed=True
+    )
+    request = return_request_submit(order=order, lines=[line], by=customer, auto_approve=True)
+    deliveries_send_due()
+    assert types_of(receiver.received) == ["return.submitted", "return.held"]
+    held = json.loads(receiver.received[-1].body)
+    assert held["data"]["return"]["rma"] == request.rma and held["data"]["return"]["held_for_review"] is True
+    assert held["data"]["note"] is None  # why it is held (a limit, the block list) is for staff
+    assert verified(receiver.received[-1], endpoint.secret)
 
 
 def test_a_change_that_rolls_back_sends_nothing(submitted, service_agent, endpoint, receiver):
