@@ -73,3 +73,14 @@ def count(scope: str, kind: str, value: str, *, window: int = WINDOW) -> int:
     if settings.THROTTLE_STORE == "cache":
         return _count_in_cache(key, seconds_left(now, window=window))
     return _count_in_database(key, (index + 1) * window, now)
+
+
+def current(scope: str, kind: str, value: str, *, window: int = WINDOW) -> int:
+    """This hour's (or this ``window``'s) count for (scope, kind, value), without adding to it: a door that
+    counts only failures asks it first, so a client past its limit is refused before anything is looked up."""
+    now = time.time()
+    key = _key(scope, kind, value, window, int(now // window))
+    if settings.THROTTLE_STORE == "cache":
+        return int(cache.get(key) or 0)
+    counts = apps.get_model(settings.THROTTLE_COUNT_MODEL)
+    return counts.objects.filter(key=key).values_list("count", flat=True).first() or 0

@@ -54,3 +54,7 @@ class EndpointRefused(ReturnsError):
 
 class CustomerDataError(ReturnsError):
     """A customer's data cannot be erased now (an open return, a blocked address, a staff account)."""
+
+
+class ApiKeyRefused(ReturnsError):
+    """An API key cannot be added as asked (no name for the system that holds it)."""

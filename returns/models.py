@@ -182,6 +182,8 @@ class ReturnRequest(models.Model):
             # The admin's default sort and its queues at any size (see returns.admin.search for the search ones).
             models.Index(fields=["created_at", "id"], name="request_created_idx"),
             models.Index(fields=["status", "created_at", "id"], name="request_status_created_idx"),
+            # The API's pages (GET /api/v1/returns): keyset on (updated_at, id), from updated_since on.
+            models.Index(fields=["updated_at", "id"], name="request_updated_idx"),
             models.Index(Upper("tracking_number"), name="request_tracking_upper_idx"),
             # The queues that are not one status: their lists read 50 entries in order, their counts the index alone.
             models.Index(fields=["created_at", "id"], condition=AWAITING_INSPECTION, name="request_to_inspect_idx"),
@@ -402,6 +404,7 @@ class Refund(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["created_at", "id"], name="refund_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="refund_updated_idx"),  # the API's pages
             models.Index(fields=["state", "created_at", "id"], name="refund_state_created_idx"),
             models.Index(fields=["state", "issued_on"], name="refund_state_issued_idx"),
             models.Index(fields=["reference"], name="refund_reference_idx"),
@@ -933,3 +936,29 @@ class CustomerErasure(models.Model):
 
     def __str__(self):
         return f"Erasure {self.pk} at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class ApiKey(models.Model):
+    """A key the store's systems read the API with (``Authorization: Bearer <key>``).
+
+    Only the SHA-256 of the key is kept: keys are long random tokens (``returns.services.api_keys``), so a fast
+    hash is enough, and a stolen table yields no key. ``prefix`` is the key's first characters, shown to tell keys
+    apart and used to find the row. Revoked keys stay, for the record of who made them and when they were used.
+    """
+
+    name = models.CharField(max_length=100, help_text="Which system holds it, e.g. 'ERP'.")
+    prefix = models.CharField(max_length=16, db_index=True, editable=False)
+    key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -78,3 +78,44 @@ def test_an_admin_action_on_real_ids_still_runs(client, superuser):
     client.force_login(superuser)
     response = client.post("/admin/axes/accessattempt/", {"action": "unlock", "_selected_action": [attempt.pk]})
     assert response.status_code == 302 and not AccessAttempt.objects.exists()
+
+
+def _read_api_parameters():
+    """(path, parameter) for every query parameter the OpenAPI description gives the read API."""
+    from returns.api.schema import document
+
+    for path, item in document()["paths"].items():
+        for parameter in item.get("get", {}).get("parameters", []):
+            if parameter["in"] == "query":
+                yield path, parameter["name"]
+
+
+API_HOSTILE = {
+    "10 KB": "x" * 10_240,
+    "huge": "9" * 30,
+    "negative": "-1",
+    "beyond the calendar": "99999-01-01T00:00:00Z",
+    "year one with an offset": "0001-01-01T00:00:00-01:00",
+    "not a date": "2026-13-45",
+    "percent": "%",
+    "Arabic-Indic digits": "\u0663\u0663",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize(("path", "name"), list(_read_api_parameters()))
+def test_every_read_api_parameter_takes_hostile_values_with_a_json_answer_never_a_500(client, path, name):
+    from returns.services.api_keys import api_key_add
+
+    key = {"HTTP_AUTHORIZATION": f"Bearer {api_key_add(name='hostile')[1]}"}
+    client.raise_request_exception = False
+    problems = []
+    for label, value in API_HOSTILE.items():
+        answer = client.get(path, {name: value}, **key)
+        if answer.status_code not in (200, 400) or (answer.status_code == 400 and "error" not in answer.json()):
+            problems.append(f"{name}={label}: {answer.status_code}")
+    for raw in ("a%00b", "%ED%A0%80", "%C0%AF", "%zz%"):
+        status = client.get(f"{path}?{name}={raw}", **key).status_code
+        if status >= 500:
+            problems.append(f"{name}={raw}: {status}")
+    assert not problems, problems

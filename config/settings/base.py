@@ -469,6 +469,9 @@ WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
 WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=72)
 WEBHOOKS_WORKER_THREADS = env.int("WEBHOOKS_WORKER_THREADS", default=4)
 WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
+# The returns API (README, "API"): wrong API keys one client address may send in a clock hour; past it, that
+# address is answered 429 until the hour ends, before any key is looked up (counted like the other limits).
+API_KEY_FAILURES_PER_CLIENT = env.int("API_KEY_FAILURES_PER_CLIENT", default=30)
 
 # Retention (returns/services/retention.py, the scheduler's daily job), in days; 0 keeps that kind for ever.
 # Email bodies (the rows stay), sign-in attempt rows, and the photos of returns closed that long ago.

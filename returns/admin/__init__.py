@@ -7,6 +7,7 @@ service (``returns.services``), whose errors become admin messages.
 from django.contrib import admin
 
 from returns.admin import (  # noqa: F401  (registers the model admins)
+    api_keys,
     blocklist,
     notifications,
     orders,

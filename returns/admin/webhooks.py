@@ -33,7 +33,8 @@ from returns.services.endpoints import (
 
 
 class SuperuserOnly:
-    """Endpoints receive every return's data and their secrets sign for the store: the superuser's alone."""
+    """The superuser's alone: endpoints receive every return's data and their secrets sign for the store; an API
+    key (``returns.admin.api_keys``) reads every return."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

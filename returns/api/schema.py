@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from returns.api import schema_store
 from returns.intake import LINE_SPEC, ORDER_SPEC, REQUIRED
 
 MONEY = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "examples": ["12.50"]}
@@ -277,7 +278,9 @@ def document() -> dict:
                 "without one: '<t>..<raw body>'); a timestamp more than 5 minutes from now is refused. "
                 "X-Alotrop-Delivery: <id> makes a redelivery answer the same as the first time without doing "
                 "anything again, and the same body sent again within 10 minutes, under any id, is answered as a "
-                "replay. Send each order's updated_at: an older version never overwrites a newer one."
+                "replay. Send each order's updated_at: an older version never overwrites a newer one. "
+                "The store's systems read returns and refunds (GET, with the fields the events carry) with an "
+                "API key: Authorization: Bearer <key>."
             ),
         },
         "paths": {
@@ -314,6 +317,8 @@ def document() -> dict:
                                         },
                                         {
                                             "type": "object",
+                                            "minProperties": 1,
+                                            "additionalProperties": False,
                                             "properties": {
                                                 "delivery": {"$ref": "#/components/schemas/Delivery"},
                                                 "deliveries": {
@@ -349,9 +354,12 @@ def document() -> dict:
                 }
             },
             "/api/v1/shopify/webhooks": _shopify_path(),
+            **schema_store.paths(),
         },
         "components": {
+            "securitySchemes": schema_store.SECURITY_SCHEMES,
             "schemas": {
+                **schema_store.SCHEMAS,
                 "Order": order,
                 "Line": line,
                 "Delivery": delivery,
@@ -376,7 +384,7 @@ def document() -> dict:
                         },
                     },
                 },
-            }
+            },
         },
     }
 

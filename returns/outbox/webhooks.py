@@ -40,7 +40,7 @@ from returns.models import (
 )
 from returns.outbox import http_post
 from returns.outbox.lease import Lease
-from returns.selectors.public import moment, public_parts, public_return
+from returns.selectors.public import moment, public_parts, public_return, public_step
 from returns.selectors.queues import event_delivery_due
 
 D = EventDelivery.State
@@ -54,18 +54,10 @@ def new_message_id() -> str:
 
 def event_body(*, message_id: str, change: StatusChange, request: ReturnRequest, public_type: str) -> str:
     """The JSON the endpoints receive: Standard Webhooks' ``type``, ``timestamp`` and ``data``."""
-    event = Event(change.event)
     payload = {
         "type": public_type,
         "timestamp": moment(change.at),
-        "data": {
-            "id": message_id,
-            "from_status": change.from_status or None,
-            "to_status": change.to_status,
-            # What the customer reads of the step; a staff-only note (a processor's error) stays here.
-            "note": change.note if event.customer_sees and change.note else None,
-            "return": public_return(request),
-        },
+        "data": {"id": message_id, **public_step(change), "return": public_return(request)},
     }
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 

@@ -62,8 +62,11 @@ def record_note(
 ) -> StatusChange:
     """The history row for a step that leaves the status as it is (a refund sent, failed, a reminder, a message).
 
+    The return's ``updated_at`` moves with it, as with a move: the store's systems ask the API for what changed
+    since a time (``updated_since``), and a refund sent or failed changes what they read of the return.
     ``notify=False`` where the caller writes what the email tells of first, then ``notification_record``.
     """
+    request.save(update_fields=["updated_at"])
     return record_step(
         request,
         by=by,
