@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from returns.admin.webhooks import SuperuserOnly
@@ -32,8 +31,12 @@ class ApiKeyAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("name", "shown_prefix", "state", "created_by", "created_at", "last_used_at")
     list_filter = (StateFilter,)
     list_select_related = ("created_by",)
-    readonly_fields = ("name", "shown_prefix", "state", "created_by", "created_at", "last_used_at")
+    readonly_fields = ("name", "shown_prefix", "state", "revoked_at", "created_by", "created_at", "last_used_at")
     actions = ["revoke"]
+
+    class Media:  # the desk's styles (underlined links); the double-click guard: one click, one key
+        css = {"all": ("css/admin-returns.css", "css/staff-desk.css")}
+        js = ("js/staff-once.js",)
 
     def get_fields(self, request, obj=None):
         return ("name",) if obj is None else self.readonly_fields
@@ -59,11 +62,12 @@ class ApiKeyAdmin(SuperuserOnly, admin.ModelAdmin):
 
     @admin.display(description="State", ordering="revoked_at")
     def state(self, obj):
-        if obj.revoked_at:
-            return format_html(
-                '<span class="rr-overdue">Revoked {}</span>', f"{timezone.localtime(obj.revoked_at):%b %d %H:%M}"
-            )
-        return "Active"
+        return format_html('<span class="{}">Revoked</span>', "rr-overdue") if obj.revoked_at else "Active"
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # One way on: Save, then the page that shows the key once.
+        only_save = {"show_save_and_add_another": False, "show_save_and_continue": False}
+        return super().add_view(request, form_url, {**(extra_context or {}), **only_save})
 
     def save_model(self, request, obj, form, change):
         row, key = api_key_add(name=form.cleaned_data["name"], by=request.user)
