@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from core.logs import ContextFilter, json_formatter
 from returns.models import Notification
 from returns.outbox.mail import notifications_send_due
+from tests.support.server import readme_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +118,27 @@ def test_an_exception_logged_carries_its_traceback_as_text(json_lines):
     [line] = [line for line in json_lines() if line["logger"] == "returns.jobs"]
     assert line["message"] == "Job failed"
     assert "ValueError: the bucket did not answer" in line["exc_info"]
+
+
+def test_gunicorns_own_lines_are_json_too_under_readmes_command(tmp_path):
+    """README's gunicorn command with the production settings: its boot and stop lines, and each request's, are each
+    one JSON object (gunicorn.conf.py), so the log collector reads every line the web process writes."""
+    output: list[str] = []
+    production = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "LOG_FORMAT": "json",
+    }
+    with readme_gunicorn(workers=1, output=output, **production) as port:
+        answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert answer.status == 200
+        answer.close()
+    lines = [json.loads(line) for line in output if line.strip()]  # every line is one JSON object
+    said = [(line["logger"], line["message"]) for line in lines]
+    assert any(logger == "gunicorn.error" and message.startswith("Listening at") for logger, message in said)
+    assert any(logger == "gunicorn.error" and message.startswith("Booting worker") for logger, message in said)
+    assert any(logger == "gunicorn.error" and message.startswith("Shutting down") for logger, message in said)
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)

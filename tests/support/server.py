@@ -57,11 +57,12 @@ def wait_for(port: int, process, seconds=30):
 
 
 @contextlib.contextmanager
-def readme_gunicorn(workers: int | None = None, **environ):
-    """Serve the test database with README's gunicorn command (test settings, no CACHE_URL); yields the port."""
+def readme_gunicorn(workers: int | None = None, output: list[str] | None = None, **environ):
+    """Serve the test database with README's gunicorn command (test settings, no CACHE_URL, unless ``environ``
+    says otherwise); yields the port. ``output`` gets the lines the server wrote, once it has stopped."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("CACHE_URL", "THROTTLE_STORE")}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=database_url(), **environ)
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(), **environ})
     server = subprocess.Popen(
         readme_gunicorn_command(port, workers),
         cwd=BASE_DIR,
@@ -76,9 +77,12 @@ def readme_gunicorn(workers: int | None = None, **environ):
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=30)
+            said, _ = server.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+            said, _ = server.communicate()
+        if output is not None:
+            output.extend(said.splitlines())
 
 
 def _form_ready(port: int, path: str, client_ip: str):
