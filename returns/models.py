@@ -26,6 +26,7 @@ from returns.domain.vocabulary import (
     RefundState,
     ReplacementStatus,
     Resolution,
+    Restock,
     ReturnStatus,
 )
 
@@ -106,6 +107,9 @@ class OrderLine(models.Model):
     # Kept by the services under a lock; the constraint makes overselling a
     # database error, whatever path the write takes.
     quantity_in_returns = models.PositiveIntegerField(default=0, editable=False)
+    # Shopify's id for the line item (its webhook's line_items[].id), which a refund inside Shopify names. Units
+    # of one Shopify line that paid different amounts are lines of their own here ("#2" SKUs): they share it.
+    shopify_line_item_id = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -239,6 +243,9 @@ class ReturnLine(models.Model):
     replacement_status = models.CharField(
         max_length=10, choices=ReplacementStatus.choices, blank=True, default="", editable=False
     )
+    # For an accepted line: back on the shelf or not (damaged), chosen at inspection; empty until then and for a
+    # rejected line. A refund paid inside Shopify sends it per line (restockType).
+    restock = models.CharField(max_length=10, choices=Restock.choices, blank=True, default="", editable=False)
     # A goodwill exception (customer service with PERM_GRANT_EXCEPTION): the rules it set aside (R1, R3; never R4),
     # who granted it, when and why. Empty: the line met the policy.
     exception_rules = models.CharField(max_length=20, blank=True, default="", editable=False)
@@ -267,6 +274,10 @@ class ReturnLine(models.Model):
             models.CheckConstraint(
                 condition=Q(exception_rules="") | (~Q(exception_reason="") & Q(exception_at__isnull=False)),
                 name="returnline_exception_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(restock="") | (Q(restock__in=Restock.values) & Q(accepted=True)),
+                name="returnline_restock_only_accepted",
             ),
         ]
 

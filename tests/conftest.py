@@ -177,3 +177,24 @@ def receiver():
     fake = Receiver().start()
     yield fake
     fake.stop()
+
+
+SHOPIFY_LOCATION = "gid://shopify/Location/71"
+
+
+@pytest.fixture
+def fake_shopify(settings):
+    """Shopify's Admin GraphQL API on 127.0.0.1 (tests/fakes/shopify_api.py), with the portal refunding through it."""
+    from tests.fakes.shopify_api import TOKEN, FakeShopify
+
+    fake = FakeShopify().start()
+    settings.REFUND_PROVIDER = "shopify"
+    settings.SHOPIFY_SHOP_DOMAIN = "alotrop.myshopify.com"
+    settings.SHOPIFY_ADMIN_ACCESS_TOKEN = TOKEN
+    settings.SHOPIFY_API_BASE = fake.base_url
+    settings.SHOPIFY_API_VERSION = "2026-10"
+    settings.SHOPIFY_RESTOCK_LOCATION_ID = SHOPIFY_LOCATION
+    settings.SHOPIFY_TIMEOUT = 5.0
+    settings.SHOPIFY_CLICK_TIMEOUT = 5.0
+    yield fake
+    fake.stop()

@@ -448,7 +448,8 @@ PHOTO_DECODES_PER_PROCESS = env.int("PHOTO_DECODES_PER_PROCESS", default=1)
 PHOTO_DECODE_WAIT = env.float("PHOTO_DECODE_WAIT", default=20.0)
 
 # Refunds: "manual" (customer service pays in the processor's dashboard and pastes the
-# reference) or "stripe" (the portal asks Stripe's Refunds API; see README, Integrations).
+# reference), "stripe" (the portal asks Stripe's Refunds API) or "shopify" (refundCreate inside Shopify,
+# for orders that came from Shopify; see README, Integrations).
 REFUND_PROVIDER = env("REFUND_PROVIDER", default="manual")
 # With a provider: the end of an inspection that leaves money due sends the refund at once.
 AUTO_REFUND = env.bool("AUTO_REFUND", default=False)
@@ -458,6 +459,17 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 STRIPE_CLICK_TIMEOUT = env.float("STRIPE_CLICK_TIMEOUT", default=5.0)
+# REFUND_PROVIDER=shopify: the store's *.myshopify.com domain, a custom app's Admin API token (write_orders),
+# the Admin API version (2026-01 or later: refundCreate's @idempotent), the location restocked items go back to
+# (its id, gid://shopify/Location/… or the number), and a base URL instead of https://<domain> (tests' stand-in).
+SHOPIFY_SHOP_DOMAIN = env("SHOPIFY_SHOP_DOMAIN", default="")
+SHOPIFY_ADMIN_ACCESS_TOKEN = env("SHOPIFY_ADMIN_ACCESS_TOKEN", default="")
+SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2026-10")
+SHOPIFY_RESTOCK_LOCATION_ID = env("SHOPIFY_RESTOCK_LOCATION_ID", default="")
+SHOPIFY_API_BASE = env("SHOPIFY_API_BASE", default="")
+# Seconds a call to Shopify may take: the worker's, and a staff click's (the worker finishes what a click could not).
+SHOPIFY_TIMEOUT = env.float("SHOPIFY_TIMEOUT", default=20.0)
+SHOPIFY_CLICK_TIMEOUT = env.float("SHOPIFY_CLICK_TIMEOUT", default=5.0)
 # How long a webhook's delivery id is remembered to answer a redelivery (Shopify retries for 48 hours,
 # Stripe for 3 days); `manage.py sweep_webhooks` forgets older ones.
 WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)

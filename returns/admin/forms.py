@@ -27,6 +27,15 @@ class LineVerdictForm(forms.Form):
     )
     fault_confirmed = forms.BooleanField(label="Fault confirmed", required=False)
     replace = forms.BooleanField(label="Send a replacement (in stock)", required=False)
+    restock = forms.TypedChoiceField(
+        label="The item",
+        choices=[("yes", "Restock (back on the shelf)"), ("no", "No restock (damaged)")],
+        coerce=_yes,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Left unchosen: no restock when you confirm a fault, restock otherwise.",
+    )
     note = forms.CharField(
         label="Note the customer sees",
         required=False,
@@ -64,6 +73,7 @@ class LineVerdictForm(forms.Form):
             fault_confirmed=bool(data.get("fault_confirmed")),
             replace=bool(data.get("replace")),
             note=(data.get("note") or "").strip(),
+            restock=data.get("restock"),
         )
 
 

@@ -48,6 +48,7 @@ def _verdict_text(verdict: LineVerdict) -> str:
     parts.append("fault confirmed" if verdict.fault_confirmed else "no fault")
     if verdict.replace:
         parts.append("replacement to send, no refund (R9)")
+    parts.append("restock (back on the shelf)" if verdict.restocked else "no restock (damaged)")
     return ", ".join(parts)
 
 

@@ -35,13 +35,13 @@ from returns.domain.estimates import Estimate
 from returns.domain.events import Event
 from returns.domain.policy import day
 from returns.exceptions import ReturnsError
-from returns.models import Channel, Order, ReturnLine, ReturnRequest
+from returns.models import Channel, Order, Refund, ReturnLine, ReturnRequest
 from returns.roles import PERM_RECEIVE, PERM_REVIEW
 from returns.selectors.customer import line_views, orders_with_lines, return_detail
 from returns.selectors.risk import risk_facts
 from returns.selectors.staff import customer_history
 from returns.selectors.summary import return_summary
-from returns.services.refunds import refund_provider_label
+from returns.services.refunds import provider_cannot_pay, refund_payment_reference, refund_provider_label
 from returns.services.requests import return_request_approve, return_request_receive
 
 S = ReturnRequest.Status
@@ -364,6 +364,10 @@ class ReturnRequestAdmin(
                 "issued_by": person(refund.issued_by) if refund.issued_by_id else "",
                 "provider": refund_provider_label(refund),
             }
+            if refund_info["provider"]:
+                refund_info["payment_reference"] = refund_payment_reference(refund)
+            elif refund.state != Refund.State.ISSUED and refund.total > 0:
+                refund_info["not_payable"] = provider_cannot_pay(refund.order)
         allowed = allowed_actions(request.user, detail, refund, lines)
         risk = self._risk_context(detail, today, order=order)
         urls = {

@@ -104,6 +104,17 @@ EXAMPLE_SHOPIFY_DELIVERY = {
     "status": "delivered",
     "happened_at": "2026-10-06T03:30:00Z",
 }
+# A refund made in Shopify for two mugs of order #1001 (line item 1300002), by hand in its admin.
+EXAMPLE_SHOPIFY_REFUND = {
+    "id": 929361463,
+    "order_id": 5723411234567,
+    "note": "Mugs came back",
+    "admin_graphql_api_id": "gid://shopify/Refund/929361463",
+    "refund_line_items": [{"id": 1040001, "line_item_id": 1300002, "quantity": 2, "restock_type": "return"}],
+    "transactions": [
+        {"id": 3900001, "kind": "refund", "status": "success", "amount": "20.00", "gateway": "shopify_payments"}
+    ],
+}
 SHOPIFY_MONEY = {"type": "string", "examples": ["5.00"]}
 SHOPIFY_AMOUNTS = {
     "type": "array",
@@ -171,11 +182,44 @@ SHOPIFY_DELIVERY = {
 }
 
 
+SHOPIFY_REFUND = {
+    "type": "object",
+    "description": (
+        "Shopify's refunds/create: matched to the refund waiting here for the same order and items (ours by the "
+        "key in its note, or one made by hand in Shopify's admin), which is then issued, never paid again."
+    ),
+    "required": ["id", "order_id"],
+    "properties": {
+        "id": {"type": "integer"},
+        "order_id": {"type": "integer"},
+        "note": {"type": ["string", "null"]},
+        "refund_line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"line_item_id": {"type": "integer"}, "quantity": {"type": "integer"}},
+            },
+        },
+        "transactions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string", "examples": ["refund"]},
+                    "status": {"type": "string", "examples": ["success", "pending", "failure"]},
+                    "amount": SHOPIFY_MONEY,
+                },
+            },
+        },
+    },
+}
+
+
 def _shopify_path() -> dict:
     header = {"in": "header", "required": True, "schema": {"type": "string"}}
     return {
         "post": {
-            "summary": "Shopify's orders/create, orders/updated and fulfillment_events/create webhooks",
+            "summary": "Shopify's orders/create, orders/updated, fulfillment_events/create and refunds/create webhooks",
             "description": (
                 "Subscribe in Shopify with the JSON format. Other topics are answered 200 with ignored: true "
                 "(Shopify retries anything but a 2xx). Off (404) while SHOPIFY_WEBHOOK_SECRET is not set."
@@ -198,11 +242,13 @@ def _shopify_path() -> dict:
                             "oneOf": [
                                 {"$ref": "#/components/schemas/ShopifyOrder"},
                                 {"$ref": "#/components/schemas/ShopifyFulfillmentEvent"},
+                                {"$ref": "#/components/schemas/ShopifyRefund"},
                             ]
                         },
                         "examples": {
                             "orders/create": {"value": EXAMPLE_SHOPIFY_ORDER},
                             "fulfillment_events/create": {"value": EXAMPLE_SHOPIFY_DELIVERY},
+                            "refunds/create": {"value": EXAMPLE_SHOPIFY_REFUND},
                         },
                     }
                 },
@@ -213,7 +259,8 @@ def _shopify_path() -> dict:
                     "(older_than_applied; nothing changed), or a topic or event status this endpoint ignores. "
                     "applied: false with a reason, nothing written, for what no retry can mend: an order whose "
                     "Shopify id already belongs to another order here (kept for staff under Shopify id "
-                    "conflicts), or a delivered event that would move the delivery date of an order with returns."
+                    "conflicts), or a delivered event that would move the delivery date of an order with returns; "
+                    "a refund for an order or items with no refund waiting here (ignored)."
                 ),
                 refused="Missing or wrong X-Shopify-Hmac-Sha256.",
                 invalid="The order maps to a record import_orders would refuse (the same messages).",
@@ -365,6 +412,7 @@ def document() -> dict:
                 "Delivery": delivery,
                 "ShopifyOrder": SHOPIFY_ORDER,
                 "ShopifyFulfillmentEvent": SHOPIFY_DELIVERY,
+                "ShopifyRefund": SHOPIFY_REFUND,
                 "Error": {
                     "type": "object",
                     "required": ["error"],

@@ -4,7 +4,8 @@ Thin on purpose: verify ``X-Shopify-Hmac-Sha256``, de-duplicate by
 ``X-Shopify-Webhook-Id`` (and the same body within minutes), turn the payload into the import's order record
 (``returns.integrations.shopify``), then the same checks, upsert and locks as ``import_orders``
 and ``POST /api/v1/orders`` (``intake.order_records_check``, ``orders_upsert``,
-``order_deliveries_record``). Topics it does not read get a 200 saying so, because
+``order_deliveries_record``); ``refunds/create`` is matched to the refund waiting here
+(``refund_reconcile``). Topics it does not read get a 200 saying so, because
 Shopify retries anything else; so does an order older (``updated_at``) than the version
 already written. Every answer is JSON; nothing a client sends gives a 500.
 """
@@ -21,14 +22,18 @@ from returns.api.orders import result_json
 from returns.api.webhooks import json_loads, problems, signed_once
 from returns.exceptions import ImportErrors
 from returns.intake import kept_delivery_date, order_deliveries_record, order_records_check, orders_upsert
+from returns.integrations import WebhookRejected
 from returns.integrations.shopify import delivery_date, order_record, verify_shopify
+from returns.integrations.shopify_refunds import refund_from_webhook
 from returns.models import Order, ShopifyIdConflict
+from returns.services.refunds import refund_reconcile
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
 ORDER_TOPICS = ("orders/create", "orders/updated")
 DELIVERY_TOPIC = "fulfillment_events/create"
-TOPICS = (*ORDER_TOPICS, DELIVERY_TOPIC)
+REFUND_TOPIC = "refunds/create"
+TOPICS = (*ORDER_TOPICS, DELIVERY_TOPIC, REFUND_TOPIC)
 
 
 def _shopify_id(value) -> str:
@@ -59,6 +64,9 @@ def _order(payload: dict) -> tuple[int, dict]:
         if other := Order.objects.filter(shopify_order_id=shopify_id).exclude(number=number).first():
             return 200, {"number": number, "applied": False, "reason": _id_conflict(shopify_id, number, other)}
         order.fields["shopify_order_id"] = shopify_id
+    line_item_ids = {line["sku"].strip(): line["shopify_line_item_id"] for line in record["lines"]}
+    for sku, values in order.lines.items():
+        values["shopify_line_item_id"] = line_item_ids.get(sku, "")
     result = orders_upsert(orders=[order])
     return 200, {"number": number, **result_json(result)}
 
@@ -116,6 +124,27 @@ def _delivery(payload: dict) -> tuple[int, dict]:
     }
 
 
+def _refund(payload: dict) -> tuple[int, dict]:
+    """A refund made in Shopify: matched to the refund waiting here (ours, or one made by hand in Shopify's
+    admin for the same items), never paid again. Any other refund is Shopify's own business: 200, ignored."""
+    try:
+        read = refund_from_webhook(payload)
+    except WebhookRejected as exc:
+        return 422, {"error": str(exc), "problems": []}
+    if read is None:
+        return 200, {"applied": False, "reason": "The refund moved no money (no refund transaction): ignored."}
+    shopify_id, answer = read
+    order = Order.objects.filter(shopify_order_id=shopify_id).first()
+    if order is None:
+        return 200, {"applied": False, "reason": f"No order here has the Shopify id {shopify_id}: ignored."}
+    refund, reason = refund_reconcile(order=order, answer=answer)
+    if refund is None:
+        log.info("Shopify refund %s on order %s not matched: %s", answer.id, order.number, reason)
+        return 200, {"applied": False, "number": order.number, "reason": reason}
+    refund.refresh_from_db(fields=["state"])
+    return 200, {"applied": True, "number": order.number, "rma": refund.request.rma, "state": refund.state}
+
+
 def _kept_delivery(order: Order, delivered_on) -> str:
     """Why this delivery date is not taken, or "": an order with returns keeps its date (its window runs from it)."""
     if not order.delivered_on or order.delivered_on == delivered_on or not order.return_requests.exists():
@@ -133,7 +162,8 @@ def webhooks(request):
         payload = json_loads(body, parse_float=Decimal)
         if not isinstance(payload, dict):
             return 422, {"error": "The body must be a JSON object.", "problems": []}
-        status, result = (_order if topic in ORDER_TOPICS else _delivery)(payload)
+        handler = _order if topic in ORDER_TOPICS else _refund if topic == REFUND_TOPIC else _delivery
+        status, result = handler(payload)
         return status, {"topic": topic, **result}
 
     return signed_once(

@@ -28,6 +28,13 @@ class Resolution(TextChoices):
     REPLACEMENT = "replacement", "Replacement"
 
 
+class Restock(TextChoices):
+    """What becomes of an accepted item, chosen at inspection and sent with a refund paid inside Shopify."""
+
+    RESTOCK = "restock", "Restock (back on the shelf)"
+    NO_RESTOCK = "no_restock", "No restock (damaged)"
+
+
 class ReturnStatus(TextChoices):
     """See ReturnRequest for what each state means."""
 

@@ -87,6 +87,19 @@ def _replace_lines(order: Order, current: dict[str, OrderLine], wanted: dict[str
     return changed
 
 
+def _fill_line_item_ids(current: dict[str, OrderLine], wanted: dict[str, dict]) -> bool:
+    """An order with returns keeps its lines, but a Shopify line item id it lacks (written before they were kept)
+    is only news: filled in, so its refund can be paid inside Shopify. True if any was."""
+    filled = []
+    for sku, line in current.items():
+        new_id = wanted.get(sku, {}).get("shopify_line_item_id", "")
+        if new_id and not line.shopify_line_item_id:
+            line.shopify_line_item_id = new_id
+            filled.append(line)
+    OrderLine.objects.bulk_update(filled, ["shopify_line_item_id"])
+    return bool(filled)
+
+
 def orders_upsert(
     *, orders: list[ParsedOrder], result: OrderImportResult | None = None, refuse_new_delivery_dates: bool = False
 ) -> OrderImportResult:
@@ -161,7 +174,7 @@ def upsert_batch(
             order.save(update_fields=[*changed, "updated_at"])
         lines = {line.sku: line for line in order.lines.all()}
         if order.has_returns:
-            lines_changed = False
+            lines_changed = _fill_line_item_ids(lines, parsed.lines)
             if _lines_differ(lines, parsed.lines):
                 result.orders_with_kept_lines.append(order.number)
         else:

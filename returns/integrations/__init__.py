@@ -2,7 +2,9 @@
 
 Services call ``refund_provider()`` and the small interface below; they never
 know which provider is configured. Each provider is a module of its own
-(``manual``, ``stripe``) that builds a ``RefundProvider``.
+(``manual``, ``stripe``, ``shopify_refunds``) that builds a ``RefundProvider``. A provider says which
+of an order's references it pays through (``payment_reference_of``: Stripe the PaymentIntent,
+Shopify its order id) and, when it cannot pay an order, why, in words for staff.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-PROVIDERS = ("manual", "stripe")
+PROVIDERS = ("manual", "stripe", "shopify")
+# The module of each: Shopify's orders mapping already has ``shopify``; its refunds are a module of their own.
+MODULES = {"manual": "manual", "stripe": "stripe", "shopify": "shopify_refunds"}
 
 # Currencies whose smallest unit is the unit itself (Stripe's list); three-decimal
 # currencies count in thousandths.
@@ -72,6 +76,34 @@ class ProviderRefund:
     failure_reason: str = ""
     our_refund_id: int | None = None
     key: str = ""  # the idempotency key it was made with, when it was made by us
+    # A provider that refunds by line (Shopify): (its line id, quantity) per refunded line, to match a refund
+    # made by hand in its own admin to the refund waiting here.
+    lines: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    """One accepted line of a refund, as a provider that refunds by line needs it."""
+
+    line_id: str  # the provider's id of the order's line ("" when the order did not come with one)
+    sku: str
+    name: str
+    quantity: int
+    restock: bool  # back on the shelf (True) or not, as staff chose at inspection
+
+
+@dataclass(frozen=True)
+class RefundDetail:
+    """What a refund is made of, for providers that show it (Shopify); Stripe pays the total alone."""
+
+    lines: tuple[RefundLine, ...] = ()
+    shipping: Decimal = Decimal(0)
+    deduction: Decimal = Decimal(0)
+    breakdown: tuple[tuple[str, str], ...] = ()  # (label, amount) as the customer was shown it
+    rma: str = ""
+
+
+NO_DETAIL = RefundDetail()
 
 
 class RefundProvider(Protocol):
@@ -79,8 +111,24 @@ class RefundProvider(Protocol):
     label: str
     automatic: bool  # False: staff pay by hand and paste the reference
 
+    def payment_reference_of(self, order) -> str:
+        """The order's payment this provider refunds through; "" when it cannot pay this order."""
+        ...
+
+    def why_not_payable(self, order) -> str:
+        """Why this provider cannot pay a refund on ``order``, for staff ("" when it can)."""
+        ...
+
     def refund_send(
-        self, *, payment_reference: str, amount: Decimal, currency: str, key: str, metadata: dict, retry: bool
+        self,
+        *,
+        payment_reference: str,
+        amount: Decimal,
+        currency: str,
+        key: str,
+        metadata: dict,
+        retry: bool,
+        detail: RefundDetail = NO_DETAIL,
     ) -> ProviderRefund: ...
 
     def refund_status(self, *, reference: str) -> ProviderRefund: ...
@@ -93,7 +141,7 @@ def refund_provider(name: str | None = None, *, interactive: bool = False) -> Re
     name = name or settings.REFUND_PROVIDER
     if name not in PROVIDERS:
         raise ImproperlyConfigured(f"REFUND_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}.")
-    return import_module(f"{__name__}.{name}").provider(interactive=interactive)
+    return import_module(f"{__name__}.{MODULES[name]}").provider(interactive=interactive)
 
 
 def _exponent(currency: str) -> int:

@@ -10,6 +10,12 @@ class ManualRefunds:
     label = "by hand"
     automatic = False
 
+    def payment_reference_of(self, order) -> str:
+        return ""
+
+    def why_not_payable(self, order) -> str:
+        return "Refunds are issued by hand here (REFUND_PROVIDER=manual)."
+
     def refund_send(self, **kwargs):
         raise ProviderRefused("Refunds are issued by hand here (REFUND_PROVIDER=manual).")
 

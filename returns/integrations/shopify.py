@@ -50,6 +50,9 @@ The mapping, field by field (Shopify's REST webhook payload, Admin API 2024-01 a
   Shopify removed ``payment_details`` in API version 2023-04.
 - updated_at: ``updated_at``, when the order last changed in Shopify: an older version (a
   retry arriving late, a replay) never overwrites a newer one.
+- shopify_line_item_id: the line item's ``id``, on each of our lines made from it ("#2" lines too), so
+  a refund paid inside Shopify (``shopify_refunds``) names the line item and Shopify's ``refunds/create``
+  is matched to a return's lines.
 - delivered_on: not in the order; a ``fulfillment_events/create`` with status
   ``delivered`` sets it (``delivery_date``), the day of ``happened_at`` in the store's
   time zone (``TIME_ZONE``).
@@ -163,6 +166,14 @@ def _sku(line: dict) -> str:
     return ""
 
 
+def _line_item_id(line: dict) -> str:
+    """Shopify's id of the line item (what a refund inside Shopify names), as digits; "" if it has none."""
+    value = line.get("id")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    return value.strip() if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 40 else ""
+
+
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -210,6 +221,8 @@ def _lines(order: dict, read: _Reader, *, final_sale_tag: str, personalized_prop
                     "unit_tax": str(unit_tax),
                     "final_sale": final_sale,
                     "personalized": personalized,
+                    # Not part of the import's format: the webhook view puts it on the lines after the checks.
+                    "shopify_line_item_id": _line_item_id(line),
                 }
             )
     return records

@@ -14,9 +14,11 @@ import stripe
 from django.conf import settings
 
 from returns.integrations import (
+    NO_DETAIL,
     ProviderRefund,
     ProviderRefused,
     ProviderUnavailable,
+    RefundDetail,
     WebhookRejected,
     minor_units,
     unstorable_text,
@@ -109,9 +111,26 @@ class StripeRefunds:
             raise ProviderRefused(f"The payment {payment_reference} has no captured charge to refund.")
         return int(charge.get("amount_captured") or 0) - int(charge.get("amount_refunded") or 0)
 
+    def payment_reference_of(self, order) -> str:
+        return order.payment_reference
+
+    def why_not_payable(self, order) -> str:
+        if order.payment_reference:
+            return ""
+        return f"Order {order.number} has no payment reference to refund through."
+
     def refund_send(
-        self, *, payment_reference: str, amount: Decimal, currency: str, key: str, metadata: dict, retry: bool
+        self,
+        *,
+        payment_reference: str,
+        amount: Decimal,
+        currency: str,
+        key: str,
+        metadata: dict,
+        retry: bool,
+        detail: RefundDetail = NO_DETAIL,
     ) -> ProviderRefund:
+        """Stripe refunds the total on the PaymentIntent; ``detail`` (the lines) is not Stripe's to know."""
         if not payment_reference.startswith("pi_"):
             raise ProviderRefused(f"{payment_reference!r} is not a Stripe PaymentIntent id (pi_…).")
         amount_minor = minor_units(amount, currency)

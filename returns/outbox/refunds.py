@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from returns.domain.events import Event
-from returns.integrations import ProviderRefused, ProviderUnavailable, refund_provider
+from returns.domain.vocabulary import Resolution, Restock
+from returns.integrations import ProviderRefused, ProviderUnavailable, RefundDetail, RefundLine, refund_provider
 from returns.models import Refund
 from returns.outbox.lease import Lease
 from returns.selectors.queues import refund_due
@@ -45,6 +46,29 @@ def idempotency_key(refund: Refund) -> str:
     return f"alotrop-{refund.request.rma}-refund-{refund.pk}-{refund.provider_round}"
 
 
+def refund_detail(refund: Refund) -> RefundDetail:
+    """What the refund is made of, for a provider that refunds by line: the accepted lines refunded (not those
+    replaced, R9) with their quantities and restock choice, the shipping and the fee as computed (R10)."""
+    lines = refund.request.lines.filter(accepted=True, resolution=Resolution.REFUND).select_related("order_line")
+    return RefundDetail(
+        lines=tuple(
+            RefundLine(
+                line_id=line.order_line.shopify_line_item_id,
+                sku=line.order_line.sku,
+                name=line.order_line.name,
+                quantity=line.quantity,
+                # Inspected before restock was chosen: as the verdict suggests (a confirmed fault is not restocked).
+                restock=line.restock == Restock.RESTOCK if line.restock else not line.fault_confirmed,
+            )
+            for line in lines.order_by("id")
+        ),
+        shipping=refund.shipping,
+        deduction=refund.deduction,
+        breakdown=tuple((str(row.get("label", "")), str(row.get("amount", ""))) for row in refund.breakdown),
+        rma=refund.request.rma,
+    )
+
+
 def refunds_process_due(
     *, ids: list[int] | None = None, now: datetime | None = None, limit: int = 100, interactive: bool = False
 ) -> int:
@@ -61,7 +85,7 @@ def refunds_process_due(
                 answer = provider.refund_status(reference=refund.reference)
             else:
                 answer = provider.refund_send(
-                    payment_reference=refund.order.payment_reference,
+                    payment_reference=provider.payment_reference_of(refund.order),
                     amount=refund.total,
                     currency=refund.currency,
                     key=idempotency_key(refund),
@@ -71,6 +95,7 @@ def refunds_process_due(
                         "alotrop_refund_id": str(refund.pk),
                     },
                     retry=refund.attempts > 1,
+                    detail=refund_detail(refund),
                 )
         except ProviderUnavailable as exc:
             _retry_later(refund, str(exc), moment)

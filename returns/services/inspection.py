@@ -15,7 +15,7 @@ from returns.domain import policy, steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.steps import ReturnFacts
-from returns.domain.vocabulary import Resolution
+from returns.domain.vocabulary import Resolution, Restock
 from returns.domain.wording import inspection_outcome
 from returns.exceptions import PolicyViolation
 from returns.models import (
@@ -36,6 +36,12 @@ class LineVerdict:
     fault_confirmed: bool = False
     replace: bool = False  # R9: a replacement is available and the customer asked for one
     note: str = ""
+    restock: bool | None = None  # back on the shelf; None: as the verdict suggests (a confirmed fault is not)
+
+    @property
+    def restocked(self) -> bool:
+        """Whether an accepted item goes back on the shelf: staff's choice, else not when damaged or faulty."""
+        return self.restock if self.restock is not None else not self.fault_confirmed
 
 
 def refund_preview(
@@ -106,8 +112,10 @@ def return_request_inspect(
             else:
                 rl.resolution = Resolution.REPLACEMENT if v.replace else Resolution.REFUND
             rl.replacement_status = ReturnLine.ReplacementStatus.PENDING if v.replace else ""
+            rl.restock = "" if not v.accepted else Restock.RESTOCK if v.restocked else Restock.NO_RESTOCK
             rl.save(
                 update_fields=[
+                    "restock",
                     "inspected_at",
                     "accepted",
                     "fault_confirmed",

@@ -26,7 +26,13 @@ PENDING_POLL = timedelta(hours=1)
 
 
 def refund_mark_issued(
-    refund: Refund, request: ReturnRequest, *, by: Actor, reference: str, today: date | None = None
+    refund: Refund,
+    request: ReturnRequest,
+    *,
+    by: Actor,
+    reference: str,
+    today: date | None = None,
+    how: str = "",
 ) -> None:
     """Inside a transaction holding both locks: the refund is paid; tell the customer when to expect it (R11)."""
     today = today or store_today()
@@ -58,6 +64,7 @@ def refund_mark_issued(
             f"{format_money(refund.total, refund.currency)} to {refund.payment_method}"
             f"{' (retry)' if retried else ''}; "
             f"expect it between {day(start, year=False)} and {day(end)}."
+            f"{f' ({how}.)' if how else ''}"
         ),
         today=today,
     )

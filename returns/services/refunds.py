@@ -29,6 +29,7 @@ from returns.domain import steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.steps import RefundFacts, Step
+from returns.domain.vocabulary import Resolution
 from returns.exceptions import PolicyViolation
 from returns.integrations import ProviderRefund, refund_provider
 from returns.models import Order, Refund
@@ -53,7 +54,10 @@ def refund_issue(*, refund: Refund, by: Actor, reference: str = "", today: date 
         return refund_send(refund=refund, by=by, today=today)
     reference = (reference or "").strip()
     if not reference:
-        raise PolicyViolation("Enter the payment processor's reference for this refund.", rule="R11")
+        why = provider_cannot_pay(refund.order) if refund.total > 0 else ""
+        raise PolicyViolation(
+            f"{why + ' ' if why else ''}Enter the payment processor's reference for this refund.", rule="R11"
+        )
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         steps.can_issue_refund(RefundFacts.of(refund), perms).or_raise()
@@ -87,7 +91,20 @@ def refund_uses_provider(refund: Refund) -> bool:
 def pays_through_provider(order: Order, total: Decimal) -> bool:
     """Whether a refund of ``total`` on ``order`` would be paid by the provider: asked before the refund
     exists too (the inspection's preview offers the payment with the confirmation)."""
-    return refund_provider().automatic and bool(order.payment_reference) and total > 0
+    provider = refund_provider()
+    return provider.automatic and bool(provider.payment_reference_of(order)) and total > 0
+
+
+def provider_cannot_pay(order) -> str:
+    """Why the configured provider cannot pay a refund on ``order``, for staff ("" when it can, or when refunds
+    are paid by hand here anyway)."""
+    provider = refund_provider()
+    return provider.why_not_payable(order) if provider.automatic else ""
+
+
+def refund_payment_reference(refund: Refund) -> str:
+    """The payment the provider refunds this refund through (a PaymentIntent, Shopify's order id), for staff."""
+    return refund_provider(refund.provider or None).payment_reference_of(refund.order)
 
 
 def automatic_provider_label() -> str:
@@ -122,8 +139,9 @@ def refund_send(*, refund: Refund, by: Actor, today: date | None = None) -> Refu
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("order").get(pk=refund.pk)
         steps.can_issue_refund(RefundFacts.of(refund), perms, provider=provider.label).or_raise()
-        if not refund.order.payment_reference:
-            raise PolicyViolation(f"Order {refund.order.number} has no payment reference to refund through.")
+        payment = provider.payment_reference_of(refund.order)
+        if not payment:
+            raise PolicyViolation(provider.why_not_payable(refund.order))
         request = locked(refund.request)
         refund.state = Refund.State.PROCESSING
         refund.provider = provider.name
@@ -152,10 +170,7 @@ def refund_send(*, refund: Refund, by: Actor, today: date | None = None) -> Refu
             request,
             by=by,
             event=Event.REFUND_SENT,
-            note=(
-                f"{format_money(refund.total, refund.currency)} sent to {provider.label} "
-                f"({refund.order.payment_reference})."
-            ),
+            note=(f"{format_money(refund.total, refund.currency)} sent to {provider.label} ({payment})."),
             today=today,
         )
         pk = refund.pk
@@ -166,13 +181,65 @@ def refund_send(*, refund: Refund, by: Actor, today: date | None = None) -> Refu
 
 def refund_provider_event(*, answer: ProviderRefund) -> Refund | None:
     """A provider's webhook about one of its refunds: apply it to ours, if it is ours and current."""
+    refund = _ours(answer)
+    if refund is None:
+        log.info("Provider event about refund %s, which is not ours (or not current): ignored.", answer.id)
+        return None
+    return refund_apply_answer(refund_id=refund.pk, answer=answer)
+
+
+WAITING = (Refund.State.PENDING, Refund.State.PROCESSING, Refund.State.FAILED)
+
+
+def refund_reconcile(*, order: Order, answer: ProviderRefund) -> tuple[Refund | None, str]:
+    """A refund made inside the store's platform for ``order`` (Shopify's ``refunds/create``), matched, never doubled.
+
+    Ours (its reference, or our key in its note) is applied as the provider's answer. One made by hand in
+    Shopify's admin for exactly the lines (and quantities) of a refund waiting here is that refund: issued
+    with Shopify's reference, so nobody pays it again. Returns the refund it applied to, or None and why not.
+    """
+    ours = _ours(answer)
+    if ours is not None:
+        return refund_apply_answer(refund_id=ours.pk, answer=answer), ""
+    if answer.key:
+        return None, "It carries our key for a refund that is not waiting for it (an earlier round): nothing changed."
+    if answer.status != "succeeded":
+        return None, f"The refund is {answer.status} in Shopify; it is matched once it succeeds (mark it issued then)."
+    wanted = dict(answer.lines)
+    with transaction.atomic():
+        # The refunds' row locks: a click sending one of them waits, then finds it issued (R12).
+        for refund in Refund.objects.select_for_update().filter(order=order, state__in=WAITING).order_by("id"):
+            if _line_quantities(refund) != wanted:
+                continue
+            request = locked(refund.request)
+            refund_mark_issued(
+                refund,
+                request,
+                by=None,
+                reference=answer.id,
+                how="refunded in Shopify's admin (matched by its items; not paid again here)",
+            )
+            return refund, ""
+    return None, "No refund waiting here is for exactly these items of the order: nothing changed."
+
+
+def _line_quantities(refund: Refund) -> dict[str, int]:
+    """{Shopify line item id: units} of what the refund pays for; {} if a line has no Shopify id."""
+    quantities: dict[str, int] = {}
+    for line in refund.request.lines.filter(accepted=True, resolution=Resolution.REFUND).select_related("order_line"):
+        line_id = line.order_line.shopify_line_item_id
+        if not line_id:
+            return {}
+        quantities[line_id] = quantities.get(line_id, 0) + line.quantity
+    return quantities
+
+
+def _ours(answer: ProviderRefund) -> Refund | None:
+    """The refund here a provider's refund is (its reference, or this round's key), or None."""
     refund = Refund.objects.filter(reference=answer.id).exclude(reference="").first()
     if refund is None and answer.our_refund_id is not None:
         candidate = Refund.objects.select_related("request").filter(pk=answer.our_refund_id).first()
         # Only this round's refund: a late event about an earlier, failed round changes nothing.
         if candidate is not None and not candidate.reference and answer.key == idempotency_key(candidate):
             refund = candidate
-    if refund is None:
-        log.info("Provider event about refund %s, which is not ours (or not current): ignored.", answer.id)
-        return None
-    return refund_apply_answer(refund_id=refund.pk, answer=answer)
+    return refund

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from returns.api.schema import EXAMPLE_ORDER, EXAMPLE_SHOPIFY_DELIVERY, EXAMPLE_SHOPIFY_ORDER
+from returns.api.schema import EXAMPLE_ORDER, EXAMPLE_SHOPIFY_DELIVERY, EXAMPLE_SHOPIFY_ORDER, EXAMPLE_SHOPIFY_REFUND
 from returns.api.signing import header_for
 from returns.integrations.shopify import shopify_signature
 from returns.models import Order, OrderLine, Refund, WebhookDelivery
@@ -107,6 +107,7 @@ SENDERS = {
     "orders": post_orders,
     "shopify order": post_shopify,
     "shopify delivery": lambda client, body, **h: post_shopify(client, body, "fulfillment_events/create", **h),
+    "shopify refund": lambda client, body, **h: post_shopify(client, body, "refunds/create", **h),
     "stripe": post_stripe,
 }
 
@@ -247,6 +248,7 @@ WALKED = {
     "orders": EXAMPLE_ORDER,
     "shopify order": EXAMPLE_SHOPIFY_ORDER,
     "shopify delivery": EXAMPLE_SHOPIFY_DELIVERY,
+    "shopify refund": EXAMPLE_SHOPIFY_REFUND,
     "stripe": _refund_event(),
 }
 
@@ -256,7 +258,7 @@ def test_every_field_of_a_valid_body_with_every_hostile_value_is_never_a_5xx_and
     client, sender, stripe_refund_in_flight
 ):
     client.raise_request_exception = False  # a 500 is an answer to collect here, not an error that stops the walk
-    if sender == "shopify delivery":
+    if sender in ("shopify delivery", "shopify refund"):
         assert post_shopify(client, json.dumps(EXAMPLE_SHOPIFY_ORDER).encode()).status_code == 200  # its order
     failures = {}
     for path in _paths(WALKED[sender]):
