@@ -43,6 +43,26 @@ def post_json(url, payload, headers):
         return error.code, json.loads(error.read())
 
 
+def return_started(page, base, email, number):
+    """The customer signs in on ``page`` and opens Start a return for order ``number``."""
+    page.goto(f"{base}/account/sign-in/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill("pass-word-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/orders/")
+    page.get_by_role("link", name=re.compile(f"Start a return.*{number}")).first.click()
+    page.wait_for_url(f"**/orders/{number}/return/")
+
+
+def parcel_received(wes, base, rma):
+    """The warehouse scans the parcel in at the receiving desk."""
+    wes.goto(f"{base}/admin/returns/returnrequest/receiving/")
+    wes.get_by_label("RMA number").fill(rma)
+    wes.get_by_label("RMA number").press("Enter")
+    wes.get_by_role("button", name=f"Mark {rma} received").click()
+    wes.get_by_text(re.compile(f"{rma}.*received", re.I)).first.wait_for()
+
+
 def from_the_store(live_server, payload, delivery_id):
     return post_json(
         f"{live_server.url}/api/v1/orders",
@@ -98,13 +118,7 @@ def test_order_by_webhook_returned_inspected_and_refunded_at_stripe(
 
     # 2. The customer returns both mugs on a phone; the risk rules approve it at once.
     page = phone
-    page.goto(f"{live_server.url}/account/sign-in/")
-    page.get_by_label("Email address").fill(customer.email)
-    page.get_by_label("Password").fill("pass-word-123")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/orders/")
-    page.get_by_role("link", name=re.compile("Start a return.*300777")).first.click()
-    page.wait_for_url("**/orders/300777/return/")
+    return_started(page, live_server.url, customer.email, "300777")
     page.get_by_label("Return Stoneware mug").check()
     page.get_by_label("How many Stoneware mugs to return").fill("2")
     page.get_by_label("Why are you returning the Stoneware mug?").select_option("changed_mind")
@@ -123,11 +137,7 @@ def test_order_by_webhook_returned_inspected_and_refunded_at_stripe(
 
     # 3. The warehouse scans the parcel in and inspects it.
     wes = staff_signed_in(warehouse.email)
-    wes.goto(f"{live_server.url}/admin/returns/returnrequest/receiving/")
-    wes.get_by_label("RMA number").fill(req.rma)
-    wes.get_by_label("RMA number").press("Enter")
-    wes.get_by_role("button", name=f"Mark {req.rma} received").click()
-    wes.get_by_text(re.compile(f"{req.rma}.*received", re.I)).first.wait_for()
+    parcel_received(wes, live_server.url, req.rma)
     wes.goto(f"{live_server.url}/admin/returns/returnrequest/{req.pk}/change/")
     wes.get_by_role("link", name=f"Inspect {req.rma}").click()
     wes.locator("tr", has_text="Stoneware mug").get_by_label("Accept").check()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from returns.integrations.shopify import shopify_signature
 from returns.models import Order, Refund, ReturnRequest
-from tests.browser.test_integrated_journey import post_json
+from tests.browser.test_integrated_journey import parcel_received, post_json, return_started
 from tests.conftest import SHOPIFY_LOCATION
 from tests.returns.integrations.shopify.test_webhooks import EVENT, ORDER
 
@@ -59,13 +59,7 @@ def test_order_from_shopify_returned_inspected_with_restock_and_refunded_inside_
 
     # 2. The customer returns the shirt on a phone.
     page = phone
-    page.goto(f"{live_server.url}/account/sign-in/")
-    page.get_by_label("Email address").fill(customer.email)
-    page.get_by_label("Password").fill("pass-word-123")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/orders/")
-    page.get_by_role("link", name=re.compile("Start a return.*1001")).first.click()
-    page.wait_for_url("**/orders/1001/return/")
+    return_started(page, live_server.url, customer.email, "1001")
     page.get_by_label("Return Linen shirt - M").check()
     page.get_by_label("Why are you returning the Linen shirt - M?").select_option("wrong_size")
     page.get_by_label("Short description for the Linen shirt - M").fill("Too tight across the shoulders.")
@@ -82,11 +76,7 @@ def test_order_from_shopify_returned_inspected_with_restock_and_refunded_inside_
     cara.get_by_role("button", name=f"Approve {req.rma}").click()
     cara.get_by_text(re.compile(f"{req.rma}.*approved", re.I)).first.wait_for()
     wes = staff_signed_in(warehouse.email)
-    wes.goto(f"{live_server.url}/admin/returns/returnrequest/receiving/")
-    wes.get_by_label("RMA number").fill(req.rma)
-    wes.get_by_label("RMA number").press("Enter")
-    wes.get_by_role("button", name=f"Mark {req.rma} received").click()
-    wes.get_by_text(re.compile(f"{req.rma}.*received", re.I)).first.wait_for()
+    parcel_received(wes, live_server.url, req.rma)
     handheld = staff_signed_in(warehouse.email, width=390, height=844)  # the same page on a warehouse handheld
     handheld.goto(f"{live_server.url}/admin/returns/returnrequest/{req.pk}/inspect/")
     handheld.get_by_label("No restock (damaged)").wait_for()
