@@ -514,3 +514,22 @@ def test_an_input_shopify_would_refuse_is_refused_in_its_words(fake_shopify, set
             refund_mutation("k").replace('@idempotent(key: "k")', ""), {"input": {"orderId": "gid://shopify/Order/1"}}
         )
     assert fake_shopify.refunds == {}
+
+
+def test_a_refund_shopify_holds_as_pending_is_asked_about_again_until_it_succeeds(
+    due, service_agent, fake_shopify, mailoutbox, django_capture_on_commit_callbacks
+):
+    from returns.services.refund_outcomes import PENDING_POLL
+
+    fake_shopify.refund_status = "PENDING"
+    refund = issue(due, service_agent, django_capture_on_commit_callbacks)
+    assert refund.state == Refund.State.PROCESSING and refund.reference.startswith("gid://shopify/Refund/")
+    assert customer_refund_emails(mailoutbox, due.order) == []
+
+    fake_shopify.refunds[refund.reference]["transactions"]["nodes"][0]["status"] = "SUCCESS"
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.refunds_process_due(now=refund.updated_at + PENDING_POLL + timedelta(seconds=1))
+    refund.refresh_from_db()
+    assert refund.state == Refund.State.ISSUED and len(fake_shopify.mutations()) == 1
+    assert "refund(id:" in fake_shopify.requests[-1]["query"]
+    assert len(customer_refund_emails(mailoutbox, due.order)) == 1
