@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from returns.models import Order
 
 PROVIDERS = ("manual", "stripe", "shopify")
 # The module of each: Shopify's orders mapping already has ``shopify``; its refunds are a module of their own.
@@ -111,11 +114,11 @@ class RefundProvider(Protocol):
     label: str
     automatic: bool  # False: staff pay by hand and paste the reference
 
-    def payment_reference_of(self, order) -> str:
+    def payment_reference_of(self, order: Order) -> str:
         """The order's payment this provider refunds through; "" when it cannot pay this order."""
         ...
 
-    def why_not_payable(self, order) -> str:
+    def why_not_payable(self, order: Order) -> str:
         """Why this provider cannot pay a refund on ``order``, for staff ("" when it can)."""
         ...
 

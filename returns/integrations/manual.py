@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from returns.integrations import ProviderRefused, WebhookRejected
+
+if TYPE_CHECKING:
+    from returns.models import Order
 
 
 class ManualRefunds:
@@ -10,10 +15,10 @@ class ManualRefunds:
     label = "by hand"
     automatic = False
 
-    def payment_reference_of(self, order) -> str:
+    def payment_reference_of(self, order: Order) -> str:
         return ""
 
-    def why_not_payable(self, order) -> str:
+    def why_not_payable(self, order: Order) -> str:
         return "Refunds are issued by hand here (REFUND_PROVIDER=manual)."
 
     def refund_send(self, **kwargs):

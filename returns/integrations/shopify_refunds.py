@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from django.conf import settings
@@ -38,6 +38,9 @@ from returns.integrations import (
     WebhookRejected,
     minor_units,
 )
+
+if TYPE_CHECKING:
+    from returns.models import Order
 
 # Our idempotency key, as the refund worker makes it (``outbox.refunds.idempotency_key``), found in a note.
 KEY_IN_NOTE = re.compile(r"\[alotrop-key: (alotrop-[A-Z0-9-]+-refund-(\d{1,18})-\d+)\]")
@@ -270,10 +273,10 @@ class ShopifyRefunds:
             base=base, token=settings.SHOPIFY_ADMIN_ACCESS_TOKEN, version=settings.SHOPIFY_API_VERSION, timeout=timeout
         )
 
-    def payment_reference_of(self, order) -> str:
+    def payment_reference_of(self, order: Order) -> str:
         return order.shopify_order_id
 
-    def why_not_payable(self, order) -> str:
+    def why_not_payable(self, order: Order) -> str:
         if order.shopify_order_id:
             return ""
         return (

@@ -9,6 +9,7 @@ after Stripe's 24-hour key memory has passed cannot pay twice either.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import stripe
 from django.conf import settings
@@ -23,6 +24,9 @@ from returns.integrations import (
     minor_units,
     unstorable_text,
 )
+
+if TYPE_CHECKING:
+    from returns.models import Order
 
 REFUND_EVENTS = frozenset({"refund.updated", "charge.refund.updated", "refund.failed"})
 STATUS = {"pending": "pending", "requires_action": "pending", "succeeded": "succeeded", "failed": "failed"}
@@ -111,10 +115,10 @@ class StripeRefunds:
             raise ProviderRefused(f"The payment {payment_reference} has no captured charge to refund.")
         return int(charge.get("amount_captured") or 0) - int(charge.get("amount_refunded") or 0)
 
-    def payment_reference_of(self, order) -> str:
+    def payment_reference_of(self, order: Order) -> str:
         return order.payment_reference
 
-    def why_not_payable(self, order) -> str:
+    def why_not_payable(self, order: Order) -> str:
         if order.payment_reference:
             return ""
         return f"Order {order.number} has no payment reference to refund through."

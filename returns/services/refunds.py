@@ -95,7 +95,7 @@ def pays_through_provider(order: Order, total: Decimal) -> bool:
     return provider.automatic and bool(provider.payment_reference_of(order)) and total > 0
 
 
-def provider_cannot_pay(order) -> str:
+def provider_cannot_pay(order: Order) -> str:
     """Why the configured provider cannot pay a refund on ``order``, for staff ("" when it can, or when refunds
     are paid by hand here anyway)."""
     provider = refund_provider()
