@@ -188,7 +188,7 @@ SHOPIFY_REFUND = {
         "Shopify's refunds/create: matched to the refund waiting here for the same order and items (ours by the "
         "key in its note, or one made by hand in Shopify's admin), which is then issued, never paid again."
     ),
-    "required": ["id", "order_id"],
+    "required": ["id", "order_id", "refund_line_items", "transactions"],
     "properties": {
         "id": {"type": "integer"},
         "order_id": {"type": "integer"},
