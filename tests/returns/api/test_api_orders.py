@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from returns.api.schema import EXAMPLE_DELIVERY, EXAMPLE_ORDER
-from returns.api.signing import header_for
+from returns.api.signing import header_for, verify
 from returns.exceptions import ImportErrors
 from returns.intake import orders_import
+from returns.integrations import WebhookRejected
 from returns.models import Order, WebhookDelivery
 from tests.returns.admin.test_admin import mug, standard, submit
 
@@ -107,6 +108,19 @@ def test_a_redelivered_422_answers_the_same_422(client):
 # --- 401: the signature ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("offset", "accepted"), [(-300, True), (300, True), (-301, False), (301, False)])
+def test_the_five_minutes_are_exact_either_way(offset, accepted):
+    """The signature's time may be 300 s from the receiver's clock, not 301 (a fixed clock: no race with the run)."""
+    raw, now = b'{"number": "1"}', 1_800_000_000
+    header = header_for(raw, SECRET, now + offset, delivery_id="d-1")
+    try:
+        verify(header, raw, SECRET, delivery_id="d-1", now=now)
+    except WebhookRejected as rejected:
+        assert not accepted and "more than 5 minutes from now" in str(rejected)
+    else:
+        assert accepted
+
+
 @pytest.mark.parametrize(
     "how",
     ["missing", "wrong secret", "body changed", "too old", "from the future", "garbled"],
@@ -117,8 +131,10 @@ def test_a_bad_signature_is_401_and_writes_nothing(client, how, caplog):
         "missing": None,
         "wrong secret": header_for(raw, "whsec_other"),
         "body changed": header_for(raw.replace(b"Ana", b"Eve"), SECRET),
-        "too old": header_for(raw, SECRET, int(time.time()) - 301),
-        "from the future": header_for(raw, SECRET, int(time.time()) + 301),
+        # A minute past the 5 minutes either way, so a slow run cannot bring it back inside (the edge itself:
+        # test_the_five_minutes_are_exact_either_way).
+        "too old": header_for(raw, SECRET, int(time.time()) - 360),
+        "from the future": header_for(raw, SECRET, int(time.time()) + 360),
         "garbled": "v1=abc",
     }[how]
     headers = {"HTTP_X_ALOTROP_SIGNATURE": header} if header else {}
