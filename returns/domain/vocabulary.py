@@ -34,6 +34,12 @@ class Restock(TextChoices):
     RESTOCK = "restock", "Restock (back on the shelf)"
     NO_RESTOCK = "no_restock", "No restock (damaged)"
 
+    @staticmethod
+    def goes_back(choice: bool | None, *, fault_confirmed: bool) -> bool:
+        """Staff's choice, else as the verdict suggests: an item with a confirmed fault does not go back on the
+        shelf, any other does."""
+        return choice if choice is not None else not fault_confirmed
+
 
 class ReturnStatus(TextChoices):
     """See ReturnRequest for what each state means."""

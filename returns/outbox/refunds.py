@@ -58,7 +58,9 @@ def refund_detail(refund: Refund) -> RefundDetail:
                 name=line.order_line.name,
                 quantity=line.quantity,
                 # Inspected before restock was chosen: as the verdict suggests (a confirmed fault is not restocked).
-                restock=line.restock == Restock.RESTOCK if line.restock else not line.fault_confirmed,
+                restock=Restock.goes_back(
+                    line.restock == Restock.RESTOCK if line.restock else None, fault_confirmed=line.fault_confirmed
+                ),
             )
             for line in lines.order_by("id")
         ),

@@ -41,7 +41,7 @@ class LineVerdict:
     @property
     def restocked(self) -> bool:
         """Whether an accepted item goes back on the shelf: staff's choice, else not when damaged or faulty."""
-        return self.restock if self.restock is not None else not self.fault_confirmed
+        return Restock.goes_back(self.restock, fault_confirmed=self.fault_confirmed)
 
 
 def refund_preview(

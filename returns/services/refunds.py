@@ -29,11 +29,10 @@ from returns.domain import steps
 from returns.domain.events import Event
 from returns.domain.money import format_money
 from returns.domain.steps import RefundFacts, Step
-from returns.domain.vocabulary import Resolution
 from returns.exceptions import PolicyViolation
 from returns.integrations import ProviderRefund, refund_provider
 from returns.models import Order, Refund
-from returns.outbox.refunds import idempotency_key, refunds_process_due
+from returns.outbox.refunds import idempotency_key, refund_detail, refunds_process_due
 from returns.roles import AUTOMATIC, Actor, UserPermissions
 from returns.services.history import locked, record_note
 from returns.services.refund_outcomes import refund_apply_answer, refund_mark_issued
@@ -226,11 +225,10 @@ def refund_reconcile(*, order: Order, answer: ProviderRefund) -> tuple[Refund | 
 def _line_quantities(refund: Refund) -> dict[str, int]:
     """{Shopify line item id: units} of what the refund pays for; {} if a line has no Shopify id."""
     quantities: dict[str, int] = {}
-    for line in refund.request.lines.filter(accepted=True, resolution=Resolution.REFUND).select_related("order_line"):
-        line_id = line.order_line.shopify_line_item_id
-        if not line_id:
+    for line in refund_detail(refund).lines:  # the lines the provider is sent, read the one way
+        if not line.line_id:
             return {}
-        quantities[line_id] = quantities.get(line_id, 0) + line.quantity
+        quantities[line.line_id] = quantities.get(line.line_id, 0) + line.quantity
     return quantities
 
 
